@@ -1,0 +1,225 @@
+/**
+ * The one module that talks to the Azure Pipelines agent (azure-pipelines-task-lib). Everything
+ * else is plain TypeScript that receives typed data and a Logger, so it can be tested without
+ * the agent.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { AzureRmConnection } from '../azure/credential';
+import { resolveCloud } from '../azure/cloud';
+import { CancelledError, InputError, isAbortError } from '../errors/errors';
+import { networkSettingsFromEnv, type NetworkSettings } from '../http/network';
+import type { InputSource } from '../inputs/parse';
+import type { Logger } from '../logging/logger';
+
+/** Raw task input as the agent passes it (`INPUT_<NAME>`). */
+export const readInput: InputSource = (name) => tl.getInput(name, false);
+
+/** A pipeline variable (`Build.SourceVersion`, `System.DefaultWorkingDirectory`…). */
+export function readVariable(name: string): string | undefined {
+  const value = tl.getVariable(name);
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Registers a value with the agent so it is masked everywhere. Call it the moment a secret is read. */
+export function registerSecret(value: string | undefined): void {
+  if (!value) return;
+  // The agent masks line by line: register each line of a multi-line secret (PEM) too.
+  for (const line of value.split(/\r?\n/)) {
+    if (line.trim().length >= 4) tl.setSecret(line.trim());
+  }
+  if (!/[\r\n]/.test(value)) return;
+  tl.setSecret(value.replace(/\r?\n/g, ''));
+}
+
+/** Sets an output variable (`$(step.name)` in later steps). */
+export function setOutput(name: string, value: string): void {
+  tl.setVariable(name, value, false, true);
+}
+
+/** Attaches a markdown section to the run summary. */
+export function uploadSummary(fileStem: string, markdown: string): void {
+  const dir = readVariable('Agent.TempDirectory') ?? os.tmpdir();
+  const file = path.join(dir, `${fileStem}-${process.pid}-${Date.now()}.md`);
+  fs.writeFileSync(file, markdown, 'utf8');
+  tl.uploadSummary(file);
+}
+
+/** Agent proxy and certificate settings; `HTTPS_PROXY`/`NO_PROXY` when the agent has no proxy. */
+export function readNetworkSettings(): NetworkSettings {
+  const proxy = tl.getHttpProxyConfiguration();
+  const certs = tl.getHttpCertConfiguration();
+  const fromEnv = networkSettingsFromEnv(process.env);
+  registerSecret(proxy?.proxyPassword);
+  registerSecret(certs?.passphrase);
+  const settings: NetworkSettings = proxy
+    ? {
+        proxyUrl: proxy.proxyUrl,
+        proxyUsername: proxy.proxyUsername || undefined,
+        proxyPassword: proxy.proxyPassword || undefined,
+        proxyBypass: (proxy.proxyBypassHosts ?? []).map((p) => ({ kind: 'regex' as const, pattern: new RegExp(p, 'i') })),
+      }
+    : fromEnv;
+  return {
+    ...settings,
+    caFile: certs?.caFile || undefined,
+    clientCertFile: certs?.certFile || undefined,
+    clientKeyFile: certs?.keyFile || undefined,
+    clientKeyPassphrase: certs?.passphrase || undefined,
+  };
+}
+
+/**
+ * Reads the AzureRM service connection named by `input` into plain data and registers its
+ * secrets at once.
+ *
+ * @throws InputError when the input is empty, the connection is unknown to the job, or it uses
+ * a scheme this task does not support (e.g. PublishProfile).
+ */
+export function readAzureRmConnection(input: string): AzureRmConnection {
+  const id = tl.getInput(input, false)?.trim();
+  if (!id) throw new InputError([{ input, value: '', expected: 'is required: the name of an Azure Resource Manager service connection' }]);
+  const auth = tl.getEndpointAuthorization(id, true);
+  if (!auth) {
+    throw new InputError([
+      { input, value: id, expected: 'an Azure Resource Manager service connection this pipeline is allowed to use' },
+    ]);
+  }
+  const param = (key: string): string | undefined => {
+    const v = tl.getEndpointAuthorizationParameter(id, key, true);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const data = (key: string): string | undefined => {
+    const v = tl.getEndpointDataParameter(id, key, true);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const scheme = (tl.getEndpointAuthorizationScheme(id, true) || 'ServicePrincipal').trim();
+  const cloud = resolveCloud({
+    environment: data('environment'),
+    authorityUrl: data('activeDirectoryAuthority') ?? data('environmentAuthorityUrl'),
+    resourceManagerUrl: data('resourceManagerUrl') ?? tl.getEndpointUrl(id, true),
+    storageSuffix: data('storageEndpointSuffix') ?? data('StorageEndpointSuffix'),
+    keyVaultSuffix: data('AzureKeyVaultDnsSuffix'),
+  });
+  const base = { name: id, tenantId: param('tenantid') ?? '', subscriptionId: data('subscriptionId'), cloud };
+  switch (scheme.toLowerCase()) {
+    case 'serviceprincipal': {
+      const clientId = param('serviceprincipalid') ?? '';
+      if (param('authenticationType') === 'spnCertificate') {
+        const certificatePem = param('servicePrincipalCertificate') ?? '';
+        registerSecret(certificatePem);
+        return { ...base, scheme: 'ServicePrincipal', authenticationType: 'spnCertificate', clientId, certificatePem };
+      }
+      const clientSecret = param('serviceprincipalkey') ?? '';
+      registerSecret(clientSecret);
+      return { ...base, scheme: 'ServicePrincipal', authenticationType: 'spnKey', clientId, clientSecret };
+    }
+    case 'workloadidentityfederation': {
+      const accessToken = tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) ?? '';
+      registerSecret(accessToken);
+      return {
+        ...base,
+        scheme: 'WorkloadIdentityFederation',
+        clientId: param('serviceprincipalid') ?? '',
+        oidcRequestUri: readVariable('System.OidcRequestUri') ?? '',
+        accessToken,
+      };
+    }
+    case 'managedserviceidentity':
+      return { ...base, scheme: 'ManagedServiceIdentity', clientId: data('msiclientId') };
+    default:
+      throw new InputError([
+        {
+          input,
+          value: `${id} (scheme ${scheme})`,
+          expected: 'a service connection using Service principal (secret or certificate), Workload identity federation or Managed identity',
+        },
+      ]);
+  }
+}
+
+/** Neutralises logging commands in text that may come from a server (`##vso[`, `##[`). */
+export function neutraliseCommands(text: string): string {
+  return text.replace(/##(vso)?\[/gi, (m) => `#\u200b${m.slice(1)}`);
+}
+
+/** The Logger the core code uses, writing the agent's log format. */
+export const pipelineLogger: Logger = {
+  info: (message) => console.log(neutraliseCommands(message)),
+  warn: (message) => tl.warning(message),
+  debug: (message) => tl.debug(neutraliseCommands(message)),
+  startGroup: (name) => console.log(`##[group]${neutraliseCommands(name)}`),
+  endGroup: () => console.log('##[endgroup]'),
+  progress: (percent, label) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), label),
+};
+
+/** What a task's main function gets. */
+export interface TaskRun {
+  logger: Logger;
+  /** Aborted when the agent cancels the step (SIGINT, then SIGTERM). */
+  signal: AbortSignal;
+}
+
+/** What a task's main function returns on success. */
+export interface TaskOutcome {
+  message: string;
+  /** `SucceededWithIssues` when the step worked but something deserves attention. */
+  withIssues?: boolean;
+}
+
+/** Milliseconds a cancelled step gets to wind down before the process ends anyway. */
+const CANCEL_GRACE_MS = 4_000;
+
+/**
+ * Runs a task's main function the way every entry file does: one AbortController wired to
+ * SIGINT/SIGTERM, one try/catch, and exactly one `task.complete` with a readable message.
+ * Expected failures (TaskError) print their message only; anything else is a bug and also
+ * prints its stack to the debug log.
+ */
+export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
+  const controller = new AbortController();
+  let phase = 'startup';
+  let completed = false;
+  const complete = (result: tl.TaskResult, message: string): void => {
+    if (completed) return;
+    completed = true;
+    tl.setResult(result, message, true);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return;
+    console.log(`Cancellation requested (${signal}): stopping.`);
+    controller.abort(new CancelledError(phase));
+    // If the work does not wind down in time, end the step anyway rather than hang the agent.
+    setTimeout(() => {
+      complete(tl.TaskResult.Cancelled, `Cancelled (${signal}); the step did not stop within ${CANCEL_GRACE_MS} ms`);
+      process.exit(1);
+    }, CANCEL_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const logger: Logger = {
+    ...pipelineLogger,
+    startGroup: (name) => {
+      phase = name;
+      pipelineLogger.startGroup(name);
+    },
+  };
+  main({ logger, signal: controller.signal })
+    .then((outcome) => complete(outcome.withIssues ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Succeeded, outcome.message))
+    .catch((error: unknown) => {
+      if (controller.signal.aborted && (isAbortError(error) || error instanceof CancelledError)) {
+        const message = error instanceof CancelledError ? error.message : `Cancelled during ${phase}`;
+        complete(tl.TaskResult.Cancelled, message);
+        return;
+      }
+      const e = error as { expected?: boolean; message?: string; stack?: string };
+      if (!e?.expected) tl.debug(neutraliseCommands(e?.stack ?? String(error)));
+      complete(tl.TaskResult.Failed, e?.message ?? String(error));
+    })
+    .finally(() => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
+}
