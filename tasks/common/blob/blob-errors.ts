@@ -1,0 +1,144 @@
+import { azureServiceError, describeAzureError, type AzureErrorDetail } from '../azure/azure-error';
+import { CancelledError, ServiceError, TaskError } from '../errors/errors';
+
+/** Where a Blob Storage call went, for messages that tell the user what to fix. */
+export interface BlobErrorContext {
+  /** What was being done, e.g. `committing blob 'vvp/artifacts/…/job.jar'`. */
+  operation: string;
+  /** Storage account name (`storageAccount` input). */
+  accountName: string;
+  /** Host the request went to (`<account>.blob.<suffix>` or the custom endpoint). */
+  accountHost: string;
+  container: string;
+  /** The SDK's `maxTries`, reported for failures it retries (network errors, 500, 503). */
+  maxTries: number;
+  /** A hint for failures only the caller understands (412 on a conditional commit…). */
+  hintFor?: (detail: AzureErrorDetail) => string | undefined;
+}
+
+/** The network error codes the storage SDK retries (see its StorageRetryPolicy). */
+const RETRIED_NETWORK_CODES = ['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ENOTFOUND', 'TIMEOUT', 'EPIPE', 'REQUEST_SEND_ERROR'];
+
+const ROLE = 'Storage Blob Data Contributor';
+
+/**
+ * Maps an Azure SDK failure of a Blob Storage call to a ServiceError that says what to check:
+ * the data-plane role on 403, the container on 404, the account host on DNS failures, Entra's
+ * AADSTS code when no token could be had, and how many attempts were made when the SDK retried.
+ */
+export function blobServiceError(error: unknown, context: BlobErrorContext): ServiceError {
+  const mapped = azureServiceError('Azure Blob Storage', context.operation, error, (detail) => hintFor(detail, context));
+  if (mapped.service !== 'Azure Blob Storage') return mapped;
+  const detail = describeAzureError(error);
+  const attempts = wasRetried(detail) ? context.maxTries : undefined;
+  if (attempts === undefined) return mapped;
+  return new ServiceError({
+    service: mapped.service,
+    operation: mapped.operation,
+    status: mapped.status,
+    serviceMessage: mapped.serviceMessage,
+    hint: mapped.hint,
+    attempts,
+    cause: error,
+  });
+}
+
+/** True when the SDK's retry policy would have retried this failure until it gave up. */
+function wasRetried(detail: AzureErrorDetail): boolean {
+  if (detail.status === 500 || detail.status === 503) return true;
+  if (detail.status !== undefined && detail.status !== 0) return false;
+  const text = `${detail.code ?? ''} ${detail.message}`.toUpperCase();
+  return RETRIED_NETWORK_CODES.some((c) => text.includes(c));
+}
+
+function hintFor(detail: AzureErrorDetail, context: BlobErrorContext): string | undefined {
+  const own = context.hintFor?.(detail);
+  if (own) return own;
+  const scope = `/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/${context.accountName}/blobServices/default/containers/${context.container}`;
+  const roleHint =
+    `Assign the service connection's identity the "${ROLE}" role on the storage account '${context.accountName}' ` +
+    `or on the container '${context.container}' (scope ${scope}). Owner or Contributor alone do not grant access to blob data, ` +
+    'and a new role assignment can take a few minutes to apply';
+  if (detail.authentication) return undefined;
+  switch (detail.code) {
+    case 'AuthorizationPermissionMismatch':
+      return roleHint;
+    case 'AuthorizationFailure':
+      return `${roleHint}. If the role is assigned, the account's firewall or private endpoint settings may block this agent (Networking > Firewalls and virtual networks)`;
+    case 'ContainerNotFound':
+      return `The container '${context.container}' does not exist in the storage account '${context.accountName}' (${context.accountHost}): create it, or fix the containerName input`;
+    case 'InvalidAuthenticationInfo':
+    case 'AuthenticationFailed':
+    case 'NoAuthenticationInformation':
+      return `The storage account '${context.accountName}' did not accept the token: check that the service connection's tenant is the account's tenant`;
+    case 'Md5Mismatch':
+    case 'InvalidMd5':
+      return 'The data was changed in transit (a proxy rewriting bodies?); run the step again';
+    default:
+      break;
+  }
+  if (detail.status === 403) return roleHint;
+  const text = `${detail.code ?? ''} ${detail.message}`.toUpperCase();
+  if (text.includes('ENOTFOUND') || text.includes('EAI_AGAIN')) {
+    return `The host ${context.accountHost} cannot be resolved: check that the storage account '${context.accountName}' exists in this Azure cloud (storageAccount input, or blobEndpoint), and the agent's DNS and proxy settings`;
+  }
+  if (detail.status === undefined && wasRetried(detail)) {
+    return `Check that the agent can reach ${context.accountHost} over HTTPS (firewall, proxy settings, private endpoint DNS)`;
+  }
+  return undefined;
+}
+
+/** The local file's bytes changed between hashing and uploading: nothing was committed. */
+export class ArtifactChangedError extends TaskError {
+  constructor(
+    readonly filePath: string,
+    readonly hashedSha256Hex: string,
+    readonly uploadedSha256Hex: string,
+  ) {
+    super(
+      `The file ${filePath} changed while it was being uploaded (SHA-256 ${hashedSha256Hex} when hashed, ${uploadedSha256Hex} when read for the upload). ` +
+        'Nothing was committed; make sure no other step writes the file while this one runs',
+    );
+  }
+}
+
+/** `overwrite: never` and the blob holds other bytes (or bytes that cannot be compared). */
+export class BlobConflictError extends TaskError {
+  constructor(
+    readonly blobUrl: string,
+    readonly local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
+    readonly existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
+  ) {
+    super(BlobConflictError.render(blobUrl, local, existing));
+  }
+
+  private static render(
+    blobUrl: string,
+    local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
+    existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
+  ): string {
+    const advice =
+      "and overwrite is 'never'. The blob was left unchanged: use a new blobName (e.g. with the version or build number), " +
+      'or set overwrite to ifChanged or always';
+    if (!existing.sha256Hex && !existing.md5Base64) {
+      return (
+        `The blob ${blobUrl} already exists (${existing.sizeInBytes} bytes) without sha256 metadata or Content-MD5, ` +
+        `so it cannot be shown to hold the file's content (${local.sizeInBytes} bytes, SHA-256 ${local.sha256Hex}), ${advice}`
+      );
+    }
+    const theirs = existing.sha256Hex ? `SHA-256 ${existing.sha256Hex}` : `Content-MD5 ${existing.md5Base64} (no sha256 metadata)`;
+    const ours = existing.sha256Hex ? `SHA-256 ${local.sha256Hex}` : `Content-MD5 ${local.md5Base64}, SHA-256 ${local.sha256Hex}`;
+    return (
+      `The blob ${blobUrl} already exists with different content (blob: ${existing.sizeInBytes} bytes, ${theirs}; ` +
+      `file: ${local.sizeInBytes} bytes, ${ours}) ${advice}`
+    );
+  }
+}
+
+/** The CancelledError for an aborted upload, saying what state the blob is in. */
+export function uploadCancelled(blobName: string): CancelledError {
+  return new CancelledError(
+    `the upload of ${blobName}`,
+    'no block list was committed, so the blob under that name (if any) is unchanged',
+  );
+}

@@ -1,0 +1,615 @@
+/**
+ * The simulated AppManager controller: drives deployments from their desired state
+ * (`spec.state` + template) to an observed state with real timers, writing jobs,
+ * savepoints and events in the order documented in API-NOTES §7.
+ *
+ * Each deployment has at most one run (an async sequence of steps). A spec change
+ * that needs a transition aborts the current run and starts a new one, which picks up
+ * whatever the old run left (a TERMINATING job, a STARTING job) — as a reconciling
+ * controller would.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BehaviourBook, Behaviour, Outcome } from './behaviour';
+import { desiredState, jarUriOf, restoreStrategy, upgradeStrategy } from './deployment-spec';
+import { deepClone, deepEqual, isPlainObject, type JsonObject } from './plain-object';
+import {
+  SPEC_VERSION_ANNOTATION,
+  TRANSITIONING_ANNOTATION,
+  TRANSITIONING_SINCE_ANNOTATION,
+  type Deployment,
+  type DeploymentCondition,
+  type DeploymentState,
+  type Job,
+  type JobState,
+  type Savepoint,
+  type SavepointState,
+} from './resources';
+import { isoNow } from './sim-clock';
+import type { SimStore } from './store';
+
+/** One observed state change, for the standalone simulator's stderr log. */
+export interface StateChange {
+  at: string;
+  namespace: string;
+  deployment: string;
+  resource: 'Deployment' | 'Job' | 'Savepoint';
+  id: string;
+  from: string | null;
+  to: string;
+}
+
+/** What the controller needs from the simulator around it. */
+export interface ControllerEnvironment {
+  store: SimStore;
+  behaviours: BehaviourBook;
+  /** Multiplier applied to every duration (read at each step, so changes apply at once). */
+  timeScale(): number;
+  /** Emulated VVP version; decides the savepoint origin of upgrades (SUSPEND_AND_UPGRADE before 2.6). */
+  buildVersion(): string;
+  /** Base URI savepoint locations are put under. */
+  blobStorageBaseUri(): string;
+  onStateChange(change: StateChange): void;
+}
+
+/** The kind of write a deployment just received. */
+export interface SpecChange {
+  created: boolean;
+  templateChanged: boolean;
+  stateChanged: boolean;
+}
+
+class RunAborted extends Error {}
+
+const ACTIVE_JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING'];
+
+/** Compares dotted versions (`2.4.3` < `2.7.1`). */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split('.').map((p) => parseInt(p, 10) || 0);
+  const b = minimum.split('.').map((p) => parseInt(p, 10) || 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+/** Runs deployment transitions on timers. */
+export class DeploymentController {
+  private readonly runs = new Map<string, AbortController>();
+  private readonly sideTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly env: ControllerEnvironment) {}
+
+  /** True while a transition run is in progress for the deployment. */
+  isBusy(deploymentId: string): boolean {
+    return this.runs.has(deploymentId);
+  }
+
+  /**
+   * Reacts to a stored write. Creation with `spec.state: RUNNING` shows TRANSITIONING at
+   * once; later changes keep the old status for `staleRunningMs` first (the race every
+   * naive client falls into).
+   */
+  specWritten(deployment: Deployment, change: SpecChange): void {
+    const spec = deployment.spec;
+    if (change.created) {
+      // The initial status is part of the create itself (resourceVersion stays 1).
+      const initial: DeploymentState = desiredState(spec) === 'RUNNING' ? 'TRANSITIONING' : desiredState(spec);
+      deployment.status = { state: initial };
+      this.report(deployment, 'Deployment', deployment.metadata.id, null, initial);
+      if (initial === 'TRANSITIONING') {
+        this.setTransitioning(deployment, true);
+        this.startRun(deployment, false);
+      }
+      return;
+    }
+    if (!change.templateChanged && !change.stateChanged) return;
+    if (!change.stateChanged) {
+      // A template change only matters to a deployment that should run.
+      if (desiredState(spec) !== 'RUNNING') return;
+      // NONE "will not upgrade": the running job keeps the old template.
+      if (upgradeStrategy(spec) === 'NONE' && this.activeJobs(deployment).length > 0) return;
+    }
+    this.startRun(deployment, true);
+  }
+
+  /** Stops the deployment's run and terminates its jobs at once (DELETE). */
+  deleted(deployment: Deployment): void {
+    this.abort(deployment.metadata.id);
+    for (const job of this.activeJobs(deployment)) this.setJobState(deployment, job, 'TERMINATED');
+  }
+
+  /** Aborts every run and timer (reset, shutdown). */
+  stopAll(): void {
+    for (const id of [...this.runs.keys()]) this.abort(id);
+    for (const timer of this.sideTimers) clearTimeout(timer);
+    this.sideTimers.clear();
+  }
+
+  /**
+   * Adds a job that is already STARTED (scenario/control seeding) and points the
+   * deployment's status at it.
+   */
+  seedRunningJob(deployment: Deployment): Job {
+    const job = this.createJob(deployment, undefined);
+    this.setJobState(deployment, job, 'STARTED');
+    this.setRunning(deployment, job);
+    return job;
+  }
+
+  /** Adds a stopped job and the COMPLETED savepoint it was suspended with (seeding SUSPENDED). */
+  seedSuspended(deployment: Deployment): void {
+    const job = this.createJob(deployment, undefined);
+    this.setJobState(deployment, job, 'STARTED');
+    const savepoint = this.createSavepoint(deployment, job, 'SUSPEND');
+    this.setSavepointState(deployment, savepoint, 'COMPLETED');
+    this.setJobState(deployment, job, 'TERMINATED');
+    this.setStatus(deployment, 'SUSPENDED');
+  }
+
+  /** Adds a job that failed to start (seeding a FAILED deployment). */
+  seedFailedJob(deployment: Deployment): Job {
+    const behaviour = this.behaviour(deployment);
+    const job = this.createJob(deployment, undefined);
+    this.failJob(deployment, job, behaviour.jobFailure);
+    this.setStatus(deployment, 'FAILED');
+    return job;
+  }
+
+  /** Sets (or adds) a condition in `status.running.conditions`. Returns false when not RUNNING. */
+  setCondition(deployment: Deployment, condition: { type: string; status: DeploymentCondition['status']; reason?: string; message?: string }): boolean {
+    const running = deployment.status.running;
+    if (!running) return false;
+    const now = isoNow();
+    const existing = running.conditions.find((c) => c.type === condition.type);
+    if (existing) {
+      if (existing.status !== condition.status) existing.lastTransitionTime = now;
+      existing.status = condition.status;
+      existing.reason = condition.reason ?? '';
+      existing.message = condition.message ?? '';
+      existing.lastUpdateTime = now;
+    } else {
+      running.conditions.push({ type: condition.type, status: condition.status, reason: condition.reason ?? '', message: condition.message ?? '', lastTransitionTime: now, lastUpdateTime: now });
+    }
+    if (condition.type === 'JobFailing' && condition.status === 'True') {
+      const job = this.env.store.job(deployment.metadata.namespace, running.jobId);
+      if (job?.status.started) {
+        job.status.started.observedFlinkJobRestarts += 1;
+        job.status.started.observedFlinkJobStatus = 'RESTARTING';
+        job.status.started.lastUpdateTime = now;
+      }
+    }
+    this.touch(deployment);
+    return true;
+  }
+
+  /**
+   * Takes a user-requested savepoint of the running job (POST /savepoints).
+   * Returns undefined when no job is running.
+   */
+  requestSavepoint(deployment: Deployment): Savepoint | undefined {
+    const job = this.activeJobs(deployment).find((j) => j.status.state === 'STARTED');
+    if (!job) return undefined;
+    const savepoint = this.createSavepoint(deployment, job, 'USER_REQUEST');
+    const timer = setTimeout(() => {
+      this.sideTimers.delete(timer);
+      if (savepoint.status.state === 'STARTED') this.setSavepointState(deployment, savepoint, 'COMPLETED');
+    }, this.scaled(this.behaviour(deployment).savepointMs));
+    this.sideTimers.add(timer);
+    return savepoint;
+  }
+
+  /** Non-terminal jobs of a deployment, oldest first. */
+  activeJobs(deployment: Deployment): Job[] {
+    return this.env.store
+      .listJobs(deployment.metadata.namespace, deployment.metadata.id)
+      .filter((j) => ACTIVE_JOB_STATES.includes(j.status.state));
+  }
+
+  // ---- runs ---------------------------------------------------------------------------
+
+  private startRun(deployment: Deployment, afterStaleWindow: boolean): void {
+    const id = deployment.metadata.id;
+    this.abort(id);
+    const controller = new AbortController();
+    this.runs.set(id, controller);
+    const { namespace } = deployment.metadata;
+    this.run(namespace, id, afterStaleWindow, controller.signal)
+      .catch((error: unknown) => {
+        if (!(error instanceof RunAborted)) process.stderr.write(`vvp-simulator: controller error: ${String(error)}\n`);
+      })
+      .finally(() => {
+        if (this.runs.get(id) === controller) this.runs.delete(id);
+      });
+  }
+
+  private abort(deploymentId: string): void {
+    this.runs.get(deploymentId)?.abort();
+    this.runs.delete(deploymentId);
+  }
+
+  private async run(namespace: string, id: string, afterStaleWindow: boolean, signal: AbortSignal): Promise<void> {
+    const current = (): Deployment => {
+      const deployment = this.env.store.deploymentById(namespace, id);
+      if (!deployment || signal.aborted) throw new RunAborted();
+      return deployment;
+    };
+    const sleep = (ms: number): Promise<void> => this.sleep(ms, signal);
+    if (afterStaleWindow) await sleep(this.behaviour(current()).staleRunningMs);
+    this.settleDanglingSavepoints(current());
+    const ctx: RunContext = { current, sleep, signal };
+    switch (desiredState(current().spec)) {
+      case 'RUNNING':
+        return this.toRunning(ctx);
+      case 'CANCELLED':
+        return this.toStopped(ctx, 'CANCELLED');
+      case 'SUSPENDED':
+        return this.toStopped(ctx, 'SUSPENDED');
+    }
+  }
+
+  private async toRunning(ctx: RunContext): Promise<void> {
+    const deployment = ctx.current();
+    const active = this.activeJobs(deployment);
+    const { namespace } = deployment.metadata;
+    const upToDate =
+      active.length === 1 &&
+      active[0].status.state === 'STARTED' &&
+      deepEqual(this.env.store.jobTemplate(namespace, active[0].metadata.id), deployment.spec.template);
+    if (upToDate) {
+      // e.g. RUNNING → CANCELLED → RUNNING within the stale window: nothing to do.
+      if (deployment.status.state !== 'RUNNING') {
+        this.setRunning(deployment, active[0]);
+        this.setTransitioning(deployment, false);
+      }
+      return;
+    }
+    const strategy = upgradeStrategy(deployment.spec);
+    const running = active.find((j) => j.status.state === 'STARTED');
+    if (running && strategy === 'NONE' && deployment.status.state === 'RUNNING') return;
+
+    this.beginTransition(deployment, 'RUNNING');
+    if (!this.targetExists(deployment)) return;
+
+    const outcome = this.env.behaviours.takeOutcome(namespace, deployment.metadata.name, jarUriOf(deployment.spec));
+    let savepointLocation: string | undefined;
+    if (running) {
+      this.event(deployment, 'USING_AN_UPGRADE_STRATEGY', `Using upgrade strategy ${strategy} to upgrade the Deployment.`);
+      if (strategy === 'STATEFUL') {
+        const origin = versionAtLeast(this.env.buildVersion(), '2.6') ? 'SUSPEND' : 'SUSPEND_AND_UPGRADE';
+        const savepoint = await this.takeSavepoint(ctx, running, origin, outcome === 'savepointFails', 'upgrade');
+        if (!savepoint) return;
+        savepointLocation = savepoint.spec.savepointLocation;
+      }
+      for (const job of this.activeJobs(ctx.current())) await this.terminate(ctx, job, 'FOUND_AN_OLD_JOB_AND_WILL_TERMINATE_IT');
+    } else {
+      for (const job of active) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
+      savepointLocation = this.restoreLocation(ctx.current());
+    }
+    await this.startJob(ctx, savepointLocation, outcome);
+  }
+
+  private async toStopped(ctx: RunContext, target: 'CANCELLED' | 'SUSPENDED'): Promise<void> {
+    const deployment = ctx.current();
+    const active = this.activeJobs(deployment);
+    if (active.length === 0) {
+      if (deployment.status.state !== target) {
+        this.setStatus(deployment, target);
+        this.setTransitioning(deployment, false);
+      }
+      return;
+    }
+    this.beginTransition(deployment, target);
+    const running = active.find((j) => j.status.state === 'STARTED');
+    if (target === 'SUSPENDED' && running) {
+      const outcome = this.env.behaviours.takeOutcome(deployment.metadata.namespace, deployment.metadata.name, jarUriOf(deployment.spec));
+      const savepoint = await this.takeSavepoint(ctx, running, 'SUSPEND', outcome === 'savepointFails', 'suspend');
+      if (!savepoint) return;
+    }
+    for (const job of this.activeJobs(ctx.current())) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
+    const done = ctx.current();
+    this.event(done, 'STATE_TRANSITION_IS_COMPLETED', `Transition to ${target} is completed.`);
+    this.setStatus(done, target);
+    this.setTransitioning(done, false);
+  }
+
+  private beginTransition(deployment: Deployment, target: DeploymentState): void {
+    this.event(deployment, 'STATE_TRANSITION_IS_NEEDED', `State transition from ${deployment.status.state} to ${target} is needed.`);
+    this.setStatus(deployment, 'TRANSITIONING');
+    this.setTransitioning(deployment, true);
+  }
+
+  /** Async target check (API-NOTES §9.6): an unknown target fails the deployment. */
+  private targetExists(deployment: Deployment): boolean {
+    const ref = deployment.spec.deploymentTargetId ?? deployment.spec.deploymentTargetName;
+    if (typeof ref !== 'string' || deployment.spec.sessionClusterName !== undefined) return true;
+    if (this.env.store.findTarget(deployment.metadata.namespace, ref)) return true;
+    this.event(deployment, 'REFERENCED_DEPLOYMENT_TARGET_DOES_NOT_EXIST', `The referenced Deployment Target '${ref}' does not exist.`);
+    this.setStatus(deployment, 'FAILED');
+    this.setTransitioning(deployment, false);
+    return false;
+  }
+
+  /** LATEST_STATE / LATEST_SAVEPOINT start from the newest completed savepoint, if any. */
+  private restoreLocation(deployment: Deployment): string | undefined {
+    if (restoreStrategy(deployment.spec).kind === 'NONE') return undefined;
+    const completed = this.env.store
+      .listSavepoints(deployment.metadata.namespace, { deploymentId: deployment.metadata.id })
+      .filter((s) => s.status.state === 'COMPLETED');
+    return completed.at(-1)?.spec.savepointLocation;
+  }
+
+  /**
+   * Savepoint before an upgrade or a suspension; with `fail`, every attempt fails and
+   * the deployment goes FAILED (the old job keeps running). Returns the completed savepoint.
+   */
+  private async takeSavepoint(ctx: RunContext, job: Job, origin: string, fail: boolean, purpose: 'upgrade' | 'suspend'): Promise<Savepoint | undefined> {
+    const attempts = fail ? Number(ctx.current().spec.maxSavepointCreationAttempts) || 1 : 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const deployment = ctx.current();
+      const jobId = job.metadata.id;
+      if (purpose === 'upgrade') this.event(deployment, 'NEED_TO_TRIGGER_A_SAVEPOINT', `Need to trigger a savepoint for job ${jobId} before upgrading.`, jobId);
+      else this.event(deployment, 'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', `Creating a savepoint for job ${jobId} before suspension.`, jobId);
+      const savepoint = this.createSavepoint(deployment, job, origin);
+      this.event(deployment, 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT', `Successfully triggered savepoint ${savepoint.metadata.id} for job ${jobId}.`, jobId);
+      if (purpose === 'upgrade') this.event(deployment, 'AWAITING_FOR_A_SAVEPOINT_TO_COMPLETE', `Awaiting savepoint ${savepoint.metadata.id} to complete.`, jobId);
+      else this.event(deployment, 'AWAITING_SAVEPOINT_COMPLETION_TO_TRANSITION_TO_SUSPENDED', `Awaiting savepoint ${savepoint.metadata.id} to complete before transitioning to SUSPENDED.`, jobId);
+      await ctx.sleep(this.behaviour(deployment).savepointMs);
+      const after = ctx.current();
+      if (!fail) {
+        this.setSavepointState(after, savepoint, 'COMPLETED');
+        if (purpose === 'suspend') this.event(after, 'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION', `Found completed savepoint ${savepoint.metadata.id}, ready for suspension.`, jobId);
+        return savepoint;
+      }
+      const failure = this.behaviour(after).savepointFailure;
+      savepoint.status.failure = { ...failure, failedAt: isoNow() };
+      this.setSavepointState(after, savepoint, 'FAILED');
+      this.event(after, 'RECOVERABLE_FAILURE_WHILE_TRIGGERING_A_SAVEPOINT', `Failed to take savepoint (attempt ${attempt} of ${attempts}): ${failure.message}`, jobId);
+    }
+    const deployment = ctx.current();
+    this.event(deployment, 'TOO_MANY_FAILED_SUSPENSION_ATTEMPTS', `Savepoint creation failed ${attempts} times; giving up.`, job.metadata.id);
+    this.event(deployment, 'TRANSITIONING_TO_FAILED_STATE_BECAUSE_SAVEPOINT_FAILED_IN_FLINK', 'Transitioning to FAILED because the savepoint failed in Flink.', job.metadata.id);
+    this.setStatus(deployment, 'FAILED');
+    this.setTransitioning(deployment, false);
+    return undefined;
+  }
+
+  private async terminate(ctx: RunContext, job: Job, foundEvent: string): Promise<void> {
+    const deployment = ctx.current();
+    if (job.status.state !== 'TERMINATING') {
+      this.event(deployment, foundEvent, `Found job ${job.metadata.id} (${job.status.state}); it will be terminated.`, job.metadata.id);
+      this.event(deployment, 'AWAITING_A_JOB_TO_TERMINATE', `Awaiting job ${job.metadata.id} to terminate.`, job.metadata.id);
+      this.setJobState(deployment, job, 'TERMINATING');
+    }
+    await ctx.sleep(this.behaviour(deployment).terminateMs);
+    this.setJobState(ctx.current(), job, 'TERMINATED');
+  }
+
+  private async startJob(ctx: RunContext, savepointLocation: string | undefined, outcome: Outcome): Promise<void> {
+    let deployment = ctx.current();
+    const behaviour = this.behaviour(deployment);
+    const job = this.createJob(deployment, savepointLocation);
+    const jobId = job.metadata.id;
+    this.event(deployment, 'CREATING_A_NEW_JOB', `Creating a new job ${jobId}${savepointLocation ? ` restoring from ${savepointLocation}` : ''}.`, jobId);
+    this.event(deployment, 'SPINNING_UP_A_CLUSTER_FOR_A_JOB', `Spinning up a Flink cluster for job ${jobId}.`, jobId);
+    this.event(deployment, 'AWAITING_A_JOB_TO_START', `Awaiting job ${jobId} to start.`, jobId);
+    await ctx.sleep(behaviour.startMs);
+    deployment = ctx.current();
+
+    if (outcome === 'stuck') return this.waitForAbort(ctx.signal);
+    if (outcome === 'fails') {
+      const attempts = Number(deployment.spec.maxJobCreationAttempts) || 1;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        this.event(ctx.current(), 'FAILED_CREATING_A_NEW_JOB', `Failed to create job ${jobId} (attempt ${attempt} of ${attempts}): ${behaviour.jobFailure.message}`, jobId);
+        if (attempt < attempts) await ctx.sleep(behaviour.startMs);
+      }
+      deployment = ctx.current();
+      this.event(deployment, 'TOO_MANY_FAILED_JOB_CREATION_ATTEMPTS', `Job creation failed ${attempts} times; giving up.`, jobId);
+      this.failJob(deployment, job, behaviour.jobFailure);
+      this.event(deployment, 'TRANSITIONING_TO_FAILED_STATE_BECAUSE_JOB_NOT_STARTED', `Transitioning to FAILED because job ${jobId} did not start.`, jobId);
+      this.setStatus(deployment, 'FAILED');
+      this.setTransitioning(deployment, false);
+      return;
+    }
+    this.setJobState(deployment, job, 'STARTED');
+    this.event(deployment, 'JOB_SUCCESSFULLY_STARTED', `Job ${jobId} was successfully started.`, jobId);
+    this.event(deployment, 'STATE_TRANSITION_IS_COMPLETED', 'Transition to RUNNING is completed.', jobId);
+    this.setRunning(deployment, job);
+    this.setTransitioning(deployment, false);
+    if (outcome !== 'finishes') return;
+
+    await ctx.sleep(behaviour.finishMs);
+    deployment = ctx.current();
+    this.setJobState(deployment, job, 'FINISHED');
+    this.event(deployment, 'JOB_SUCCESSFULLY_FINISHED', `Job ${jobId} finished successfully.`, jobId);
+    this.event(deployment, 'TRANSITIONED_TO_FINISHED_STATE', 'Deployment transitioned to FINISHED.', jobId);
+    this.setStatus(deployment, 'FINISHED');
+  }
+
+  /** Savepoints a previous (aborted) run left in STARTED would complete in Flink anyway. */
+  private settleDanglingSavepoints(deployment: Deployment): void {
+    for (const savepoint of this.env.store.listSavepoints(deployment.metadata.namespace, { deploymentId: deployment.metadata.id })) {
+      if (savepoint.status.state === 'STARTED' && savepoint.metadata.origin !== 'USER_REQUEST') this.setSavepointState(deployment, savepoint, 'COMPLETED');
+    }
+  }
+
+  // ---- resource writes ----------------------------------------------------------------
+
+  private createJob(deployment: Deployment, savepointLocation: string | undefined): Job {
+    const now = isoNow();
+    const template = deployment.spec.template as JsonObject;
+    const tspec = deepClone((template.spec ?? {}) as JsonObject);
+    const targetRef = deployment.spec.deploymentTargetId ?? deployment.spec.deploymentTargetName;
+    const target = typeof targetRef === 'string' ? this.env.store.findTarget(deployment.metadata.namespace, targetRef) : undefined;
+    const job: Job = {
+      kind: 'Job',
+      apiVersion: 'v1',
+      metadata: {
+        id: randomUUID(),
+        namespace: deployment.metadata.namespace,
+        deploymentId: deployment.metadata.id,
+        deploymentName: deployment.metadata.name,
+        createdAt: now,
+        modifiedAt: now,
+        annotations: { [SPEC_VERSION_ANNOTATION]: deployment.metadata.annotations[SPEC_VERSION_ANNOTATION] ?? '1' },
+        resourceVersion: 1,
+      },
+      spec: {
+        ...tspec,
+        userFlinkConfiguration: deepClone(isPlainObject(tspec.flinkConfiguration) ? tspec.flinkConfiguration : {}),
+        deploymentTarget: { kubernetes: { namespace: target?.spec.kubernetes.namespace ?? 'vvp-jobs' } },
+        ...(savepointLocation ? { savepointLocation } : {}),
+        allowNonRestoredState: restoreStrategy(deployment.spec).allowNonRestoredState,
+      },
+      status: { state: 'STARTING' },
+    };
+    this.env.store.putJob(job);
+    this.env.store.setJobTemplate(deployment.metadata.namespace, job.metadata.id, deployment.spec.template);
+    this.report(deployment, 'Job', job.metadata.id, null, 'STARTING');
+    return job;
+  }
+
+  private setJobState(deployment: Deployment, job: Job, state: JobState): void {
+    const from = job.status.state;
+    if (from === state) return;
+    const now = isoNow();
+    job.status.state = state;
+    if (state === 'STARTED') {
+      job.status.started = {
+        flinkJobId: job.metadata.id.replace(/-/g, ''),
+        startedAt: now,
+        lastUpdateTime: now,
+        observedFlinkJobRestarts: 0,
+        observedFlinkJobStatus: 'RUNNING',
+      };
+    } else if (job.status.started) {
+      job.status.started.lastUpdateTime = now;
+      job.status.started.observedFlinkJobStatus = state === 'FINISHED' ? 'FINISHED' : state === 'TERMINATED' ? 'CANCELED' : job.status.started.observedFlinkJobStatus;
+    }
+    if (state === 'TERMINATED' || state === 'FAILED' || state === 'FINISHED') job.metadata.terminatedAt = now;
+    job.metadata.modifiedAt = now;
+    job.metadata.resourceVersion += 1;
+    this.report(deployment, 'Job', job.metadata.id, from, state);
+  }
+
+  private failJob(deployment: Deployment, job: Job, failure: { reason: string; message: string }): void {
+    job.status.failure = { reason: failure.reason, message: failure.message, failedAt: isoNow() };
+    this.setJobState(deployment, job, 'FAILED');
+  }
+
+  private createSavepoint(deployment: Deployment, job: Job, origin: string): Savepoint {
+    const now = isoNow();
+    const { namespace, id } = deployment.metadata;
+    const savepoint: Savepoint = {
+      kind: 'Savepoint',
+      apiVersion: 'v1',
+      metadata: {
+        id: randomUUID(),
+        namespace,
+        deploymentId: id,
+        jobId: job.metadata.id,
+        origin,
+        ...(versionAtLeast(this.env.buildVersion(), '2.7') ? { type: 'FULL' } : {}),
+        createdAt: now,
+        modifiedAt: now,
+        annotations: { [SPEC_VERSION_ANNOTATION]: deployment.metadata.annotations[SPEC_VERSION_ANNOTATION] ?? '1' },
+        resourceVersion: 1,
+      },
+      spec: {
+        savepointLocation:
+          `${this.env.blobStorageBaseUri()}/flink-savepoints/namespaces/${namespace}/deployments/${id}/` +
+          `savepoint-${job.metadata.id.replace(/-/g, '').slice(0, 6)}-${randomBytes(6).toString('hex')}`,
+        flinkSavepointId: randomUUID(),
+      },
+      status: { state: 'STARTED' },
+    };
+    this.env.store.putSavepoint(savepoint);
+    this.report(deployment, 'Savepoint', savepoint.metadata.id, null, 'STARTED');
+    return savepoint;
+  }
+
+  private setSavepointState(deployment: Deployment, savepoint: Savepoint, state: SavepointState): void {
+    const from = savepoint.status.state;
+    savepoint.status.state = state;
+    savepoint.metadata.modifiedAt = isoNow();
+    savepoint.metadata.resourceVersion += 1;
+    this.report(deployment, 'Savepoint', savepoint.metadata.id, from, state);
+  }
+
+  private setStatus(deployment: Deployment, state: DeploymentState): void {
+    const from = deployment.status.state ?? null;
+    deployment.status = { state };
+    this.touch(deployment);
+    if (from !== state) this.report(deployment, 'Deployment', deployment.metadata.id, from, state);
+  }
+
+  private setRunning(deployment: Deployment, job: Job): void {
+    const from = deployment.status.state ?? null;
+    const now = isoNow();
+    const condition = (type: string): DeploymentCondition => ({ type, status: 'False', reason: '', message: '', lastTransitionTime: now, lastUpdateTime: now });
+    deployment.status = {
+      state: 'RUNNING',
+      running: { jobId: job.metadata.id, transitionTime: now, conditions: [condition('ClusterUnreachable'), condition('JobFailing')] },
+    };
+    this.touch(deployment);
+    if (from !== 'RUNNING') this.report(deployment, 'Deployment', deployment.metadata.id, from, 'RUNNING');
+  }
+
+  private setTransitioning(deployment: Deployment, transitioning: boolean): void {
+    const annotations = deployment.metadata.annotations;
+    annotations[TRANSITIONING_ANNOTATION] = String(transitioning);
+    if (transitioning) annotations[TRANSITIONING_SINCE_ANNOTATION] = String(Date.now());
+  }
+
+  /** Controller writes are writes too: they bump resourceVersion and modifiedAt. */
+  private touch(deployment: Deployment): void {
+    deployment.metadata.resourceVersion += 1;
+    deployment.metadata.modifiedAt = isoNow();
+  }
+
+  private event(deployment: Deployment, name: string, message: string, jobId?: string): void {
+    this.env.store.addEvent(deployment.metadata.namespace, deployment.metadata.id, name, message, jobId);
+  }
+
+  private report(deployment: Deployment, resource: StateChange['resource'], id: string, from: string | null, to: string): void {
+    this.env.onStateChange({ at: isoNow(), namespace: deployment.metadata.namespace, deployment: deployment.metadata.name, resource, id, from, to });
+  }
+
+  // ---- timing -------------------------------------------------------------------------
+
+  private behaviour(deployment: Deployment): Behaviour {
+    return this.env.behaviours.get(deployment.metadata.namespace, deployment.metadata.name);
+  }
+
+  private scaled(ms: number): number {
+    return Math.max(0, Math.round(ms * this.env.timeScale()));
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new RunAborted());
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, this.scaled(ms));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new RunAborted());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private waitForAbort(signal: AbortSignal): Promise<void> {
+    return new Promise((_resolve, reject) => {
+      if (signal.aborted) return reject(new RunAborted());
+      signal.addEventListener('abort', () => reject(new RunAborted()), { once: true });
+    });
+  }
+}
+
+interface RunContext {
+  /** The deployment as stored now; throws when the run was aborted or the deployment deleted. */
+  current(): Deployment;
+  sleep(ms: number): Promise<void>;
+  signal: AbortSignal;
+}

@@ -1,0 +1,333 @@
+/**
+ * Everything a simulator instance holds, independent of HTTP: configuration, resources,
+ * controller, behaviours, tokens, faults and the request log.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, conflict, notFound } from './api-error';
+import { TokenAuth, type ApiToken } from './auth';
+import { BehaviourBook, parseBehaviourPatch, type BehaviourPatch } from './behaviour';
+import { DeploymentController, type StateChange } from './controller';
+import { expandDefaults, jarUriOf, validateName, validateSpec } from './deployment-spec';
+import { FaultBook } from './faults';
+import { deepClone, isPlainObject, mergePatch, type JsonObject } from './plain-object';
+import { RequestLog } from './request-log';
+import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, UPGRADE_STRATEGIES, type Deployment } from './resources';
+import { isoNow } from './sim-clock';
+import { DEFAULT_TARGET_NAME, SimStore, type Addressing } from './store';
+
+/** Simulator-wide settings; all can be changed at run time through `PUT /__sim/config`. */
+export interface SimulatorConfig {
+  /** Multiplies every controller duration. Default 1. */
+  timeScale: number;
+  /** `revisionInformation.buildVersion`; before 2.6 upgrade savepoints have origin SUSPEND_AND_UPGRADE. Default `2.7.1`. */
+  buildVersion: string;
+  /** `json`: `{kind: "Error", ...}` bodies; `text`: plain-text bodies. Default `json`. */
+  errorFormat: 'json' | 'text';
+  /** `nameOrId` (2.4+, default) or `idOnly` (2.0–2.3). */
+  addressing: Addressing;
+  /** Status for a duplicate deployment name. Default 409. */
+  duplicateNameStatus: 400 | 409;
+  /** Reject an unknown deployment target at write time (400) instead of failing later. Default false. */
+  strictDeploymentTarget: boolean;
+  /** Reject a write whose `metadata.resourceVersion` is stale (409). Default false (VVP ignores it). */
+  strictResourceVersion: boolean;
+  /** Where savepoints are written. Default `wasbs://vvp@vvpstorage.blob.core.windows.net`. */
+  blobStorageBaseUri: string;
+}
+
+/** Defaults of {@link SimulatorConfig}. */
+export function defaultConfig(): SimulatorConfig {
+  return {
+    timeScale: 1,
+    buildVersion: '2.7.1',
+    errorFormat: 'json',
+    addressing: 'nameOrId',
+    duplicateNameStatus: 409,
+    strictDeploymentTarget: false,
+    strictResourceVersion: false,
+    blobStorageBaseUri: 'wasbs://vvp@vvpstorage.blob.core.windows.net',
+  };
+}
+
+/**
+ * Validates a partial config from JSON.
+ * @throws ApiError 400 naming the bad field.
+ */
+export function parseConfigPatch(input: unknown): Partial<SimulatorConfig> {
+  if (!isPlainObject(input)) throw badRequest('config must be an object');
+  const out: Partial<SimulatorConfig> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const bad = (accepted: string): never => {
+      throw badRequest(`config.${key}: expected ${accepted}, got ${JSON.stringify(value)}`);
+    };
+    switch (key) {
+      case 'timeScale':
+        if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) bad('a number >= 0');
+        out.timeScale = value as number;
+        break;
+      case 'buildVersion':
+      case 'blobStorageBaseUri':
+        if (typeof value !== 'string' || value === '') bad('a non-empty string');
+        out[key] = value as string;
+        break;
+      case 'errorFormat':
+        if (value !== 'json' && value !== 'text') bad('json or text');
+        out.errorFormat = value as 'json' | 'text';
+        break;
+      case 'addressing':
+        if (value !== 'nameOrId' && value !== 'idOnly') bad('nameOrId or idOnly');
+        out.addressing = value as Addressing;
+        break;
+      case 'duplicateNameStatus':
+        if (value !== 400 && value !== 409) bad('400 or 409');
+        out.duplicateNameStatus = value as 400 | 409;
+        break;
+      case 'strictDeploymentTarget':
+      case 'strictResourceVersion':
+        if (typeof value !== 'boolean') bad('true or false');
+        out[key] = value as boolean;
+        break;
+      default:
+        throw badRequest(`unknown config field '${key}'; accepted: ${Object.keys(defaultConfig()).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+/** A deployment created directly in a given state (control API / scenario). */
+export interface DeploymentSeed {
+  /** Default `default` (created when missing). */
+  namespace?: string;
+  name: string;
+  jarUri: string;
+  /** Observed state to start in. Default RUNNING (with a STARTED job). */
+  state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' | 'FAILED';
+  /** Default STATEFUL. */
+  upgradeStrategy?: string;
+  /** Default LATEST_STATE. */
+  restoreStrategy?: string;
+  labels?: Record<string, string>;
+  /** Merged (merge patch) into the generated spec. */
+  spec?: JsonObject;
+  behaviour?: BehaviourPatch;
+}
+
+/** What really runs, for tests that must not be fooled by a stale status. */
+export interface DeploymentTruth {
+  namespace: string;
+  deploymentId: string;
+  name: string;
+  resourceVersion: number;
+  specState: string;
+  statusState: string;
+  specJarUri: string | null;
+  /** `status.running.jobId` as the API shows it (may be stale). */
+  statusJobId: string | null;
+  /** The job actually in state STARTED, if any. */
+  runningJob: { id: string; jarUri: string | null; savepointLocation: string | null } | null;
+  transitionInProgress: boolean;
+  jobs: { id: string; state: string; jarUri: string | null; createdAt: string; savepointLocation: string | null; failure: unknown }[];
+  savepoints: { id: string; state: string; origin: string; savepointLocation: string }[];
+  events: string[];
+  pendingOutcomes: string[];
+}
+
+/** How the simulator starts; `reset` returns here. */
+export interface SimulatorInit {
+  config?: Partial<SimulatorConfig>;
+  /** Default `["default"]`. */
+  namespaces?: string[];
+  /** When given (even empty), auth is enabled. */
+  tokens?: ApiToken[];
+  /** Auth on/off explicitly (default: on when tokens are given). */
+  authEnabled?: boolean;
+  behaviour?: BehaviourPatch;
+  deployments?: DeploymentSeed[];
+}
+
+/** The simulator's state and the operations on it that both APIs use. */
+export class SimulatorState {
+  config: SimulatorConfig = defaultConfig();
+  readonly store = new SimStore();
+  readonly behaviours = new BehaviourBook();
+  readonly auth = new TokenAuth();
+  readonly faults = new FaultBook();
+  readonly requests = new RequestLog();
+  readonly controller: DeploymentController;
+  private readonly listeners: ((change: StateChange) => void)[] = [];
+
+  constructor(private readonly init: SimulatorInit = {}) {
+    this.controller = new DeploymentController({
+      store: this.store,
+      behaviours: this.behaviours,
+      timeScale: () => this.config.timeScale,
+      buildVersion: () => this.config.buildVersion,
+      blobStorageBaseUri: () => this.config.blobStorageBaseUri,
+      onStateChange: (change) => this.listeners.forEach((l) => l(change)),
+    });
+    this.reset(true);
+  }
+
+  /** Subscribes to state changes (the CLI logs them on stderr). */
+  onStateChange(listener: (change: StateChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Back to the startup state: config, namespaces, tokens, behaviours; seeds the startup
+   * deployments unless `withDeployments` is false. Clears faults and the request log.
+   */
+  reset(withDeployments: boolean): void {
+    this.controller.stopAll();
+    this.store.clear();
+    this.behaviours.clear();
+    this.faults.clear();
+    this.requests.clear();
+    this.config = { ...defaultConfig(), ...this.init.config };
+    for (const ns of this.init.namespaces ?? ['default']) this.store.addNamespace(ns);
+    this.auth.setTokens(this.init.tokens ?? []);
+    this.auth.enabled = this.init.authEnabled ?? this.init.tokens !== undefined;
+    if (this.init.behaviour) this.behaviours.setGlobal(this.init.behaviour);
+    if (withDeployments) for (const seed of this.init.deployments ?? []) this.seedDeployment(seed);
+  }
+
+  /** Stops timers (shutdown). */
+  stop(): void {
+    this.controller.stopAll();
+  }
+
+  /** The id of the namespace's `vvp-default` target. */
+  defaultTargetId(namespace: string): string {
+    const target = this.store.findTarget(namespace, DEFAULT_TARGET_NAME);
+    return target ? target.metadata.id : '';
+  }
+
+  /**
+   * Creates a deployment directly in the seed's state (RUNNING with a STARTED job by default).
+   * @throws ApiError 400 for an invalid seed, 409 for a duplicate name.
+   */
+  seedDeployment(input: unknown): Deployment {
+    const seed = parseSeed(input);
+    const namespace = seed.namespace ?? 'default';
+    this.store.addNamespace(namespace);
+    if (this.store.findDeployment(namespace, seed.name)) throw conflict(`Deployment '${seed.name}' already exists in namespace '${namespace}'.`);
+    if (seed.behaviour) this.behaviours.setFor(namespace, seed.name, parseBehaviourPatch(seed.behaviour));
+    const baseSpec: JsonObject = {
+      state: seed.state === 'FAILED' || !seed.state ? 'RUNNING' : seed.state,
+      upgradeStrategy: { kind: seed.upgradeStrategy ?? 'STATEFUL' },
+      restoreStrategy: { kind: seed.restoreStrategy ?? 'LATEST_STATE', allowNonRestoredState: false },
+      template: { spec: { artifact: { kind: 'JAR', jarUri: seed.jarUri }, parallelism: 1 } },
+    };
+    const spec = expandDefaults(mergePatch(baseSpec, seed.spec ?? {}) as JsonObject, namespace, this.store, this.defaultTargetId(namespace));
+    validateSpec(spec);
+    const now = isoNow();
+    const deployment: Deployment = {
+      kind: 'Deployment',
+      apiVersion: 'v1',
+      metadata: {
+        id: randomUUID(),
+        name: seed.name,
+        displayName: seed.name,
+        namespace,
+        labels: { ...seed.labels },
+        annotations: { [SPEC_VERSION_ANNOTATION]: '1', [TRANSITIONING_ANNOTATION]: 'false' },
+        createdAt: now,
+        modifiedAt: now,
+        resourceVersion: 1,
+      },
+      spec,
+      status: { state: 'CANCELLED' },
+    };
+    this.store.putDeployment(deployment);
+    switch (seed.state ?? 'RUNNING') {
+      case 'RUNNING':
+        this.controller.seedRunningJob(deployment);
+        break;
+      case 'SUSPENDED':
+        this.controller.seedSuspended(deployment);
+        break;
+      case 'FAILED':
+        this.controller.seedFailedJob(deployment);
+        break;
+      case 'CANCELLED':
+        break;
+    }
+    return deployment;
+  }
+
+  /**
+   * The truth about a deployment.
+   * @throws ApiError 404 when unknown.
+   */
+  truth(namespace: string, nameOrId: string): DeploymentTruth {
+    const deployment = this.store.findDeployment(namespace, nameOrId);
+    if (!deployment) throw notFound(`Deployment '${nameOrId}' does not exist in namespace '${namespace}'.`);
+    const jobs = this.store.listJobs(namespace, deployment.metadata.id);
+    const jarOf = (spec: JsonObject): string | null => {
+      const artifact = isPlainObject(spec.artifact) ? spec.artifact : {};
+      return typeof artifact.jarUri === 'string' ? artifact.jarUri : null;
+    };
+    const running = jobs.find((j) => j.status.state === 'STARTED');
+    return {
+      namespace,
+      deploymentId: deployment.metadata.id,
+      name: deployment.metadata.name,
+      resourceVersion: deployment.metadata.resourceVersion,
+      specState: String(deployment.spec.state),
+      statusState: deployment.status.state,
+      specJarUri: jarUriOf(deployment.spec) ?? null,
+      statusJobId: deployment.status.running?.jobId ?? null,
+      runningJob: running
+        ? { id: running.metadata.id, jarUri: jarOf(running.spec), savepointLocation: typeof running.spec.savepointLocation === 'string' ? running.spec.savepointLocation : null }
+        : null,
+      transitionInProgress: this.controller.isBusy(deployment.metadata.id),
+      jobs: jobs.map((j) => ({
+        id: j.metadata.id,
+        state: j.status.state,
+        jarUri: jarOf(j.spec),
+        createdAt: j.metadata.createdAt,
+        savepointLocation: typeof j.spec.savepointLocation === 'string' ? j.spec.savepointLocation : null,
+        failure: j.status.failure ? deepClone(j.status.failure) : null,
+      })),
+      savepoints: this.store.listSavepoints(namespace, { deploymentId: deployment.metadata.id }).map((s) => ({
+        id: s.metadata.id,
+        state: s.status.state,
+        origin: s.metadata.origin,
+        savepointLocation: s.spec.savepointLocation,
+      })),
+      events: this.store.listEvents(namespace, { deploymentId: deployment.metadata.id }).map((e) => e.metadata.name),
+      pendingOutcomes: [...this.behaviours.get(namespace, deployment.metadata.name).outcomeQueue],
+    };
+  }
+}
+
+/**
+ * Validates a deployment seed from JSON/YAML.
+ * @throws ApiError 400 naming the bad field.
+ */
+export function parseSeed(input: unknown): DeploymentSeed {
+  if (!isPlainObject(input)) throw badRequest('deployment seed must be an object');
+  const name = validateName(input.name);
+  if (typeof input.jarUri !== 'string' || input.jarUri === '') throw badRequest('seed.jarUri is required');
+  const state = input.state ?? 'RUNNING';
+  if (!['RUNNING', 'CANCELLED', 'SUSPENDED', 'FAILED'].includes(state as string)) {
+    throw badRequest(`seed.state must be RUNNING, CANCELLED, SUSPENDED or FAILED, got ${JSON.stringify(state)}`);
+  }
+  if (input.upgradeStrategy !== undefined && !(UPGRADE_STRATEGIES as readonly unknown[]).includes(input.upgradeStrategy)) {
+    throw badRequest(`seed.upgradeStrategy must be one of ${UPGRADE_STRATEGIES.join(', ')}`);
+  }
+  if (input.namespace !== undefined && typeof input.namespace !== 'string') throw badRequest('seed.namespace must be a string');
+  if (input.labels !== undefined && !isPlainObject(input.labels)) throw badRequest('seed.labels must be an object');
+  if (input.spec !== undefined && !isPlainObject(input.spec)) throw badRequest('seed.spec must be an object');
+  return {
+    namespace: input.namespace as string | undefined,
+    name,
+    jarUri: input.jarUri,
+    state: state as DeploymentSeed['state'],
+    upgradeStrategy: input.upgradeStrategy as string | undefined,
+    restoreStrategy: typeof input.restoreStrategy === 'string' ? input.restoreStrategy : undefined,
+    labels: input.labels as Record<string, string> | undefined,
+    spec: input.spec as JsonObject | undefined,
+    behaviour: input.behaviour !== undefined ? parseBehaviourPatch(input.behaviour) : undefined,
+  };
+}
