@@ -1,0 +1,167 @@
+import { isAbortError } from '../errors/errors';
+import { abortReason, systemClock, type Clock } from './clock';
+
+/**
+ * What one observation means. `state` is a short human description ("TRANSITIONING",
+ * "RUNNING, new job 1a2b… STARTING"); the poller reports it whenever it changes, so it must
+ * not contain counters or timestamps. `phase` names what the wait is stuck on for timeouts.
+ */
+export type Verdict<R> =
+  | { status: 'pending'; state: string; phase: string }
+  | { status: 'succeeded'; state: string; result: R }
+  | { status: 'failed'; state: string; reason: string };
+
+/**
+ * Adaptive polling: the first reads come quickly (a fast change is seen within about a second)
+ * and the pause grows geometrically up to `maxIntervalInMs`, so a long wait costs well under one
+ * request per second.
+ */
+export interface PollSchedule {
+  /** Pause after the first probe. Default 250. */
+  initialIntervalInMs: number;
+  /** Factor applied to the pause after each probe. Default 2. */
+  growthFactor: number;
+  /** Longest pause (the user's poll interval). */
+  maxIntervalInMs: number;
+}
+
+/** The schedule used for every VVP wait: 250 ms, ×2 per probe, capped at `maxIntervalInMs`. */
+export function adaptiveSchedule(maxIntervalInMs: number): PollSchedule {
+  return { initialIntervalInMs: Math.min(250, maxIntervalInMs), growthFactor: 2, maxIntervalInMs };
+}
+
+/** The pause after probe number `probe` (1-based). */
+export function intervalAfter(probe: number, schedule: PollSchedule): number {
+  const raw = schedule.initialIntervalInMs * schedule.growthFactor ** Math.max(0, probe - 1);
+  return Math.round(Math.min(schedule.maxIntervalInMs, raw));
+}
+
+/** One reported state change. */
+export interface PollProgress<T, R> {
+  /** Undefined when the probe failed with a tolerated error (`error` is then set). */
+  observation: T | undefined;
+  error?: unknown;
+  verdict: Verdict<R>;
+  /** Milliseconds since polling began. */
+  elapsedInMs: number;
+  /** Probes made so far, this one included. */
+  probes: number;
+}
+
+export interface PollOptions<T, R> {
+  /** Reads the current state. Called first, before any sleep. */
+  probe: (abortSignal: AbortSignal | undefined) => Promise<T>;
+  /** Pure decision on one observation. */
+  classify: (observation: T) => Verdict<R>;
+  schedule: PollSchedule;
+  /** Overall bound, measured on `clock` from the first probe. */
+  timeoutInMs: number;
+  clock?: Clock;
+  abortSignal?: AbortSignal;
+  /** Called on the first observation and whenever `verdict.state` changes; not on every tick. */
+  onProgress?: (progress: PollProgress<T, R>) => void;
+  /**
+   * Probe errors that count as "still pending" (e.g. the service briefly unreachable after the
+   * client's own retries). Anything else ends the poll by propagating. Default: none tolerated.
+   */
+  isTransientProbeError?: (error: unknown) => boolean;
+  /** Describes a tolerated probe error as a state, e.g. "status unreadable: HTTP 503". */
+  describeProbeError?: (error: unknown) => string;
+}
+
+/** How a poll ended (abort is an exception: PollAbortedError). */
+export type PollOutcome<T, R> =
+  | { kind: 'succeeded'; result: R; last: T; state: string; elapsedInMs: number; probes: number }
+  | { kind: 'failed'; reason: string; last: T; state: string; elapsedInMs: number; probes: number }
+  | {
+      kind: 'timedOut';
+      /** The last successful observation, if any. */
+      last: T | undefined;
+      /** What the last probe said, including a tolerated error. */
+      state: string;
+      phase: string;
+      elapsedInMs: number;
+      probes: number;
+    };
+
+/** The wait was aborted; carries what was last seen so the caller can say where things stand. */
+export class PollAbortedError<T = unknown> extends Error {
+  constructor(
+    readonly last: T | undefined,
+    readonly state: string | undefined,
+    cause: unknown,
+  ) {
+    super(`Polling aborted${state ? ` (last state: ${state})` : ''}`, { cause });
+    // Named like a platform abort so isAbortError() and the task runner treat it as cancellation.
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * The one poller for every wait: probe first, classify, report state changes, then sleep for
+ * the schedule's next interval (never past the deadline) and probe again. A final probe happens
+ * at the deadline before giving up, so a change right at the end is not missed.
+ *
+ * Abort stops polling promptly (mid-sleep or mid-probe) and never undoes anything on the server.
+ *
+ * @throws PollAbortedError when `abortSignal` fires.
+ * @throws whatever `probe` throws when `isTransientProbeError` does not accept it.
+ */
+export async function pollUntilDone<T, R>(options: PollOptions<T, R>): Promise<PollOutcome<T, R>> {
+  const clock = options.clock ?? systemClock;
+  const signal = options.abortSignal;
+  const start = clock.now();
+  const deadline = start + options.timeoutInMs;
+  let last: T | undefined;
+  let lastState: string | undefined;
+  let lastPhase = 'waiting';
+  let probes = 0;
+
+  const aborted = (cause: unknown): PollAbortedError<T> => new PollAbortedError<T>(last, lastState, cause);
+
+  for (;;) {
+    if (signal?.aborted) throw aborted(abortReason(signal));
+    probes++;
+    let observation: T | undefined;
+    let error: unknown;
+    let verdict: Verdict<R>;
+    try {
+      observation = await options.probe(signal);
+      verdict = options.classify(observation);
+      last = observation;
+    } catch (e) {
+      if (signal?.aborted || isAbortError(e)) throw aborted(e);
+      if (!options.isTransientProbeError?.(e)) throw e;
+      error = e;
+      const described = options.describeProbeError?.(e) ?? `status unreadable: ${(e as Error)?.message ?? String(e)}`;
+      verdict = { status: 'pending', state: described, phase: lastPhase };
+    }
+    const elapsedInMs = clock.now() - start;
+    if (verdict.state !== lastState) {
+      options.onProgress?.({ observation, error, verdict, elapsedInMs, probes });
+      lastState = verdict.state;
+    }
+    switch (verdict.status) {
+      case 'succeeded':
+        return { kind: 'succeeded', result: verdict.result, last: observation as T, state: verdict.state, elapsedInMs, probes };
+      case 'failed':
+        return { kind: 'failed', reason: verdict.reason, last: observation as T, state: verdict.state, elapsedInMs, probes };
+      case 'pending':
+        lastPhase = verdict.phase;
+        break;
+      default: {
+        const unexpected: never = verdict;
+        throw new Error(`unknown verdict ${JSON.stringify(unexpected)}`);
+      }
+    }
+    const now = clock.now();
+    if (now >= deadline) {
+      return { kind: 'timedOut', last, state: verdict.state, phase: verdict.phase, elapsedInMs: now - start, probes };
+    }
+    try {
+      await clock.sleep(Math.min(intervalAfter(probes, options.schedule), deadline - now), signal);
+    } catch (e) {
+      throw aborted(e);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The parts of VVP AppManager resources (API v1, VVP 2.x) the tasks read. Everything else is
+ * kept as free JSON: VVP adds fields between releases and the tasks must pass them through.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Desired deployment state (`spec.state`). */
+export type DesiredState = 'RUNNING' | 'SUSPENDED' | 'CANCELLED';
+/** Observed deployment state (`status.state`). */
+export type DeploymentState = 'RUNNING' | 'SUSPENDED' | 'CANCELLED' | 'TRANSITIONING' | 'FAILED' | 'FINISHED';
+/** Job state (`status.state` of a Job). */
+export type JobState = 'STARTING' | 'STANDBY' | 'STARTED' | 'TERMINATING' | 'FAILED' | 'TERMINATED' | 'FINISHED';
+
+export const DEPLOYMENT_STATES: readonly DeploymentState[] = ['RUNNING', 'SUSPENDED', 'CANCELLED', 'TRANSITIONING', 'FAILED', 'FINISHED'];
+export const JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING', 'FAILED', 'TERMINATED', 'FINISHED'];
+
+export interface Deployment {
+  kind?: string;
+  apiVersion?: string;
+  metadata: {
+    id: string;
+    name?: string;
+    namespace?: string;
+    createdAt?: string;
+    modifiedAt?: string;
+    resourceVersion?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: JsonValue | undefined;
+  };
+  /** Free JSON; see the accessors below for the fields the tasks use. */
+  spec: JsonObject;
+  status?: {
+    /** A DeploymentState, or a state a newer VVP introduced. */
+    state?: string;
+    running?: { jobId?: string; transitionTime?: string };
+  };
+}
+
+export interface Job {
+  metadata: { id: string; deploymentId?: string; createdAt?: string; terminatedAt?: string };
+  spec?: JsonObject;
+  status?: {
+    /** A JobState, or one a newer VVP introduced. */
+    state?: string;
+    failure?: { reason?: string; message?: string; failedAt?: string };
+    started?: { startedAt?: string };
+  };
+}
+
+export interface VvpEvent {
+  metadata: { id: string; name?: string; jobId?: string; createdAt?: string };
+  spec?: { message?: string };
+}
+
+/** True for a plain JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a nested field, undefined when any step is missing or not an object. */
+export function pick(value: unknown, ...path: string[]): JsonValue | undefined {
+  let current: unknown = value;
+  for (const key of path) {
+    if (!isJsonObject(current)) return undefined;
+    current = current[key];
+  }
+  return current as JsonValue | undefined;
+}
+
+function stringAt(value: unknown, ...path: string[]): string | undefined {
+  const v = pick(value, ...path);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `spec.template.spec.artifact.jarUri` of a deployment or deployment spec. */
+export function jarUriOf(deploymentOrSpec: { spec?: unknown } | undefined): string | undefined {
+  return stringAt(deploymentOrSpec?.spec, 'template', 'spec', 'artifact', 'jarUri');
+}
+
+/** `spec.artifact.jarUri` of a job (its frozen template). */
+export function jobJarUri(job: Job | undefined): string | undefined {
+  return stringAt(job?.spec, 'artifact', 'jarUri');
+}
+
+/** `spec.upgradeStrategy.kind`, upper case; undefined when unset. */
+export function upgradeStrategyOf(spec: unknown): string | undefined {
+  return stringAt(spec, 'upgradeStrategy', 'kind')?.toUpperCase();
+}
+
+/** `spec.state` (desired state), upper case; undefined when unset. */
+export function desiredStateOf(spec: unknown): string | undefined {
+  return stringAt(spec, 'state')?.toUpperCase();
+}
