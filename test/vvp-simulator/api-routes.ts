@@ -5,7 +5,7 @@
 import { ApiError, badRequest, notFound } from './api-error';
 import { createDeployment, deleteDeployment, patchDeployment, putDeployment, requireDeployment } from './deployment-writes';
 import { deepClone, isPlainObject } from './plain-object';
-import { resourceList, type Deployment } from './resources';
+import { resourceList } from './resources';
 import type { SimulatorState } from './simulator-state';
 import { isUuid } from './store';
 
@@ -130,13 +130,11 @@ function deploymentsCollection(sim: SimulatorState, ns: string, req: ApiRequest)
 }
 
 function deploymentItem(sim: SimulatorState, ns: string, nameOrId: string, req: ApiRequest): ApiResponse {
-  let deployment: Deployment;
   switch (req.method) {
     case 'GET':
       return ok(requireDeployment(sim, ns, nameOrId));
     case 'PATCH':
-      deployment = patchDeployment(sim, ns, nameOrId, req.body);
-      return ok(deployment);
+      return ok(patchDeployment(sim, ns, nameOrId, req.body));
     case 'PUT': {
       const result = putDeployment(sim, ns, nameOrId, req.body);
       return { status: result.created ? 201 : 200, body: deepClone(result.deployment) };

@@ -142,13 +142,14 @@ export class BehaviourBook {
 
   /** Merges into the global defaults. */
   setGlobal(patch: BehaviourPatch): void {
-    this.global = { ...this.global, ...patch };
+    // Cloned: taking outcomes shifts the stored queue, which must not be the caller's array.
+    this.global = { ...this.global, ...structuredClone(patch) };
   }
 
   /** Merges into one deployment's overrides (a given `outcomeQueue` replaces the queue). */
   setFor(namespace: string, name: string, patch: BehaviourPatch): void {
     const key = `${namespace}/${name}`;
-    this.perDeployment.set(key, { ...this.perDeployment.get(key), ...patch });
+    this.perDeployment.set(key, { ...this.perDeployment.get(key), ...structuredClone(patch) });
   }
 
   /** Effective behaviour (a copy). */

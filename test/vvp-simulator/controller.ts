@@ -234,7 +234,8 @@ export class DeploymentController {
       return deployment;
     };
     const sleep = (ms: number): Promise<void> => this.sleep(ms, signal);
-    if (afterStaleWindow) await sleep(this.behaviour(current()).staleRunningMs);
+    // Always yield first: the write's answer must not include the controller's reaction.
+    await sleep(afterStaleWindow ? this.behaviour(current()).staleRunningMs : 0);
     this.settleDanglingSavepoints(current());
     const ctx: RunContext = { current, sleep, signal };
     switch (desiredState(current().spec)) {
@@ -313,7 +314,12 @@ export class DeploymentController {
   }
 
   private beginTransition(deployment: Deployment, target: DeploymentState): void {
-    this.event(deployment, 'STATE_TRANSITION_IS_NEEDED', `State transition from ${deployment.status.state} to ${target} is needed.`);
+    const from = deployment.status.state;
+    const message =
+      from === target
+        ? `The Deployment template changed; an upgrade of the ${target} Deployment is needed.`
+        : `State transition to ${target} is needed (current state: ${from}).`;
+    this.event(deployment, 'STATE_TRANSITION_IS_NEEDED', message);
     this.setStatus(deployment, 'TRANSITIONING');
     this.setTransitioning(deployment, true);
   }

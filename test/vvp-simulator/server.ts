@@ -133,7 +133,10 @@ export class SimulatorServer {
 
     const fault = this.state.faults.take(this.faultTarget(method, url));
     if (fault) entry.fault = fault.type;
-    if (fault && (await this.applyFault(fault, req, res, entry))) return;
+    if (fault && (await this.applyFault(fault, req, res, entry))) {
+      if (entry.status !== null) entry.durationMs = Date.now() - started;
+      return;
+    }
 
     const namespace = /^\/api\/v1\/namespaces\/([^/]+)/.exec(url.pathname)?.[1];
     const decision = this.state.auth.check(req.headers.authorization, method, namespace !== undefined ? decodeURIComponent(namespace) : undefined);

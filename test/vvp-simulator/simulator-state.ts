@@ -8,7 +8,7 @@ import { TokenAuth, type ApiToken } from './auth';
 import { BehaviourBook, parseBehaviourPatch, type BehaviourPatch } from './behaviour';
 import { DeploymentController, type StateChange } from './controller';
 import { expandDefaults, jarUriOf, validateName, validateSpec } from './deployment-spec';
-import { FaultBook } from './faults';
+import { FaultBook, parseFault } from './faults';
 import { deepClone, isPlainObject, mergePatch, type JsonObject } from './plain-object';
 import { RequestLog } from './request-log';
 import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, UPGRADE_STRATEGIES, type Deployment } from './resources';
@@ -143,6 +143,8 @@ export interface SimulatorInit {
   authEnabled?: boolean;
   behaviour?: BehaviourPatch;
   deployments?: DeploymentSeed[];
+  /** Fault rules (control API format) installed at startup and on every reset. */
+  faults?: unknown[];
 }
 
 /** The simulator's state and the operations on it that both APIs use. */
@@ -188,6 +190,7 @@ export class SimulatorState {
     this.auth.setTokens(this.init.tokens ?? []);
     this.auth.enabled = this.init.authEnabled ?? this.init.tokens !== undefined;
     if (this.init.behaviour) this.behaviours.setGlobal(this.init.behaviour);
+    for (const fault of this.init.faults ?? []) this.faults.add(parseFault(fault));
     if (withDeployments) for (const seed of this.init.deployments ?? []) this.seedDeployment(seed);
   }
 
