@@ -1,5 +1,5 @@
 import { isAbortError } from '../errors/errors';
-import { systemClock, throwIfAborted, type Clock } from '../poll/clock';
+import { abortReason, systemClock, throwIfAborted, type Clock } from '../poll/clock';
 
 /**
  * When a failed call is tried again. Only idempotent reads go through this helper: a PATCH or
@@ -134,7 +134,8 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     try {
       return await operation(attempt);
     } catch (error) {
-      if (isAbortError(error) || options.abortSignal?.aborted) throw error;
+      if (options.abortSignal?.aborted) throw abortReason(options.abortSignal);
+      if (isAbortError(error)) throw error;
       const verdict = options.isRetryable(error);
       const last = attempt >= policy.maxAttempts;
       const tooLong = verdict.retryAfterInMs !== undefined && verdict.retryAfterInMs > policy.maxRetryAfterInMs;

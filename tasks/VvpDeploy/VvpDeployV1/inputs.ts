@@ -1,0 +1,252 @@
+import * as path from 'node:path';
+import { InputError } from '../../common/errors/errors';
+import { InputReader, type InputSource } from '../../common/inputs/parse';
+import {
+  checkSpecDocument,
+  parseSpecText,
+  replaceTokens,
+  SpecFileProblem,
+} from '../../common/vvp/deployment-spec';
+import { isAbsoluteUri, withCommit } from '../../common/vvp/jar-uri';
+import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+
+/** Everything VvpDeploy@1 needs, parsed and checked once. */
+export interface DeployConfig {
+  /** AzureRM service connection (input `azureSubscription`, alias `ConnectedServiceNameARM`). */
+  azureSubscription: string;
+  keyVaultName: string;
+  tokenSecretName: string;
+  /** VVP base URL without trailing slash, query or fragment. */
+  vvpUrl: URL;
+  namespace: string;
+  /** Deployment name (VVP 2.4+) or id. */
+  deployment: string;
+  /** True when `deployment` is a UUID. */
+  deploymentIsId: boolean;
+  /** The jarUri to deploy, `?commit=` included. */
+  jarUri: string;
+  /** The spec file with `JARURI`/`DEPLOYMENTTARGETID` replaced; undefined without a file. */
+  specFile?: { path: string; document: JsonObject };
+  deploymentTargetId?: string;
+  /** Appended as `?commit=`; undefined when empty. */
+  commitId?: string;
+  createIfMissing: boolean;
+  waitForRunning: boolean;
+  timeoutInMs: number;
+  pollIntervalInMs: number;
+  rollbackOnFailure: boolean;
+}
+
+/** What parsing needs besides the inputs; injected so parsing stays pure and testable. */
+export interface InputContext {
+  /** A pipeline variable (`Build.SourceVersion`, `System.DefaultWorkingDirectory`). */
+  readVariable(name: string): string | undefined;
+  /** Reads a text file; throws a Node fs error (`code` ENOENT, EACCES, EISDIR…). */
+  readTextFile(file: string): string;
+  isDirectory(file: string): boolean;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KEY_VAULT_NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const COMMIT_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const MACRO = /^\$\(([^)]+)\)$/;
+
+export const NAME_RULE = 'lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 63 characters';
+
+/** True for a VVP resource name (`metadata.name`). */
+export function isVvpName(value: string): boolean {
+  return value.length <= 63 && NAME.test(value);
+}
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * Parses the VvpDeploy@1 inputs into one typed config, reading and checking the spec file too.
+ *
+ * @throws InputError listing every bad input with its value and the accepted form.
+ */
+export function parseDeployInputs(source: InputSource, context: InputContext): DeployConfig {
+  const r = new InputReader(source);
+
+  const tokenSource = r.choice('tokenSource', ['keyVault', 'serviceConnection'] as const, 'keyVault');
+  if (tokenSource !== 'keyVault') r.reject('tokenSource', tokenSource, 'keyVault (the service connection token source is not available in this version yet)');
+  const accessMode = r.choice('accessMode', ['direct', 'aksPortForward'] as const, 'direct');
+  if (accessMode !== 'direct') r.reject('accessMode', accessMode, 'direct (AKS port-forward is not available in this version yet)');
+
+  const azureSubscription = r.required('azureSubscription', 'the name of an Azure Resource Manager service connection');
+
+  const keyVaultName = r.required('keyVaultName', 'the name of the key vault holding the VVP API token');
+  if (keyVaultName && !KEY_VAULT_NAME.test(keyVaultName)) {
+    r.reject('keyVaultName', keyVaultName, 'a key vault name: 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit');
+  }
+  const tokenSecretName = r.optional('tokenSecretName') ?? 'vvpAPIToken';
+  if (!SECRET_NAME.test(tokenSecretName)) r.reject('tokenSecretName', tokenSecretName, 'a Key Vault secret name: 1-127 letters, digits and hyphens');
+
+  const vvpUrl = parseVvpUrl(r);
+
+  const namespace = r.optional('namespace') ?? 'default';
+  if (!isVvpName(namespace)) r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}`);
+
+  const deployment = r.required('deployment', 'the deployment name or id');
+  const deploymentIsId = isUuid(deployment);
+  if (deployment && !deploymentIsId && !isVvpName(deployment)) {
+    r.reject('deployment', deployment, `a deployment name (${NAME_RULE}) or a deployment id (UUID)`);
+  }
+
+  const jarUriInput = r.optional('jarUri');
+  if (jarUriInput !== undefined && !isAbsoluteUri(jarUriInput)) {
+    r.reject('jarUri', jarUriInput, 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
+  }
+
+  const deploymentTargetId = r.optional('deploymentTargetId');
+  if (deploymentTargetId !== undefined && !isUuid(deploymentTargetId)) {
+    r.reject('deploymentTargetId', deploymentTargetId, 'a deployment target id (UUID)');
+  }
+
+  const commitId = parseCommitId(source, context, r);
+
+  const createIfMissing = r.boolean('createIfMissing', true);
+  const waitForRunning = r.boolean('waitForRunning', true);
+  const rollbackOnFailure = r.boolean('rollbackOnFailure', false);
+  const timeoutMinutes = r.integer('timeoutMinutes', 15, 1, 360);
+  const pollIntervalSeconds = r.integer('pollIntervalSeconds', 5, 1, 300);
+
+  const problemsBeforeFile = r.problems.length;
+  const specFile = readSpecFile(r, context, {
+    deployment,
+    namespace,
+    deploymentIsId,
+    jarUri: jarUriInput,
+    deploymentTargetId,
+  });
+
+  let baseJarUri = jarUriInput;
+  if (baseJarUri === undefined && specFile) {
+    const fromFile = jarUriOf(specFile.document);
+    if (fromFile === undefined) {
+      r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri');
+    } else if (!isAbsoluteUri(fromFile)) {
+      r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${fromFile}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
+    } else {
+      baseJarUri = fromFile;
+    }
+  } else if (baseJarUri === undefined && r.problems.length === problemsBeforeFile) {
+    r.reject('jarUri', source('jarUri'), 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri');
+  }
+
+  if (r.problems.length > 0) throw new InputError(r.problems);
+  return {
+    azureSubscription,
+    keyVaultName,
+    tokenSecretName,
+    vvpUrl: vvpUrl as URL,
+    namespace,
+    deployment,
+    deploymentIsId,
+    jarUri: withCommit(baseJarUri as string, commitId),
+    specFile,
+    deploymentTargetId,
+    commitId,
+    createIfMissing,
+    waitForRunning,
+    timeoutInMs: timeoutMinutes * 60_000,
+    pollIntervalInMs: pollIntervalSeconds * 1000,
+    rollbackOnFailure,
+  };
+}
+
+function parseVvpUrl(r: InputReader): URL | undefined {
+  const raw = r.required('vvpUrl', 'the base URL of Ververica Platform, e.g. https://vvp.example.com');
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    r.reject('vvpUrl', raw, 'an absolute URL such as https://vvp.example.com');
+    return undefined;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    r.reject('vvpUrl', raw, 'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, e.g. a port-forward): the API token must not travel in clear text');
+    return undefined;
+  }
+  if (url.username || url.password) {
+    r.reject('vvpUrl', `${url.protocol}//***@${url.host}`, 'a URL without credentials (the token comes from Key Vault)');
+    return undefined;
+  }
+  if (url.search || url.hash) {
+    r.reject('vvpUrl', raw, 'the base URL only, without ?query or #fragment');
+    return undefined;
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+function parseCommitId(source: InputSource, context: InputContext, r: InputReader): string | undefined {
+  const raw = source('commitId');
+  let value: string | undefined;
+  if (raw === undefined) {
+    value = context.readVariable('Build.SourceVersion');
+  } else {
+    const trimmed = raw.trim();
+    // An unexpanded macro means the variable does not exist in this pipeline (e.g. a release).
+    const macro = MACRO.exec(trimmed);
+    value = macro ? context.readVariable(macro[1]) : trimmed;
+  }
+  value = value?.trim();
+  if (!value) return undefined;
+  if (!COMMIT_ID.test(value)) {
+    r.reject('commitId', value, 'a commit id: 1-128 letters, digits, dots, underscores or hyphens (or empty for no ?commit=)');
+    return undefined;
+  }
+  return value;
+}
+
+function readSpecFile(
+  r: InputReader,
+  context: InputContext,
+  target: { deployment: string; namespace: string; deploymentIsId: boolean; jarUri?: string; deploymentTargetId?: string },
+): DeployConfig['specFile'] {
+  const raw = r.optional('deploymentSpecFile');
+  if (raw === undefined) return undefined;
+  const workingDirectory = context.readVariable('System.DefaultWorkingDirectory');
+  const file = workingDirectory ? path.resolve(workingDirectory, raw) : path.resolve(raw);
+  if (context.isDirectory(file)) {
+    // An empty filePath input arrives as the repository root: treat it as "no file".
+    const roots = [workingDirectory, context.readVariable('Build.SourcesDirectory')].filter((d): d is string => !!d).map((d) => path.resolve(d));
+    if (roots.includes(file)) return undefined;
+    r.reject('deploymentSpecFile', raw, 'a YAML or JSON file, not a directory');
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = context.readTextFile(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOENT' ? `no such file (${file})` : `cannot be read (${code ?? (error as Error).message})`;
+    r.reject('deploymentSpecFile', raw, `a readable YAML or JSON Deployment file: ${why}`);
+    return undefined;
+  }
+  let document: JsonObject;
+  try {
+    document = parseSpecText(text);
+  } catch (error) {
+    if (!(error instanceof SpecFileProblem)) throw error;
+    r.reject('deploymentSpecFile', raw, `a YAML or JSON Deployment: ${error.message}`);
+    return undefined;
+  }
+  const replaced = replaceTokens(document, { JARURI: target.jarUri, DEPLOYMENTTARGETID: target.deploymentTargetId });
+  for (const token of replaced.unresolved) {
+    const input = token === 'JARURI' ? 'jarUri' : 'deploymentTargetId';
+    r.reject(input, undefined, `is required: the deployment spec file ${raw} contains the token ${token}, which this input replaces`);
+  }
+  for (const problem of checkSpecDocument(replaced.document, target)) {
+    r.reject('deploymentSpecFile', raw, `a Deployment matching the inputs: ${problem}`);
+  }
+  return { path: file, document: replaced.document };
+}

@@ -1,0 +1,114 @@
+import type { TokenCredential } from '@azure/identity';
+import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
+import { ServiceError } from '../errors/errors';
+import type { NetworkAgents } from '../http/network';
+
+/** Reads one secret value; what the deploy flow's token resolution depends on. */
+export interface SecretReader {
+  /**
+   * The current version's value. The caller must register it as a secret (`registerSecret`) the
+   * moment it returns, before anything else can log.
+   */
+  getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<string>;
+}
+
+export interface KeyVaultSecretReaderOptions {
+  /** Proxy + CA agent provider; its agent is handed to the SDK (`agent` client option). */
+  agents?: Pick<NetworkAgents, 'agentFor'>;
+  /** Extra SDK options (tests: retry counts, challenge verification against a local fake). */
+  clientOptions?: SecretClientOptions;
+}
+
+/** `https://<vaultName>.<keyVaultSuffix>`, e.g. `https://my-kv.vault.azure.net`. */
+export function keyVaultUrl(vaultName: string, keyVaultSuffix: string): string {
+  return `https://${vaultName}.${keyVaultSuffix.replace(/^\.+/, '')}`;
+}
+
+/**
+ * Reads secrets from one Azure Key Vault with the service connection's credential, through the
+ * agent's proxy and CA. Failures become ServiceErrors that name the vault and secret and say what
+ * to check: the missing secret, the role or access-policy permission, the firewall, the DNS name,
+ * or (for sign-in failures) Entra's AADSTS code.
+ */
+export class KeyVaultSecretReader implements SecretReader {
+  readonly vaultUrl: string;
+  private readonly client: SecretClient;
+
+  constructor(vaultUrl: string, credential: TokenCredential, options: KeyVaultSecretReaderOptions = {}) {
+    this.vaultUrl = vaultUrl.replace(/\/+$/, '');
+    const agent = options.agents?.agentFor(this.vaultUrl);
+    this.client = new SecretClient(this.vaultUrl, credential, {
+      ...(agent ? { agent } : {}),
+      retryOptions: { maxRetries: 3 },
+      ...options.clientOptions,
+    } as SecretClientOptions);
+  }
+
+  async getSecret(name: string, options: { abortSignal?: AbortSignal } = {}): Promise<string> {
+    const vault = new URL(this.vaultUrl).hostname;
+    const operation = `reading secret '${name}' from Key Vault ${vault}`;
+    let value: string | undefined;
+    try {
+      const secret = await this.client.getSecret(name, { abortSignal: options.abortSignal });
+      value = secret.value;
+    } catch (error) {
+      if (options.abortSignal?.aborted) throw error;
+      throw azureServiceError('Azure Key Vault', operation, asEntraError(error), (detail) => keyVaultHint(detail, vault, name));
+    }
+    if (value === undefined || value === '') {
+      throw new ServiceError({
+        service: 'Azure Key Vault',
+        operation,
+        serviceMessage: 'the secret has no value',
+        hint: `Store the VVP API token as the value of secret '${name}'`,
+      });
+    }
+    return value;
+  }
+}
+
+/** What to check for a Key Vault failure, by status and error code. Exported for tests. */
+export function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secretName: string): string | undefined {
+  if (detail.authentication) return undefined; // the Entra default hint applies
+  const text = `${detail.code ?? ''} ${detail.message}`;
+  if (detail.status === 404) {
+    return `Vault ${vaultHost} has no secret named '${secretName}' (or it was deleted): check tokenSecretName and keyVaultName`;
+  }
+  if (detail.status === 403) {
+    if (/ForbiddenByFirewall|Client address is not authorized/i.test(text)) {
+      return `The firewall of vault ${vaultHost} blocks this agent: allow the agent's network or IP in the vault's networking settings`;
+    }
+    if (/disabled/i.test(text)) return `Secret '${secretName}' is disabled in vault ${vaultHost}: enable it`;
+    return (
+      `The service connection's identity may not read secrets in vault ${vaultHost}: grant it the role ` +
+      `"Key Vault Secrets User" (vault using Azure RBAC) or the "get" secret permission (vault using access policies)`
+    );
+  }
+  if (detail.status === 401) {
+    return `Vault ${vaultHost} rejected the token: check that the vault is in the tenant of the service connection`;
+  }
+  if (detail.status === undefined && /ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) {
+    return `The host ${vaultHost} could not be resolved: check keyVaultName and the cloud of the service connection (private DNS for private endpoints)`;
+  }
+  if (detail.status === undefined) return `Check that the agent can reach ${vaultHost} (proxy settings, firewall, private endpoint)`;
+  return undefined;
+}
+
+/**
+ * When the Key Vault client asks the credential for a token and Entra ID refuses, the SDK throws
+ * `AuthenticationRequiredError` whose message holds Entra's answer ("invalid_client: … AADSTS7000215:
+ * Invalid client secret provided. … Trace ID: …"). `describeAzureError` only knows
+ * `AuthenticationError`, so present it in that shape: the user then sees the AADSTS code as an
+ * Entra ID failure, not as a Key Vault network problem. Other errors pass through unchanged.
+ */
+export function asEntraError(error: unknown): unknown {
+  const e = error as { name?: string; message?: string } | undefined;
+  if (e?.name !== 'AuthenticationRequiredError' && !/\bAADSTS\d+/.test(e?.message ?? '')) return error;
+  if (e?.name === 'AuthenticationError') return error;
+  const message = e?.message ?? '';
+  const code = /^([a-z_]+):/.exec(message)?.[1];
+  const aadsts = /AADSTS\d+:.*?(?=\s+Trace ID:|$)/s.exec(message)?.[0];
+  const description = aadsts ? (aadsts.match(/^AADSTS\d+:[^.]*\./)?.[0] ?? aadsts) : message;
+  return { name: 'AuthenticationError', message, errorResponse: { error: code, errorDescription: description.replace(/\.$/, '') } };
+}

@@ -1,0 +1,219 @@
+import { ServiceError, TaskError, truncate } from '../errors/errors';
+
+/**
+ * A VVP API call failed. Besides the HTTP detail it says whether the outcome is unknown: a
+ * PATCH/POST whose answer was lost (network error, timeout or 5xx after sending) may or may not
+ * have been applied, and the caller must read back before deciding.
+ */
+export class VvpApiError extends ServiceError {
+  readonly method: string;
+  readonly path: string;
+  /** Node/axios code for failures without an HTTP answer (`ECONNRESET`, `ECONNABORTED`…). */
+  readonly networkCode?: string;
+  /** True when a write may have reached VVP although no success answer came back. */
+  readonly outcomeUnknown: boolean;
+
+  constructor(details: {
+    method: string;
+    path: string;
+    operation: string;
+    status?: number;
+    serviceMessage?: string;
+    hint?: string;
+    attempts?: number;
+    networkCode?: string;
+    outcomeUnknown?: boolean;
+    cause?: unknown;
+  }) {
+    super({ service: 'Ververica Platform', ...details });
+    this.method = details.method;
+    this.path = details.path;
+    this.networkCode = details.networkCode;
+    this.outcomeUnknown = details.outcomeUnknown ?? false;
+  }
+}
+
+/** One VVP event, reduced to what a message needs. Text is untrusted server content. */
+export interface EventLine {
+  createdAt?: string;
+  name?: string;
+  jobId?: string;
+  message: string;
+}
+
+/** `status.failure` of a job. */
+export interface JobFailure {
+  jobId: string;
+  reason?: string;
+  message?: string;
+  failedAt?: string;
+}
+
+/** What a rollback after a failure achieved. */
+export interface RollbackReport {
+  /** `succeeded`: a job runs the previous jarUri again. */
+  outcome: 'succeeded' | 'failed' | 'timedOut' | 'error';
+  /** The jarUri restored. */
+  jarUri: string;
+  /** The job running the previous jarUri, when the rollback succeeded. */
+  jobId?: string;
+  /** Why the rollback did not succeed. */
+  detail?: string;
+}
+
+const MAX_EVENTS_IN_MESSAGE = 12;
+
+/** Renders events as indented lines, newest last, at most 12 (the latest). */
+export function renderEvents(events: readonly EventLine[]): string {
+  if (events.length === 0) return 'No VVP events since the change.';
+  const shown = events.slice(-MAX_EVENTS_IN_MESSAGE);
+  const skipped = events.length - shown.length;
+  const lines = shown.map((e) => {
+    const when = e.createdAt ? `${e.createdAt} ` : '';
+    const name = e.name ? `${e.name}: ` : '';
+    return `  - ${when}${name}${truncate(oneLine(e.message), 400)}`;
+  });
+  return `VVP events since the change${skipped > 0 ? ` (last ${shown.length} of ${events.length})` : ''}:\n${lines.join('\n')}`;
+}
+
+/** Renders a job failure on one line (server text, shortened). */
+export function renderFailure(failure: JobFailure): string {
+  const reason = failure.reason ? `${oneLine(failure.reason)}: ` : '';
+  const message = failure.message ? truncate(oneLine(failure.message), 1200) : 'no failure message';
+  return `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}: ${reason}${message}`;
+}
+
+/** Renders the rollback sentence appended to failure messages. */
+export function renderRollback(rollback: RollbackReport): string {
+  switch (rollback.outcome) {
+    case 'succeeded':
+      return `Rolled back: the previous template is restored and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again.`;
+    case 'failed':
+      return `Rollback to ${rollback.jarUri} FAILED too: ${rollback.detail ?? 'no detail'}. The deployment needs attention.`;
+    case 'timedOut':
+      return `Rollback to ${rollback.jarUri} was applied but did not reach RUNNING in time: ${rollback.detail ?? 'no detail'}.`;
+    case 'error':
+      return `Rollback to ${rollback.jarUri} could not be completed: ${rollback.detail ?? 'no detail'}.`;
+    default: {
+      const unknown: never = rollback.outcome;
+      return `Rollback: ${String(unknown)}`;
+    }
+  }
+}
+
+/** Collapses control characters (newlines included) of server text into single spaces. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+}
+
+interface DeploymentProblem {
+  deployment: string;
+  namespace: string;
+  /** The deployment's last observed `status.state`. */
+  state?: string;
+  events: readonly EventLine[];
+  rollback?: RollbackReport;
+}
+
+/**
+ * VVP did not run the new job: the deployment or the new job FAILED, or the deployment reached
+ * CANCELLED / SUSPENDED / FINISHED while RUNNING was wanted.
+ */
+export class DeploymentFailedError extends TaskError implements DeploymentProblem {
+  readonly deployment: string;
+  readonly namespace: string;
+  readonly state?: string;
+  /** Why the wait failed, e.g. "the deployment is FAILED". */
+  readonly reason: string;
+  /** The failed job's `status.failure`, when one was found. */
+  readonly failure?: JobFailure;
+  readonly events: readonly EventLine[];
+  readonly rollback?: RollbackReport;
+
+  constructor(details: DeploymentProblem & { reason: string; failure?: JobFailure; cause?: unknown }) {
+    super(DeploymentFailedError.render(details), { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.reason = details.reason;
+    this.failure = details.failure;
+    this.events = details.events;
+    this.rollback = details.rollback;
+  }
+
+  /** The same failure, told together with what the rollback achieved. */
+  withRollback(rollback: RollbackReport): DeploymentFailedError {
+    return new DeploymentFailedError({ ...this, rollback, cause: this.cause });
+  }
+
+  private static render(d: DeploymentProblem & { reason: string; failure?: JobFailure }): string {
+    const parts = [`VVP deployment '${d.deployment}' in namespace '${d.namespace}' did not run the new job: ${d.reason}.`];
+    if (d.failure) parts.push(`${renderFailure(d.failure)}.`);
+    if (d.rollback) parts.push(renderRollback(d.rollback));
+    parts.push(renderEvents(d.events));
+    return parts.join('\n');
+  }
+}
+
+/** The wait ran out of time; names the phase that stalled and the last observed state. */
+export class WaitTimeoutError extends TaskError implements DeploymentProblem {
+  readonly deployment: string;
+  readonly namespace: string;
+  readonly state?: string;
+  /** What the wait was doing, e.g. "waiting for VVP to start the upgrade". */
+  readonly phase: string;
+  /** The last observation, described ("RUNNING, still job 8f0b… from before the change"). */
+  readonly lastObserved: string;
+  readonly timeoutInMs: number;
+  readonly events: readonly EventLine[];
+  readonly rollback?: RollbackReport;
+
+  constructor(details: DeploymentProblem & { phase: string; lastObserved: string; timeoutInMs: number; cause?: unknown }) {
+    super(WaitTimeoutError.render(details), { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.phase = details.phase;
+    this.lastObserved = details.lastObserved;
+    this.timeoutInMs = details.timeoutInMs;
+    this.events = details.events;
+    this.rollback = details.rollback;
+  }
+
+  /** The same timeout, told together with what the rollback achieved. */
+  withRollback(rollback: RollbackReport): WaitTimeoutError {
+    return new WaitTimeoutError({ ...this, rollback, cause: this.cause });
+  }
+
+  private static render(d: DeploymentProblem & { phase: string; lastObserved: string; timeoutInMs: number }): string {
+    const parts = [
+      `Timed out after ${formatDuration(d.timeoutInMs)} ${d.phase} for VVP deployment '${d.deployment}' in namespace '${d.namespace}'. ` +
+        `Last observed: ${d.lastObserved}.`,
+    ];
+    if (d.rollback) parts.push(renderRollback(d.rollback));
+    else parts.push('Check the deployment and its events in the VVP UI; raise timeoutMinutes if the upgrade is just slow.');
+    parts.push(renderEvents(d.events));
+    return parts.join('\n');
+  }
+}
+
+/** "90 s", "15 min", "1 min 30 s". */
+export function formatDuration(ms: number): string {
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 60) return `${totalSeconds} s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
+}
+
+/** The change was not made because it could not lead to a running new job (decided before any write). */
+export class ChangeBlockedError extends TaskError {
+  constructor(
+    readonly deployment: string,
+    readonly namespace: string,
+    readonly reason: string,
+  ) {
+    super(`Not changing VVP deployment '${deployment}' in namespace '${namespace}': ${reason}.`);
+  }
+}

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { isAbortError } from '../../tasks/common/errors/errors';
+import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { VvpClient, errorText } from '../../tasks/common/vvp/client';
+import { VvpApiError } from '../../tasks/common/vvp/errors';
+import { FakeClock } from './fake-clock';
+
+const TOKEN = 'tok-7f3a9c1e5b';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: string;
+}
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+
+/** A local HTTP server whose behaviour each test scripts. */
+class Server {
+  readonly seen: Seen[] = [];
+  handler: Handler = (_req, res) => json(res, 200, {});
+  private server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      this.seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
+      this.handler(req, res, body);
+    });
+  });
+  url = '';
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const DEPLOYMENT = { kind: 'Deployment', metadata: { id: 'd-1', name: 'app' }, spec: { template: {} }, status: { state: 'RUNNING' } };
+
+describe('VvpClient against a local HTTP server', () => {
+  const server = new Server();
+  const other = new Server();
+  let logger: MemoryLogger;
+  let clock: FakeClock;
+  const client = (options: { timeoutInMs?: number; base?: string } = {}): VvpClient =>
+    new VvpClient(options.base ?? server.url, TOKEN, { logger, clock, random: () => 0, timeoutInMs: options.timeoutInMs, tokenSource: "Key Vault secret 'vvpAPIToken'" });
+
+  before(async () => {
+    await server.start();
+    await other.start();
+  });
+  after(async () => {
+    await server.stop();
+    await other.stop();
+  });
+  beforeEach(() => {
+    server.seen.length = 0;
+    other.seen.length = 0;
+    logger = new MemoryLogger();
+    clock = new FakeClock();
+  });
+
+  it('reads a deployment with the Bearer token and logs method, path, status and time only', async () => {
+    server.handler = (_req, res) => json(res, 200, DEPLOYMENT);
+    const d = await client().getDeployment('default', 'app');
+    assert.equal(d?.metadata.id, 'd-1');
+    assert.equal(server.seen[0].url, '/api/v1/namespaces/default/deployments/app');
+    assert.equal(server.seen[0].authorization, `Bearer ${TOKEN}`);
+    assert.deepEqual(logger.lines, ['debug: VVP GET /api/v1/namespaces/default/deployments/app → 200 in 0 ms']);
+  });
+
+  it('keeps a path prefix of the VVP URL and encodes path segments', async () => {
+    server.handler = (_req, res) => json(res, 200, DEPLOYMENT);
+    await client({ base: `${server.url}/vvp/` }).getDeployment('default', 'a/b');
+    assert.equal(server.seen[0].url, '/vvp/api/v1/namespaces/default/deployments/a%2Fb');
+  });
+
+  it('returns undefined for a deployment that does not exist', async () => {
+    server.handler = (_req, res) => json(res, 404, { message: 'not found' });
+    assert.equal(await client().getDeployment('default', 'nope'), undefined);
+  });
+
+  it('lists jobs and events of a deployment by id', async () => {
+    server.handler = (req, res) => json(res, 200, { kind: 'ResourceList', items: [{ metadata: { id: req.url } }] });
+    const jobs = await client().listJobs('ns', 'd-1');
+    const events = await client().listEvents('ns', 'd-1');
+    assert.equal(jobs[0].metadata.id, '/api/v1/namespaces/ns/jobs?deploymentId=d-1');
+    assert.equal(events[0].metadata.id, '/api/v1/namespaces/ns/events?deploymentId=d-1');
+  });
+
+  it('sends a PATCH once with a JSON body', async () => {
+    server.handler = (_req, res) => json(res, 200, DEPLOYMENT);
+    await client().patchDeployment('default', 'app', { spec: { state: 'RUNNING' } });
+    assert.equal(server.seen.length, 1);
+    assert.equal(server.seen[0].method, 'PATCH');
+    assert.deepEqual(JSON.parse(server.seen[0].body), { spec: { state: 'RUNNING' } });
+  });
+
+  it('reads the deployment back when a PATCH answers 204 without a body', async () => {
+    server.handler = (req, res) => (req.method === 'PATCH' ? (res.writeHead(204), res.end()) : json(res, 200, DEPLOYMENT));
+    const d = await client().patchDeployment('default', 'app', { spec: {} });
+    assert.equal(d.metadata.id, 'd-1');
+    assert.deepEqual(server.seen.map((s) => s.method), ['PATCH', 'GET']);
+  });
+
+  it('creates with POST and accepts 201', async () => {
+    server.handler = (_req, res) => json(res, 201, DEPLOYMENT);
+    const d = await client().createDeployment('default', { metadata: { name: 'app' }, spec: {} });
+    assert.equal(d.metadata.id, 'd-1');
+  });
+
+  describe('errors', () => {
+    const bodies: [string, string, string][] = [
+      ['a VVP JSON error', JSON.stringify({ kind: 'Error', statusCode: 400, message: 'jarUri is invalid', reason: 'BadRequest' }), 'jarUri is invalid'],
+      ['a Spring error', JSON.stringify({ timestamp: 1, status: 403, error: 'Forbidden', path: '/x' }), 'Forbidden'],
+      ['a Platform API error', JSON.stringify({ code: 'NOT_FOUND', description: 'Table x does not exist' }), 'Table x does not exist'],
+      ['plain text', 'Bad things happened', 'Bad things happened'],
+      ['an HTML page', '<html><body><h1>502 Bad Gateway</h1></body></html>', '502 Bad Gateway'],
+      ['an empty body', '', 'no details in the answer'],
+      ['JSON without a message', '{"x":1}', '{"x":1}'],
+    ];
+    for (const [name, body, expected] of bodies) {
+      it(`takes the message from ${name}`, () => assert.equal(errorText(body), expected));
+    }
+    it('shortens huge bodies', () => assert.ok(errorText('x'.repeat(100_000)).length < 700));
+
+    it('explains 401 with a hint to check the API token, never showing the token', async () => {
+      server.handler = (_req, res) => json(res, 401, { timestamp: 1, status: 401, error: 'Unauthorized', path: '/api' });
+      await assert.rejects(client().getDeployment('default', 'app'), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.status, 401);
+        assert.match(e.message, /HTTP 401: Unauthorized\. Check the API token \(Key Vault secret 'vvpAPIToken'\)/);
+        assert.ok(!e.message.includes(TOKEN));
+        return true;
+      });
+      assert.equal(server.seen.length, 1, '401 is not retried');
+      assert.ok(logger.lines.every((l) => !l.includes(TOKEN)));
+    });
+
+    it('explains 403 on a write with the editor role in the namespace', async () => {
+      server.handler = (_req, res) => json(res, 403, { error: 'Forbidden' });
+      await assert.rejects(client().patchDeployment('team-a', 'app', { spec: {} }), /editor role in namespace 'team-a'/);
+    });
+
+    it('explains 403 on a read with the viewer role', async () => {
+      server.handler = (_req, res) => json(res, 403, { error: 'Forbidden' });
+      await assert.rejects(client().listJobs('team-a', 'd-1'), /at least the viewer role in namespace 'team-a'/);
+      assert.equal(server.seen.length, 1, '403 is not retried');
+    });
+
+    it('names the namespace on a 404 of a write', async () => {
+      server.handler = (_req, res) => json(res, 404, { message: 'Deployment app not found' });
+      await assert.rejects(client().patchDeployment('team-a', 'app', { spec: {} }), /updating deployment 'app' in namespace 'team-a' failed with HTTP 404: Deployment app not found/);
+    });
+
+    it('says when VVP answers something that is not JSON', async () => {
+      server.handler = (_req, res) => (res.writeHead(200, { 'Content-Type': 'text/html' }), res.end('<!DOCTYPE html><title>Login</title>'));
+      await assert.rejects(client().getDeployment('default', 'app'), /not JSON.*vvpUrl/s);
+    });
+  });
+
+  describe('redirects', () => {
+    it('never follows a redirect, so the token never reaches another host', async () => {
+      server.handler = (_req, res) => (res.writeHead(302, { Location: `${other.url}/login?token=leak` }), res.end());
+      await assert.rejects(client().getDeployment('default', 'app'), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.status, 302);
+        assert.match(e.message, new RegExp(`redirect to ${other.url}/login`));
+        assert.ok(!e.message.includes('token=leak'));
+        assert.match(e.message, /never sent to a redirect target/);
+        return true;
+      });
+      assert.equal(other.seen.length, 0);
+      assert.equal(server.seen.length, 1);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries a GET on 503 and succeeds', async () => {
+      let n = 0;
+      server.handler = (_req, res) => (++n < 3 ? json(res, 503, { message: 'busy' }) : json(res, 200, DEPLOYMENT));
+      const d = await client().getDeployment('default', 'app');
+      assert.equal(d?.metadata.id, 'd-1');
+      assert.equal(server.seen.length, 3);
+      assert.deepEqual(clock.sleeps, [250, 500]);
+      assert.equal(logger.lines.filter((l) => /retry \d of 3/.test(l)).length, 2);
+    });
+
+    it('honours Retry-After on 429', async () => {
+      let n = 0;
+      server.handler = (_req, res) => (++n === 1 ? json(res, 429, { message: 'slow down' }, { 'Retry-After': '3' }) : json(res, 200, DEPLOYMENT));
+      await client().getDeployment('default', 'app');
+      assert.deepEqual(clock.sleeps, [3000]);
+    });
+
+    it('gives up after 4 attempts and says so', async () => {
+      server.handler = (_req, res) => json(res, 502, { message: 'bad gateway' });
+      await assert.rejects(client().getDeployment('default', 'app'), (e: unknown) => e instanceof VvpApiError && e.attempts === 4 && /after 4 attempts: bad gateway/.test(e.message));
+      assert.equal(server.seen.length, 4);
+    });
+
+    it('never retries a PATCH on 503 and marks its outcome unknown', async () => {
+      server.handler = (_req, res) => json(res, 503, { message: 'busy' });
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => e instanceof VvpApiError && e.outcomeUnknown && e.status === 503);
+      assert.equal(server.seen.length, 1);
+    });
+
+    it('never retries a POST on 429', async () => {
+      server.handler = (_req, res) => json(res, 429, { message: 'slow' }, { 'Retry-After': '1' });
+      await assert.rejects(client().createDeployment('default', { metadata: { name: 'a' } }), VvpApiError);
+      assert.equal(server.seen.length, 1);
+    });
+
+    it('marks a rejected PATCH (4xx) as a known outcome', async () => {
+      server.handler = (_req, res) => json(res, 400, { message: 'bad' });
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => e instanceof VvpApiError && !e.outcomeUnknown);
+    });
+
+    it('marks a PATCH whose connection dies before the answer as unknown', async () => {
+      server.handler = (req) => req.socket.destroy();
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => e instanceof VvpApiError && e.outcomeUnknown && e.status === undefined);
+      assert.equal(server.seen.length, 1);
+    });
+
+    it('marks a PATCH to a port nobody listens on as not applied', async () => {
+      const closed = new Server();
+      await closed.start();
+      const url = closed.url;
+      await closed.stop();
+      const c = new VvpClient(url, TOKEN, { clock, random: () => 0 });
+      await assert.rejects(c.patchDeployment('default', 'app', { spec: {} }), (e: unknown) => e instanceof VvpApiError && !e.outcomeUnknown && e.networkCode === 'ECONNREFUSED' && /Nothing accepts connections/.test(e.message));
+    });
+
+    it('times out a hanging GET, retries it, and reports the timeout', async () => {
+      server.handler = () => undefined; // never answers
+      await assert.rejects(client({ timeoutInMs: 100 }).getDeployment('default', 'app'), (e: unknown) => e instanceof VvpApiError && /no answer from 127.0.0.1:\d+ within 0.1 s/.test(e.message) && e.attempts === 4);
+    });
+  });
+
+  it('aborts a hanging request at once when the signal fires', async () => {
+    server.handler = () => undefined;
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(client({ timeoutInMs: 10_000 }).getDeployment('default', 'app', { abortSignal: controller.signal }), (e: unknown) => isAbortError(e));
+    assert.ok(Date.now() - started < 2000);
+  });
+});

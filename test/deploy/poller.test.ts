@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  adaptiveSchedule,
+  intervalAfter,
+  PollAbortedError,
+  pollUntilDone,
+  type PollProgress,
+  type Verdict,
+} from '../../tasks/common/poll/poller';
+import { isAbortError } from '../../tasks/common/errors/errors';
+import { FakeClock, StuckClock } from './fake-clock';
+
+type Obs = string;
+/** Classifies a scripted observation: 'ok' succeeds, 'bad' fails, anything else is pending. */
+const classify = (o: Obs): Verdict<string> =>
+  o === 'ok' ? { status: 'succeeded', state: 'OK', result: 'done' } : o === 'bad' ? { status: 'failed', state: 'BAD', reason: 'it broke' } : { status: 'pending', state: o, phase: `phase of ${o}` };
+
+/** A probe returning the scripted observations in order (the last one repeats), recording probe times. */
+function script(clock: FakeClock, observations: Obs[]): { probe: () => Promise<Obs>; times: number[] } {
+  const times: number[] = [];
+  let i = 0;
+  const start = clock.now();
+  return {
+    times,
+    probe: async () => {
+      times.push(clock.now() - start);
+      return observations[Math.min(i++, observations.length - 1)];
+    },
+  };
+}
+
+describe('adaptive schedule', () => {
+  it('starts at 250 ms and doubles up to the poll interval', () => {
+    const s = adaptiveSchedule(5000);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => intervalAfter(n, s)), [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+  });
+  it('never exceeds a poll interval shorter than the first step', () => {
+    const s = adaptiveSchedule(100);
+    assert.deepEqual([1, 2, 3].map((n) => intervalAfter(n, s)), [100, 100, 100]);
+  });
+  it('averages at most one probe per second over a long wait', () => {
+    const s = adaptiveSchedule(5000);
+    let t = 0;
+    let probes = 0;
+    while (t < 60_000) t += intervalAfter(++probes, s);
+    assert.ok(probes / 60 <= 1, `${probes} probes in 60 s`);
+  });
+});
+
+describe('pollUntilDone', () => {
+  it('probes first, before any sleep, and returns an immediate success without sleeping', async () => {
+    const clock = new FakeClock();
+    const { probe, times } = script(clock, ['ok']);
+    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock });
+    assert.equal(outcome.kind, 'succeeded');
+    assert.deepEqual(times, [0]);
+    assert.deepEqual(clock.sleeps, []);
+  });
+
+  it('polls quickly at first and backs off to the poll interval', async () => {
+    const clock = new FakeClock();
+    const { probe, times } = script(clock, ['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'ok']);
+    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 600_000, clock });
+    assert.equal(outcome.kind, 'succeeded');
+    assert.deepEqual(times, [0, 250, 750, 1750, 3750, 7750, 12750, 17750, 22750]);
+    assert.equal(outcome.kind === 'succeeded' && outcome.probes, 9);
+  });
+
+  it('sees a change that happens within the first second within about a second', async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const probe = async (): Promise<Obs> => (clock.now() - start >= 700 ? 'ok' : 'waiting');
+    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock });
+    assert.equal(outcome.kind, 'succeeded');
+    assert.ok(outcome.elapsedInMs <= 1000, `seen after ${outcome.elapsedInMs} ms`);
+  });
+
+  it('returns failed with the reason on a failed verdict', async () => {
+    const clock = new FakeClock();
+    const { probe } = script(clock, ['a', 'bad']);
+    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock });
+    assert.equal(outcome.kind, 'failed');
+    assert.equal(outcome.kind === 'failed' && outcome.reason, 'it broke');
+  });
+
+  it('times out at the deadline with the last state and phase, after a final probe at the deadline', async () => {
+    const clock = new FakeClock();
+    const { probe, times } = script(clock, ['stuck']);
+    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 20_000, clock });
+    assert.equal(outcome.kind, 'timedOut');
+    if (outcome.kind !== 'timedOut') return;
+    assert.equal(outcome.state, 'stuck');
+    assert.equal(outcome.phase, 'phase of stuck');
+    assert.equal(outcome.elapsedInMs, 20_000);
+    assert.equal(times[times.length - 1], 20_000);
+    assert.ok(clock.sleeps.every((s) => s <= 5000));
+  });
+
+  it('never sleeps past the deadline', async () => {
+    const clock = new FakeClock();
+    const { probe } = script(clock, ['stuck']);
+    await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 1_000, clock });
+    assert.deepEqual(clock.sleeps, [250, 500, 250]);
+  });
+
+  it('reports progress only when the state changes, not on every probe', async () => {
+    const clock = new FakeClock();
+    const { probe } = script(clock, ['RUNNING old', 'RUNNING old', 'TRANSITIONING', 'TRANSITIONING', 'TRANSITIONING', 'RUNNING new', 'ok']);
+    const seen: PollProgress<Obs, string>[] = [];
+    await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock, onProgress: (p) => seen.push(p) });
+    assert.deepEqual(seen.map((p) => p.verdict.state), ['RUNNING old', 'TRANSITIONING', 'RUNNING new', 'OK']);
+    assert.deepEqual(seen.map((p) => p.probes), [1, 3, 6, 7]);
+  });
+
+  it('stops promptly with PollAbortedError carrying the last state when aborted mid-sleep', async () => {
+    const clock = new StuckClock();
+    const controller = new AbortController();
+    const promise = pollUntilDone({
+      probe: async () => 'TRANSITIONING',
+      classify,
+      schedule: adaptiveSchedule(5000),
+      timeoutInMs: 60_000,
+      clock,
+      abortSignal: controller.signal,
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(clock.sleeping, 1);
+    controller.abort();
+    await assert.rejects(promise, (e: unknown) => e instanceof PollAbortedError && e.state === 'TRANSITIONING' && e.last === 'TRANSITIONING' && isAbortError(e));
+  });
+
+  it('does not probe at all when already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let probes = 0;
+    await assert.rejects(
+      pollUntilDone({ probe: async () => (probes++, 'x'), classify, schedule: adaptiveSchedule(5000), timeoutInMs: 1000, clock: new FakeClock(), abortSignal: controller.signal }),
+      PollAbortedError,
+    );
+    assert.equal(probes, 0);
+  });
+
+  it('treats an abort error thrown by the probe as an abort', async () => {
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    await assert.rejects(
+      pollUntilDone({
+        probe: async () => {
+          controller.abort();
+          const e = new Error('canceled');
+          (e as { code?: string }).code = 'ERR_CANCELED';
+          throw e;
+        },
+        classify,
+        schedule: adaptiveSchedule(5000),
+        timeoutInMs: 1000,
+        clock,
+        abortSignal: controller.signal,
+      }),
+      PollAbortedError,
+    );
+  });
+
+  it('propagates probe errors that are not transient', async () => {
+    const boom = new Error('HTTP 401');
+    await assert.rejects(
+      pollUntilDone({ probe: async () => { throw boom; }, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 1000, clock: new FakeClock() }),
+      (e: unknown) => e === boom,
+    );
+  });
+
+  it('keeps polling through transient probe errors and reports them once as a state', async () => {
+    const clock = new FakeClock();
+    let n = 0;
+    const seen: string[] = [];
+    const outcome = await pollUntilDone({
+      probe: async () => {
+        n++;
+        if (n >= 2 && n <= 4) throw new Error('HTTP 503');
+        return n < 6 ? 'TRANSITIONING' : 'ok';
+      },
+      classify,
+      schedule: adaptiveSchedule(5000),
+      timeoutInMs: 60_000,
+      clock,
+      isTransientProbeError: () => true,
+      describeProbeError: () => 'status unreadable (HTTP 503)',
+      onProgress: (p) => seen.push(p.verdict.state),
+    });
+    assert.equal(outcome.kind, 'succeeded');
+    assert.deepEqual(seen, ['TRANSITIONING', 'status unreadable (HTTP 503)', 'TRANSITIONING', 'OK']);
+  });
+
+  it('keeps the phase of the last real observation when timing out on probe errors', async () => {
+    const clock = new FakeClock();
+    let n = 0;
+    const outcome = await pollUntilDone({
+      probe: async () => {
+        if (++n > 1) throw new Error('down');
+        return 'TRANSITIONING';
+      },
+      classify,
+      schedule: adaptiveSchedule(5000),
+      timeoutInMs: 10_000,
+      clock,
+      isTransientProbeError: () => true,
+    });
+    assert.equal(outcome.kind, 'timedOut');
+    assert.equal(outcome.kind === 'timedOut' && outcome.phase, 'phase of TRANSITIONING');
+    assert.equal(outcome.kind === 'timedOut' && outcome.last, 'TRANSITIONING');
+  });
+});
