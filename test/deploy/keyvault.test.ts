@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { azureServiceError } from '../../tasks/common/azure/azure-error';
-import { asEntraError, keyVaultHint, keyVaultUrl } from '../../tasks/common/keyvault/secret-reader';
+import { keyVaultHint, keyVaultUrl } from '../../tasks/common/keyvault/secret-reader';
 
 const VAULT = 'my-kv.vault.azure.net';
 const hint = (error: object): string => azureServiceError('Azure Key Vault', `reading secret 'vvpAPIToken' from Key Vault ${VAULT}`, error, (d) => keyVaultHint(d, VAULT, 'vvpAPIToken')).message;
@@ -47,13 +47,9 @@ describe('Key Vault secret reader errors', () => {
       ),
       { name: 'AuthenticationRequiredError' },
     );
-    const m = hint(asEntraError(wrapped) as object);
+    const m = hint(wrapped);
     assert.match(m, /^Microsoft Entra ID: getting a token for Azure Key Vault .* failed: invalid_client: AADSTS7000215: Invalid client secret provided\. Check the service connection/);
     assert.ok(!m.includes('Trace ID'));
   });
 
-  it('leaves other errors alone', () => {
-    const e = { name: 'RestError', statusCode: 404 };
-    assert.equal(asEntraError(e), e);
-  });
 });

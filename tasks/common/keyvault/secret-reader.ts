@@ -54,7 +54,7 @@ export class KeyVaultSecretReader implements SecretReader {
       value = secret.value;
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
-      throw azureServiceError('Azure Key Vault', operation, asEntraError(error), (detail) => keyVaultHint(detail, vault, name));
+      throw azureServiceError('Azure Key Vault', operation, error, (detail) => keyVaultHint(detail, vault, name));
     }
     if (value === undefined || value === '') {
       throw new ServiceError({
@@ -93,22 +93,4 @@ export function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secret
   }
   if (detail.status === undefined) return `Check that the agent can reach ${vaultHost} (proxy settings, firewall, private endpoint)`;
   return undefined;
-}
-
-/**
- * When the Key Vault client asks the credential for a token and Entra ID refuses, the SDK throws
- * `AuthenticationRequiredError` whose message holds Entra's answer ("invalid_client: … AADSTS7000215:
- * Invalid client secret provided. … Trace ID: …"). `describeAzureError` only knows
- * `AuthenticationError`, so present it in that shape: the user then sees the AADSTS code as an
- * Entra ID failure, not as a Key Vault network problem. Other errors pass through unchanged.
- */
-export function asEntraError(error: unknown): unknown {
-  const e = error as { name?: string; message?: string } | undefined;
-  if (e?.name !== 'AuthenticationRequiredError' && !/\bAADSTS\d+/.test(e?.message ?? '')) return error;
-  if (e?.name === 'AuthenticationError') return error;
-  const message = e?.message ?? '';
-  const code = /^([a-z_]+):/.exec(message)?.[1];
-  const aadsts = /AADSTS\d+:.*?(?=\s+Trace ID:|$)/s.exec(message)?.[0];
-  const description = aadsts ? (aadsts.match(/^AADSTS\d+:[^.]*\./)?.[0] ?? aadsts) : message;
-  return { name: 'AuthenticationError', message, errorResponse: { error: code, errorDescription: description.replace(/\.$/, '') } };
 }

@@ -13,6 +13,7 @@ import { CancelledError, InputError, isAbortError } from '../errors/errors';
 import { networkSettingsFromEnv, type NetworkSettings } from '../http/network';
 import type { InputSource } from '../inputs/parse';
 import type { Logger } from '../logging/logger';
+import { neutraliseCommands } from '../logging/neutralise';
 
 /** Raw task input as the agent passes it (`INPUT_<NAME>`). */
 export const readInput: InputSource = (name) => tl.getInput(name, false);
@@ -138,11 +139,6 @@ export function readAzureRmConnection(input: string): AzureRmConnection {
         },
       ]);
   }
-}
-
-/** Neutralises logging commands in text that may come from a server (`##vso[`, `##[`). */
-export function neutraliseCommands(text: string): string {
-  return text.replace(/##(vso)?\[/gi, (m) => `#\u200b${m.slice(1)}`);
 }
 
 /** The Logger the core code uses, writing the agent's log format. */
