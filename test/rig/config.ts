@@ -95,6 +95,11 @@ export interface RouteConfig {
   target: string;
   /** Host header sent to the backend. Default: the original host. */
   hostHeader?: string;
+  /**
+   * For `*.suffix` routes: the first labels that exist (e.g. the storage account names); other
+   * names are refused like a host whose DNS lookup fails. Default: every name.
+   */
+  onlyLabels?: string[];
 }
 
 /** Fixed ids and secrets of the default scenario, so tests can name them. */

@@ -88,8 +88,11 @@ export function readAzureRmConnection(input: string): AzureRmConnection {
       { input, value: id, expected: 'an Azure Resource Manager service connection this pipeline is allowed to use' },
     ]);
   }
+  // Read parameters from the authorization object: task-lib's getEndpointAuthorizationParameter
+  // writes the value (the SPN key!) into a debug line.
+  const params = lowerKeys(auth.parameters ?? {});
   const param = (key: string): string | undefined => {
-    const v = tl.getEndpointAuthorizationParameter(id, key, true);
+    const v = params[key.toLowerCase()];
     return v === undefined || v === '' ? undefined : v;
   };
   const data = (key: string): string | undefined => {
@@ -118,7 +121,8 @@ export function readAzureRmConnection(input: string): AzureRmConnection {
       return { ...base, scheme: 'ServicePrincipal', authenticationType: 'spnKey', clientId, clientSecret };
     }
     case 'workloadidentityfederation': {
-      const accessToken = tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) ?? '';
+      const job = tl.getEndpointAuthorization('SystemVssConnection', true);
+      const accessToken = lowerKeys(job?.parameters ?? {}).accesstoken ?? '';
       registerSecret(accessToken);
       return {
         ...base,
@@ -218,4 +222,8 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     });
+}
+
+function lowerKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
 }

@@ -140,8 +140,10 @@ function authenticateClient(state: RigState, req: FakeRequest, client: ClientCon
   } catch {
     return { error: aadError(400, 'invalid_request', 50027, 'JWT token is invalid or malformed.') };
   }
-  const hasThumbprint = jwt.header['x5t'] !== undefined || jwt.header['x5t#S256'] !== undefined;
-  return hasThumbprint ? certificateAssertion(req, client, jwt) : federatedAssertion(state, client, jwt);
+  // A self-issued assertion (iss = the app) is a certificate credential; any other issuer is a
+  // federated one. The header cannot tell: OIDC tokens carry x5t/kid too.
+  const selfIssued = String(jwt.payload['iss']).toLowerCase() === client.clientId.toLowerCase();
+  return selfIssued ? certificateAssertion(req, client, jwt) : federatedAssertion(state, client, jwt);
 }
 
 function certificateAssertion(req: FakeRequest, client: ClientConfig, jwt: DecodedJwt): AuthResult {
@@ -166,8 +168,8 @@ function certificateAssertion(req: FakeRequest, client: ClientConfig, jwt: Decod
       error: aadError(401, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${String(p['aud'])}'.`),
     };
   }
-  if (p['iss'] !== client.clientId || p['sub'] !== client.clientId) {
-    return { error: aadError(401, 'invalid_client', 700023, 'Client assertion audience claim does not match Realm issuer.') };
+  if (String(p['sub']).toLowerCase() !== client.clientId.toLowerCase()) {
+    return { error: aadError(401, 'invalid_client', 700021, "Client assertion application identifier doesn't match 'client_id' parameter.") };
   }
   const timeError = assertionTimeError(p);
   return timeError ? { error: timeError } : { grant: 'client_certificate' };

@@ -13,7 +13,8 @@ import { nowSeconds } from './token-issuer';
  */
 export function imdsHandler(state: RigState): FakeHandler {
   return (req) => {
-    if (req.url.pathname !== '/metadata/identity/oauth2/token') {
+    // MSAL adds a trailing slash when the host comes from AZURE_POD_IDENTITY_AUTHORITY_HOST; AKS pod identity accepts both.
+    if (req.url.pathname.replace(/\/$/, '') !== '/metadata/identity/oauth2/token') {
       return jsonResponse(404, { error: 'not_found', error_description: 'rig IMDS fake: only /metadata/identity/oauth2/token' });
     }
     if (header(req, 'metadata')?.toLowerCase() !== 'true') {

@@ -23,8 +23,8 @@ export interface FaultRule {
  *   `afterBytes` of the body, then close the connection.
  * - `hang`: never answer; the request stays open until the client gives up or the rig stops.
  *
- * For `CONNECT` (match `method: '^CONNECT$'`) only `status`, `reset`, `delay` and `hang` apply,
- * to the tunnel set-up itself.
+ * `CONNECT` requests (the tunnel set-up) only match rules whose `method` matches `CONNECT`
+ * explicitly, and only `status`, `reset`, `delay` and `hang` apply to them.
  */
 export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
@@ -82,7 +82,8 @@ export class FaultBook {
     for (const rule of this.rules) {
       const { match } = rule;
       if (match.host !== undefined && !new RegExp(match.host, 'i').test(host)) continue;
-      if (match.method !== undefined && !new RegExp(match.method, 'i').test(method)) continue;
+      // Tunnel set-up is only damaged on purpose: a rule must name CONNECT to match it.
+      if (match.method === undefined ? method === 'CONNECT' : !new RegExp(match.method, 'i').test(method)) continue;
       if (match.path !== undefined && !new RegExp(match.path).test(path)) continue;
       const count = rule.count ?? 1;
       if (count !== 0 && rule.fired >= count) continue;
