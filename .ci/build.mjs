@@ -44,7 +44,10 @@ async function main() {
       sourcemap: false,
       metafile: true,
       logLevel: 'warning',
-      // The agent's handlers run Node 20/24: keep node: builtins external, bundle everything else.
+      // ESM builds of some dependencies (storage-common's CRC64 wasm loader) read
+      // import.meta.url, which is empty in a CommonJS bundle: give them this file's URL.
+      define: { 'import.meta.url': '__bundleFileUrl' },
+      banner: { js: "var __bundleFileUrl = require('node:url').pathToFileURL(__filename).href;" },
     });
     copyFileSync(join(f.dir, 'task.json'), join(out, 'task.json'));
     copyFileSync(join(f.dir, 'icon.png'), join(out, 'icon.png'));

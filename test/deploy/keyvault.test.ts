@@ -48,7 +48,7 @@ describe('Key Vault secret reader errors', () => {
       { name: 'AuthenticationRequiredError' },
     );
     const m = hint(wrapped);
-    assert.match(m, /^Microsoft Entra ID: getting a token for Azure Key Vault .* failed: invalid_client: AADSTS7000215: Invalid client secret provided\. Check the service connection/);
+    assert.match(m, /^Microsoft Entra ID: getting a token for Azure Key Vault .* failed: invalid_client: AADSTS7000215: Invalid client secret provided\. Ensure the secret being sent is the value\. Check the service connection/);
     assert.ok(!m.includes('Trace ID'));
   });
 

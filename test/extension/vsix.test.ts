@@ -17,10 +17,10 @@ test('the VSIX holds only the bundle, task.json and icon per task version, plus 
   const zip = await JSZip.loadAsync(fs.readFileSync(fromRoot('dist', vsixFiles[0])));
   const files = Object.keys(zip.files)
     .filter((f) => !zip.files[f].dir)
-    .sort();
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const expected = [
-    '[Content_Types].xml',
     'LICENSE',
+    '[Content_Types].xml',
     'extension.vsixmanifest',
     'extension.vsomanifest',
     'images/extension-icon.png',

@@ -28,13 +28,13 @@ export function describeAzureError(error: unknown): AzureErrorDetail {
   if (e.name === 'AuthenticationRequiredError' || (e.name !== 'AuthenticationError' && /\bAADSTS\d+/.test(e.message ?? ''))) {
     // Clients with challenge-based auth (Key Vault) wrap Entra's refusal in this error; its
     // message holds Entra's answer: "invalid_client: … AADSTS7000215: Invalid client secret
-    // provided. … Trace ID: …". Keep the code and the AADSTS sentence, drop the trace noise.
+    // provided. … Trace ID: …". Keep the code and the AADSTS text, drop the trace noise.
     const message = e.message ?? '';
     const aadsts = /AADSTS\d+:.*?(?=\s+Trace ID:|$)/s.exec(message)?.[0];
     return {
       status: e.statusCode,
       code: /^([a-z_]+):/.exec(message)?.[1],
-      message: firstLine((aadsts ? (/^AADSTS\d+:[^.]*\./.exec(aadsts)?.[0] ?? aadsts) : message).replace(/\.$/, '')),
+      message: firstLine((aadsts ?? message).replace(/\.$/, '')),
       authentication: true,
     };
   }

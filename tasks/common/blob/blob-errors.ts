@@ -20,6 +20,7 @@ export interface BlobErrorContext {
 const RETRIED_NETWORK_CODES = ['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ENOTFOUND', 'TIMEOUT', 'EPIPE', 'REQUEST_SEND_ERROR'];
 
 const ROLE = 'Storage Blob Data Contributor';
+const SERVICE = 'Azure Blob Storage';
 
 /**
  * Maps an Azure SDK failure of a Blob Storage call to a ServiceError that says what to check:
@@ -27,20 +28,33 @@ const ROLE = 'Storage Blob Data Contributor';
  * AADSTS code when no token could be had, and how many attempts were made when the SDK retried.
  */
 export function blobServiceError(error: unknown, context: BlobErrorContext): ServiceError {
-  const mapped = azureServiceError('Azure Blob Storage', context.operation, error, (detail) => hintFor(detail, context));
-  if (mapped.service !== 'Azure Blob Storage') return mapped;
-  const detail = describeAzureError(error);
-  const attempts = wasRetried(detail) ? context.maxTries : undefined;
-  if (attempts === undefined) return mapped;
+  if (describeAzureError(error).authentication) return azureServiceError(SERVICE, context.operation, error, () => undefined);
+  const detail = storageErrorDetail(error);
+  // HEAD answers have no body; a proxy's 502 has no storage code either: then say nothing rather than ''.
+  const message = detail.message || detail.code || undefined;
   return new ServiceError({
-    service: mapped.service,
-    operation: mapped.operation,
-    status: mapped.status,
-    serviceMessage: mapped.serviceMessage,
-    hint: mapped.hint,
-    attempts,
+    service: SERVICE,
+    operation: context.operation,
+    status: detail.status,
+    serviceMessage: message && detail.code && !message.includes(detail.code) ? `${detail.code}: ${message}` : message,
+    hint: hintFor(detail, context),
+    attempts: wasRetried(detail) ? context.maxTries : undefined,
     cause: error,
   });
+}
+
+/**
+ * `describeAzureError` plus the storage error code of HEAD responses: they have no body, so the
+ * SDK leaves `code` empty and keeps `x-ms-error-code` in `details.errorCode` only.
+ */
+export function storageErrorDetail(error: unknown): AzureErrorDetail {
+  const detail = describeAzureError(error);
+  if (detail.code || detail.authentication) return detail;
+  const e = error as { details?: { errorCode?: unknown }; response?: { headers?: { get?(name: string): string | undefined } } } | undefined;
+  const fromDetails = typeof e?.details?.errorCode === 'string' ? e.details.errorCode : undefined;
+  const fromHeader = typeof e?.response?.headers?.get === 'function' ? e.response.headers.get('x-ms-error-code') : undefined;
+  const code = fromDetails || fromHeader || undefined;
+  return code ? { ...detail, code } : detail;
 }
 
 /** True when the SDK's retry policy would have retried this failure until it gave up. */
@@ -82,6 +96,10 @@ function hintFor(detail: AzureErrorDetail, context: BlobErrorContext): string | 
   if (text.includes('ENOTFOUND') || text.includes('EAI_AGAIN')) {
     return `The host ${context.accountHost} cannot be resolved: check that the storage account '${context.accountName}' exists in this Azure cloud (storageAccount input, or blobEndpoint), and the agent's DNS and proxy settings`;
   }
+  if ((detail.status === 502 || detail.status === 504) && !detail.code) {
+    // No storage error code: the answer came from a proxy or gateway in between, not from Azure.
+    return `A proxy or gateway between the agent and ${context.accountHost} answered instead of the storage service: check that the storage account '${context.accountName}' exists in this Azure cloud (storageAccount input, or blobEndpoint) and that the proxy can reach it`;
+  }
   if (detail.status === undefined && wasRetried(detail)) {
     return `Check that the agent can reach ${context.accountHost} over HTTPS (firewall, proxy settings, private endpoint DNS)`;
   }
@@ -92,11 +110,10 @@ function hintFor(detail: AzureErrorDetail, context: BlobErrorContext): string | 
 export class ArtifactChangedError extends TaskError {
   constructor(
     readonly filePath: string,
-    readonly hashedSha256Hex: string,
-    readonly uploadedSha256Hex: string,
+    readonly detail: string,
   ) {
     super(
-      `The file ${filePath} changed while it was being uploaded (SHA-256 ${hashedSha256Hex} when hashed, ${uploadedSha256Hex} when read for the upload). ` +
+      `The file ${filePath} changed while it was being uploaded (${detail}). ` +
         'Nothing was committed; make sure no other step writes the file while this one runs',
     );
   }
@@ -135,10 +152,12 @@ export class BlobConflictError extends TaskError {
   }
 }
 
-/** The CancelledError for an aborted upload, saying what state the blob is in. */
-export function uploadCancelled(blobName: string): CancelledError {
-  return new CancelledError(
-    `the upload of ${blobName}`,
-    'no block list was committed, so the blob under that name (if any) is unchanged',
-  );
+/**
+ * The CancelledError for an aborted upload, saying what state the blob is in: cancelled while
+ * staging, nothing is visible; cancelled during the commit, the service may have applied it.
+ */
+export function uploadCancelled(blobName: string, phase: 'staging' | 'committing'): CancelledError {
+  return phase === 'staging'
+    ? new CancelledError(`the upload of ${blobName}`, 'no block list was committed, so the blob under that name (if any) is unchanged')
+    : new CancelledError(`the commit of ${blobName}`, 'the service may or may not have replaced the blob; check its sha256 metadata');
 }

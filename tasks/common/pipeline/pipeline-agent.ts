@@ -35,6 +35,14 @@ export function registerSecret(value: string | undefined): void {
   tl.setSecret(value.replace(/\r?\n/g, ''));
 }
 
+/**
+ * Files matching multi-line glob patterns (`!` lines exclude) under `root`, with task-lib's
+ * matching, the same as the built-in tasks use.
+ */
+export function findFiles(root: string, patterns: string[]): string[] {
+  return tl.findMatch(root, patterns);
+}
+
 /** Sets an output variable (`$(step.name)` in later steps). */
 export function setOutput(name: string, value: string): void {
   tl.setVariable(name, value, false, true);

@@ -1,0 +1,40 @@
+/** VvpUploadArtifact@1 entry: read the agent's inputs, run the upload, set the outputs. */
+import { createAzureCredential } from '../../common/azure/credential';
+import { NetworkAgents } from '../../common/http/network';
+import {
+  findFiles,
+  readAzureRmConnection,
+  readInput,
+  readNetworkSettings,
+  readVariable,
+  registerSecret,
+  runTask,
+  setOutput,
+} from '../../common/pipeline/pipeline-agent';
+import { parseUploadInputs } from './inputs';
+import { uploadArtifact } from './upload-artifact';
+
+runTask(async ({ logger, signal }) => {
+  const config = parseUploadInputs(readInput, readVariable);
+  const connection = readAzureRmConnection('azureSubscription');
+  const agents = new NetworkAgents(readNetworkSettings());
+  try {
+    const credential = createAzureCredential(connection, { agents, onSecret: registerSecret });
+    const { outputs, message } = await uploadArtifact(config, {
+      credential,
+      storageSuffix: connection.cloud.storageSuffix,
+      agentFor: (url) => agents.agentFor(url),
+      findFiles,
+      logger,
+      abortSignal: signal,
+    });
+    setOutput('jarUri', outputs.jarUri);
+    setOutput('blobUrl', outputs.blobUrl);
+    setOutput('sha256', outputs.sha256);
+    setOutput('uploaded', outputs.uploaded);
+    return { message };
+  } finally {
+    // Keep-alive sockets would hold the process open after the result is reported.
+    agents.destroy();
+  }
+});

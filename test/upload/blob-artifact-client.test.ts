@@ -1,0 +1,387 @@
+/**
+ * BlobArtifactClient and publishArtifact against Azurite (real @azure/storage-blob over HTTPS,
+ * through an agent that trusts the rig's test CA).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobArtifactClient, type BlobArtifactClientOptions, type BlobRef } from '../../tasks/common/blob/blob-artifact-client';
+import { ArtifactChangedError, BlobConflictError } from '../../tasks/common/blob/blob-errors';
+import { MIB } from '../../tasks/common/blob/block-plan';
+import { digestFile } from '../../tasks/common/blob/file-digest';
+import { publishArtifact } from '../../tasks/common/blob/publish-artifact';
+import { CancelledError, ServiceError } from '../../tasks/common/errors/errors';
+import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
+import { startCannedStorage } from './canned-storage';
+import { startStallingForwarder } from './stalling-forwarder';
+import { md5Base64, sha256OfBuffer, sha256OfFile, sha256OfStream, tempDir, writeRandomFile, writeSparseFile } from './test-files';
+
+const CONTAINER = 'vvp';
+/** Small retry delays: failure tests must not wait for real back-off. */
+const FAST_RETRY = { retryDelayInMs: 5, maxRetryDelayInMs: 20 };
+
+describe('BlobArtifactClient against Azurite', () => {
+  let azurite: AzuriteFixture;
+  let dir = '';
+  let seq = 0;
+  const blob = (name = `blob-${++seq}.jar`): BlobRef => ({ container: CONTAINER, name: `artifacts/namespaces/default/${name}` });
+  const client = (options: BlobArtifactClientOptions = {}): BlobArtifactClient =>
+    new BlobArtifactClient(azurite.accountUrl, azurite.credential, {
+      agent: azurite.agent,
+      accountName: azurite.accountName,
+      retry: FAST_RETRY,
+      ...options,
+    });
+  const sdkBlob = (ref: BlobRef) => azurite.service.getContainerClient(ref.container).getBlockBlobClient(ref.name);
+  const upload = async (c: BlobArtifactClient, ref: BlobRef, file: string, signal?: AbortSignal) =>
+    c.uploadFile(ref, file, { expected: await digestFile(file), contentType: 'application/java-archive', abortSignal: signal });
+
+  before(async () => {
+    azurite = await startAzuriteFixture();
+    await azurite.service.getContainerClient(CONTAINER).create();
+    dir = tempDir('blob-client-');
+  });
+  after(async () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await azurite?.stop();
+  });
+
+  test('uploads in parallel staged blocks; the stored bytes, Content-MD5, type and metadata match the file', async () => {
+    const file = path.join(dir, 'random.jar');
+    writeRandomFile(file, 10 * MIB + 123);
+    const { agent, counter } = countingAgent();
+    const ref = blob();
+    const logger = new MemoryLogger();
+    const c = client({ agent, blockSizeInBytes: 1 * MIB, concurrency: 3, logger });
+    const expected = await digestFile(file);
+    const result = await c.uploadFile(ref, file, {
+      expected,
+      contentType: 'application/java-archive',
+      metadata: { commit: '0123abcd' },
+    });
+    agent.destroy();
+
+    assert.deepEqual(result, { sizeInBytes: 10 * MIB + 123, blockCount: 11, blockSizeInBytes: MIB, etag: result.etag });
+    assert.equal(counter.stageBlockRequests, 11);
+    assert.equal(counter.singleShotPuts, 0);
+    assert.ok(counter.maxInFlightStageBlocks <= 3, `at most 3 blocks in flight, saw ${counter.maxInFlightStageBlocks}`);
+    assert.ok(counter.maxInFlightStageBlocks >= 2, 'blocks are staged in parallel');
+
+    const props = await sdkBlob(ref).getProperties();
+    assert.equal(props.contentLength, 10 * MIB + 123);
+    assert.equal(props.contentType, 'application/java-archive');
+    assert.equal(Buffer.from(props.contentMD5 ?? []).toString('base64'), expected.md5Base64);
+    assert.deepEqual(props.metadata, { sha256: expected.sha256Hex, commit: '0123abcd' });
+    const download = await sdkBlob(ref).download();
+    assert.equal(await sha256OfStream(download.readableStreamBody as NodeJS.ReadableStream), await sha256OfFile(file));
+
+    // Debug lines carry method, path, status and time; never credentials.
+    assert.ok(logger.lines.some((l) => /^debug: PUT \/vvpstorage\/vvp\/artifacts\/namespaces\/default\/blob-\d+\.jar\?comp=block -> 201 \(\d+ ms\)$/.test(l)));
+    assert.ok(logger.lines.some((l) => /^debug: PUT .*\?comp=blocklist -> 201/.test(l)));
+    assert.ok(logger.lines.every((l) => !/SharedKey|Bearer|Authorization|sig=/i.test(l)));
+  });
+
+  test('sends a file over 256 MiB as 8 MiB blocks, at most 8 at a time, never in one shot', async () => {
+    const file = path.join(dir, 'large.jar');
+    writeSparseFile(file, 257 * MIB, 5 * MIB);
+    const { agent, counter } = countingAgent();
+    const ref = blob();
+    try {
+      const result = await upload(client({ agent }), ref, file);
+      assert.equal(result.blockCount, 33);
+    } finally {
+      agent.destroy();
+      fs.rmSync(file);
+    }
+    assert.equal(counter.stageBlockRequests, 33);
+    assert.equal(counter.singleShotPuts, 0);
+    assert.ok(counter.maxInFlightStageBlocks <= 8, `at most 8 blocks in flight, saw ${counter.maxInFlightStageBlocks}`);
+    const list = await sdkBlob(ref).getBlockList('committed');
+    assert.equal(list.committedBlocks?.length, 33);
+    assert.deepEqual(
+      [...new Set(list.committedBlocks?.map((b) => b.size))].sort((a, b) => a - b),
+      [1 * MIB, 8 * MIB],
+    );
+    assert.equal(new Set(list.committedBlocks?.map((b) => b.name.length)).size, 1, 'block ids have one length');
+  });
+
+  test('an empty file becomes an empty blob with the MD5 of nothing', async () => {
+    const file = path.join(dir, 'empty.jar');
+    fs.writeFileSync(file, '');
+    const ref = blob();
+    const result = await upload(client(), ref, file);
+    assert.equal(result.blockCount, 0);
+    const props = await sdkBlob(ref).getProperties();
+    assert.equal(props.contentLength, 0);
+    assert.equal(Buffer.from(props.contentMD5 ?? []).toString('base64'), md5Base64(''));
+  });
+
+  test('reports a missing blob as undefined and reads hashes of an existing one', async () => {
+    const c = client();
+    assert.equal(await c.getBlob(blob()), undefined);
+    const file = path.join(dir, 'props.jar');
+    fs.writeFileSync(file, 'props');
+    const ref = blob();
+    await upload(c, ref, file);
+    const state = await c.getBlob(ref);
+    assert.equal(state?.sizeInBytes, 5);
+    assert.equal(state?.md5Base64, md5Base64('props'));
+    assert.equal(state?.sha256Hex, await sha256OfFile(file));
+    assert.equal(state?.contentType, 'application/java-archive');
+  });
+
+  test('skips an identical re-upload and leaves the blob untouched', async () => {
+    const file = path.join(dir, 'same.jar');
+    writeRandomFile(file, 100_000);
+    const ref = blob();
+    const c = client();
+    const first = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'application/java-archive' }, { logger: new MemoryLogger() });
+    const etag = (await sdkBlob(ref).getProperties()).etag;
+    const second = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'never', contentType: 'application/java-archive' }, { logger: new MemoryLogger() });
+    assert.equal(first.uploaded, true);
+    assert.equal(second.uploaded, false);
+    assert.equal(second.decision.action, 'skip');
+    assert.equal((await sdkBlob(ref).getProperties()).etag, etag);
+  });
+
+  test("'never' refuses different content, names both hashes and leaves the blob unchanged", async () => {
+    const ref = blob();
+    const v1 = path.join(dir, 'v1.jar');
+    const v2 = path.join(dir, 'v2.jar');
+    fs.writeFileSync(v1, 'version 1');
+    fs.writeFileSync(v2, 'version 2');
+    const c = client();
+    await publishArtifact(c, { filePath: v1, target: ref, overwrite: 'never', contentType: 'x' }, { logger: new MemoryLogger() });
+    const before = await sdkBlob(ref).getProperties();
+    await assert.rejects(
+      publishArtifact(c, { filePath: v2, target: ref, overwrite: 'never', contentType: 'x' }, { logger: new MemoryLogger() }),
+      (error: unknown) =>
+        error instanceof BlobConflictError &&
+        error.message.includes(ref.name) &&
+        error.message.includes(before.metadata?.sha256 ?? '?') &&
+        error.message.includes(error.local.sha256Hex),
+    );
+    const afterwards = await sdkBlob(ref).getProperties();
+    assert.equal(afterwards.etag, before.etag);
+    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'version 1');
+  });
+
+  test("'ifChanged' replaces different content", async () => {
+    const ref = blob();
+    const file = path.join(dir, 'changing.jar');
+    fs.writeFileSync(file, 'old');
+    const c = client();
+    await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() });
+    fs.writeFileSync(file, 'new content');
+    const result = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() });
+    assert.deepEqual(result.decision, { action: 'upload', reason: 'changed' });
+    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'new content');
+  });
+
+  test('cancelling mid-upload stops promptly, commits nothing and keeps the previous blob', async () => {
+    const ref = blob();
+    const previous = path.join(dir, 'previous.jar');
+    fs.writeFileSync(previous, 'the previous job');
+    await upload(client(), ref, previous);
+    const file = path.join(dir, 'cancelled.jar');
+    writeRandomFile(file, 24 * MIB);
+    const { agent, counter } = countingAgent();
+    const c = client({ agent, blockSizeInBytes: 1 * MIB, concurrency: 2 });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const expected = await digestFile(file);
+    const uploading = c.uploadFile(ref, file, {
+      expected,
+      contentType: 'x',
+      abortSignal: controller.signal,
+      onProgress: () => {
+        if (abortedAt === 0) {
+          abortedAt = Date.now();
+          controller.abort();
+        }
+      },
+    });
+    await assert.rejects(uploading, (error: unknown) => error instanceof CancelledError && /no block list was committed/.test(error.message));
+    const stoppedAfterMs = Date.now() - abortedAt;
+    assert.ok(stoppedAfterMs < 1000, `stopped ${stoppedAfterMs} ms after the abort`);
+    assert.ok(counter.stageBlockRequests < 24, `stopped staging early (${counter.stageBlockRequests} of 24 blocks)`);
+    agent.destroy();
+    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'the previous job');
+
+    const fresh = blob();
+    const controller2 = new AbortController();
+    await assert.rejects(
+      c.uploadFile(fresh, file, { expected, contentType: 'x', abortSignal: controller2.signal, onProgress: () => controller2.abort() }),
+      CancelledError,
+    );
+    assert.equal(await client().getBlob(fresh), undefined, 'no blob under the new name');
+  });
+
+  test('a file that changes between hashing and uploading is not committed', async () => {
+    const file = path.join(dir, 'moving.jar');
+    fs.writeFileSync(file, 'aaaa');
+    const expected = await digestFile(file);
+    fs.writeFileSync(file, 'bbbb');
+    const ref = blob();
+    await assert.rejects(
+      client().uploadFile(ref, file, { expected, contentType: 'x' }),
+      (error: unknown) => error instanceof ArtifactChangedError && /Nothing was committed/.test(error.message),
+    );
+    assert.equal(await client().getBlob(ref), undefined);
+    fs.writeFileSync(file, 'a');
+    await assert.rejects(client().uploadFile(ref, file, { expected, contentType: 'x' }), /ended at byte 1/);
+  });
+
+  test('a file that grew after hashing is not committed either', async () => {
+    const file = path.join(dir, 'growing.jar');
+    fs.writeFileSync(file, 'aaaa');
+    const expected = await digestFile(file);
+    fs.appendFileSync(file, 'more');
+    const ref = blob();
+    await assert.rejects(client().uploadFile(ref, file, { expected, contentType: 'x' }), /4 bytes when hashed, 8 bytes after the upload/);
+    assert.equal(await client().getBlob(ref), undefined);
+  });
+
+  test("a commit conditioned on 'absent' never replaces a blob another writer created meanwhile", async () => {
+    const ref = blob();
+    const theirs = path.join(dir, 'theirs.jar');
+    const ours = path.join(dir, 'ours.jar');
+    fs.writeFileSync(theirs, 'their build');
+    fs.writeFileSync(ours, 'our build');
+    await upload(client(), ref, theirs);
+    await assert.rejects(
+      client().uploadFile(ref, ours, { expected: await digestFile(ours), contentType: 'x', condition: 'absent' }),
+      /Another writer created the blob 'artifacts\/namespaces\/default\/blob-\d+\.jar' while this step uploaded it/,
+    );
+    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'their build');
+    // The same bytes already there (e.g. our own commit whose answer was lost) count as success.
+    const result = await client().uploadFile(ref, theirs, { expected: await digestFile(theirs), contentType: 'x', condition: 'absent' });
+    assert.equal(result.sizeInBytes, 11);
+  });
+
+  test('a block whose connection stalls without an error is staged again on a fresh connection', async () => {
+    const azuritePort = Number(new URL(azurite.accountUrl).port);
+    const file = path.join(dir, 'stall.jar');
+    writeRandomFile(file, 3 * 1024);
+    const expected = await digestFile(file);
+    // The first connection is swallowed: block 1's first attempt gets no answer at all.
+    const once = await startStallingForwarder(azuritePort, (i) => i === 0);
+    const agent = countingAgent();
+    const logger = new MemoryLogger();
+    try {
+      const c = new BlobArtifactClient(`https://127.0.0.1:${once.port}/${azurite.accountName}`, azurite.credential, {
+        agent: agent.agent,
+        accountName: azurite.accountName,
+        blockSizeInBytes: 1024,
+        concurrency: 1,
+        blockTimeoutInMs: 400,
+        retry: FAST_RETRY,
+        logger,
+      });
+      const ref = blob();
+      const started = Date.now();
+      await c.uploadFile(ref, file, { expected, contentType: 'x' });
+      assert.ok(Date.now() - started < 3000);
+      assert.equal(agent.counter.stageBlockRequests, 4, 'block 1 twice, blocks 2 and 3 once');
+      assert.ok(logger.lines.includes('debug: block 1 of 3: no answer within 400 ms, staging it again'));
+      assert.equal(sha256OfBuffer(await sdkBlob(ref).downloadToBuffer()), expected.sha256Hex);
+    } finally {
+      agent.agent.destroy();
+      await once.close();
+    }
+
+    // Every connection swallowed: give up after two attempts, saying so.
+    const always = await startStallingForwarder(azuritePort, () => true);
+    try {
+      const c = new BlobArtifactClient(`https://127.0.0.1:${always.port}/${azurite.accountName}`, azurite.credential, {
+        accountName: azurite.accountName,
+        blockSizeInBytes: 1024,
+        blockTimeoutInMs: 200,
+        retry: FAST_RETRY,
+      });
+      await assert.rejects(c.uploadFile(blob(), file, { expected, contentType: 'x' }), (error: unknown) => {
+        assert.ok(error instanceof ServiceError);
+        assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 200 ms\. Check the agent's connection to 127\.0\.0\.1:\d+/);
+        return true;
+      });
+    } finally {
+      await always.close();
+    }
+  });
+
+  test('a missing container is named together with the account', async () => {
+    const file = path.join(dir, 'nocontainer.jar');
+    fs.writeFileSync(file, 'x');
+    const ref = { container: 'missing-container', name: 'artifacts/namespaces/default/x.jar' };
+    await assert.rejects(client().getBlob(ref), (error: unknown) => {
+      assert.ok(error instanceof ServiceError);
+      assert.equal(error.status, 404);
+      assert.match(error.message, /ContainerNotFound\. The container 'missing-container' does not exist in the storage account 'vvpstorage'/);
+      return true;
+    });
+    await assert.rejects(upload(client(), ref, file), /HTTP 404: ContainerNotFound.*The container 'missing-container' does not exist/);
+  });
+
+  test('a 403 AuthorizationPermissionMismatch names the Storage Blob Data Contributor role, the account and the container', async () => {
+    const storage = await startCannedStorage({
+      status: 403,
+      code: 'AuthorizationPermissionMismatch',
+      message: 'This request is not authorized to perform this operation using this permission.',
+    });
+    try {
+      const c = new BlobArtifactClient(storage.accountUrl, azurite.credential, { agent: azurite.agent, accountName: 'vvpstorage', retry: FAST_RETRY });
+      const file = path.join(dir, 'denied.jar');
+      fs.writeFileSync(file, 'denied');
+      // HEAD: the code comes from the header only; PUT: from the XML body.
+      for (const attempt of [() => c.getBlob(blob()), () => upload(c, blob(), file)]) {
+        await assert.rejects(attempt(), (error: unknown) => {
+          assert.ok(error instanceof ServiceError);
+          assert.equal(error.status, 403);
+          assert.equal(error.attempts, undefined, '403 is not retried');
+          assert.match(error.message, /HTTP 403: AuthorizationPermissionMismatch/);
+          assert.match(error.message, /"Storage Blob Data Contributor" role on the storage account 'vvpstorage' or on the container 'vvp'/);
+          return true;
+        });
+      }
+      assert.equal(storage.requests.length, 2, 'one request each: no retries, no commit after a failed block');
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test('Azurite refusing a shared key (400 InvalidAuthenticationInfo) is reported with its code', async () => {
+    const wrongKey = new StorageSharedKeyCredential(azurite.accountName, Buffer.from('x'.repeat(64)).toString('base64'));
+    const c = new BlobArtifactClient(azurite.accountUrl, wrongKey, { agent: azurite.agent, accountName: azurite.accountName, retry: FAST_RETRY });
+    await assert.rejects(c.getBlob(blob()), /HTTP 400: InvalidAuthenticationInfo\. The storage account 'vvpstorage' did not accept/);
+  });
+
+  test("a token Entra ID refuses shows Entra's AADSTS code", async () => {
+    const refusing: TokenCredential = {
+      getToken: async (): Promise<AccessToken> => {
+        throw Object.assign(new Error('ClientSecretCredential authentication failed'), {
+          name: 'AuthenticationError',
+          statusCode: 401,
+          errorResponse: { error: 'invalid_client', errorDescription: 'AADSTS7000215: Invalid client secret provided.' },
+        });
+      },
+    };
+    const c = new BlobArtifactClient(azurite.accountUrl, refusing, { agent: azurite.agent, accountName: azurite.accountName, retry: FAST_RETRY });
+    await assert.rejects(c.getBlob(blob()), /^ServiceError: Microsoft Entra ID: getting a token for Azure Blob Storage .*AADSTS7000215: Invalid client secret provided/);
+  });
+
+  test('an unreachable or unknown account fails after the configured attempts, naming the host', async () => {
+    const refused = new BlobArtifactClient('https://127.0.0.1:9/vvpstorage', azurite.credential, { agent: azurite.agent, accountName: 'vvpstorage', retry: { ...FAST_RETRY, maxTries: 3 } });
+    await assert.rejects(refused.getBlob(blob()), (error: unknown) => {
+      assert.ok(error instanceof ServiceError);
+      assert.equal(error.attempts, 3);
+      assert.match(error.message, /failed after 3 attempts: .*ECONNREFUSED.*reach 127\.0\.0\.1:9/);
+      return true;
+    });
+    const unknown = new BlobArtifactClient('https://nosuchaccount.blob.core.windows.invalid', azurite.credential, { retry: FAST_RETRY });
+    await assert.rejects(unknown.getBlob(blob()), /after 5 attempts: .*ENOTFOUND.*The host nosuchaccount\.blob\.core\.windows\.invalid cannot be resolved: check that the storage account 'nosuchaccount' exists/);
+  });
+});

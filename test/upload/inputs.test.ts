@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InputError } from '../../tasks/common/errors/errors';
+import {
+  containerNameProblem,
+  namespaceProblem,
+  parseBlobEndpoint,
+  parseUploadInputs,
+  storageAccountProblem,
+} from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
+
+const GOOD: Record<string, string> = {
+  azureSubscription: 'my-arm-connection',
+  storageAccount: 'vvpstorage',
+  containerName: 'vvp',
+  artifactPath: '**/target/*.jar',
+};
+
+const source =
+  (inputs: Record<string, string | undefined>) =>
+  (name: string): string | undefined =>
+    inputs[name];
+const noVariables = (): undefined => undefined;
+
+function problemsOf(inputs: Record<string, string | undefined>): { input: string; value?: string; expected: string }[] {
+  try {
+    parseUploadInputs(source(inputs), noVariables);
+  } catch (error) {
+    assert.ok(error instanceof InputError, `expected InputError, got ${String(error)}`);
+    return [...error.problems];
+  }
+  return [];
+}
+
+describe('parseUploadInputs', () => {
+  test('applies the documented defaults when only the required inputs are set', () => {
+    const config = parseUploadInputs(source(GOOD), (name) =>
+      ({ 'System.DefaultWorkingDirectory': '/agent/_work/1/s', 'Build.SourceVersion': 'a1b2c3' })[name],
+    );
+    assert.deepEqual(config, {
+      azureSubscription: 'my-arm-connection',
+      storageAccount: 'vvpstorage',
+      containerName: 'vvp',
+      namespace: 'default',
+      artifactPatterns: ['**/target/*.jar'],
+      blobName: undefined,
+      overwrite: 'ifChanged',
+      blobEndpoint: undefined,
+      workingDirectory: '/agent/_work/1/s',
+      sourceVersion: 'a1b2c3',
+    });
+  });
+
+  test('splits artifactPath into trimmed lines, keeping ! exclusions', () => {
+    const config = parseUploadInputs(source({ ...GOOD, artifactPath: ' **/target/*.jar \r\n\n!**/original-*.jar\n' }), noVariables);
+    assert.deepEqual(config.artifactPatterns, ['**/target/*.jar', '!**/original-*.jar']);
+  });
+
+  test('accepts overwrite modes case-insensitively and returns the canonical spelling', () => {
+    for (const [given, expected] of [
+      ['ifchanged', 'ifChanged'],
+      ['ALWAYS', 'always'],
+      ['never', 'never'],
+    ]) {
+      assert.equal(parseUploadInputs(source({ ...GOOD, overwrite: given }), noVariables).overwrite, expected);
+    }
+  });
+
+  test('normalises blobEndpoint and keeps blobName', () => {
+    const config = parseUploadInputs(
+      source({ ...GOOD, blobEndpoint: 'https://files.example.com/', blobName: 'jobs/top-speed-1.2.jar', namespace: 'team-a' }),
+      noVariables,
+    );
+    assert.equal(config.blobEndpoint, 'https://files.example.com');
+    assert.equal(config.blobName, 'jobs/top-speed-1.2.jar');
+    assert.equal(config.namespace, 'team-a');
+  });
+
+  test('drops a source version that cannot travel as a metadata header', () => {
+    const config = parseUploadInputs(source(GOOD), (name) => (name === 'Build.SourceVersion' ? 'ünïcode' : undefined));
+    assert.equal(config.sourceVersion, undefined);
+  });
+
+  test('lists every bad input in one InputError, with values and accepted forms', () => {
+    const problems = problemsOf({
+      azureSubscription: '',
+      storageAccount: 'VVP-Storage',
+      containerName: 'My_Container',
+      namespace: 'Default',
+      artifactPath: '',
+      blobName: '/abs.jar',
+      overwrite: 'sometimes',
+      blobEndpoint: 'http://files.example.com',
+    });
+    assert.deepEqual(
+      problems.map((p) => p.input),
+      ['azureSubscription', 'storageAccount', 'containerName', 'namespace', 'artifactPath', 'blobName', 'overwrite', 'blobEndpoint'],
+    );
+    assert.equal(problems.find((p) => p.input === 'storageAccount')?.value, 'VVP-Storage');
+    assert.match(problems.find((p) => p.input === 'overwrite')?.expected ?? '', /ifChanged, always, never/);
+    try {
+      parseUploadInputs(source({ ...GOOD, containerName: 'A' }), noVariables);
+      assert.fail('expected an InputError');
+    } catch (error) {
+      assert.match((error as Error).message, /^Invalid input 'containerName' 'A': 3 to 63 characters/);
+    }
+  });
+
+  test('refuses an artifactPath made only of exclusions', () => {
+    const problems = problemsOf({ ...GOOD, artifactPath: '!**/original-*.jar' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].expected, /at least one pattern/);
+  });
+
+  test('counts the namespace prefix towards the 1024-character blob name limit', () => {
+    const namespace = 'n'.repeat(63);
+    const room = 1024 - `artifacts/namespaces/${namespace}/`.length;
+    assert.deepEqual(problemsOf({ ...GOOD, namespace, blobName: 'a'.repeat(room) }), []);
+    assert.equal(problemsOf({ ...GOOD, namespace, blobName: 'a'.repeat(room + 1) })[0]?.input, 'blobName');
+  });
+});
+
+describe('name rules', () => {
+  const cases: [string, (v: string) => string | undefined, string, boolean][] = [
+    // storage account: 3-24 lowercase letters and digits
+    ['account', storageAccountProblem, 'vvpstorage', true],
+    ['account', storageAccountProblem, 'abc', true],
+    ['account', storageAccountProblem, 'a'.repeat(24), true],
+    ['account', storageAccountProblem, 'ab', false],
+    ['account', storageAccountProblem, 'a'.repeat(25), false],
+    ['account', storageAccountProblem, 'VvpStorage', false],
+    ['account', storageAccountProblem, 'vvp-storage', false],
+    ['account', storageAccountProblem, 'vvpstorage.blob.core.windows.net', false],
+    // container: 3-63, lowercase letters, digits, single hyphens, alphanumeric ends
+    ['container', containerNameProblem, 'vvp', true],
+    ['container', containerNameProblem, 'vvp-artifacts-2', true],
+    ['container', containerNameProblem, 'a'.repeat(63), true],
+    ['container', containerNameProblem, 'ab', false],
+    ['container', containerNameProblem, 'a'.repeat(64), false],
+    ['container', containerNameProblem, 'Vvp', false],
+    ['container', containerNameProblem, 'vvp--x', false],
+    ['container', containerNameProblem, '-vvp', false],
+    ['container', containerNameProblem, 'vvp-', false],
+    ['container', containerNameProblem, 'vvp_x', false],
+    ['container', containerNameProblem, '$root', false],
+    // VVP namespace: DNS label
+    ['namespace', namespaceProblem, 'default', true],
+    ['namespace', namespaceProblem, 'a', true],
+    ['namespace', namespaceProblem, 'team-a-1', true],
+    ['namespace', namespaceProblem, 'n'.repeat(63), true],
+    ['namespace', namespaceProblem, 'n'.repeat(64), false],
+    ['namespace', namespaceProblem, 'Default', false],
+    ['namespace', namespaceProblem, '-x', false],
+    ['namespace', namespaceProblem, 'x-', false],
+    ['namespace', namespaceProblem, 'a_b', false],
+    ['namespace', namespaceProblem, 'a.b', false],
+  ];
+  for (const [kind, check, value, ok] of cases) {
+    test(`${kind} name '${value.length > 30 ? `${value.slice(0, 8)}… (${value.length})` : value}' is ${ok ? 'accepted' : 'rejected'}`, () => {
+      assert.equal(check(value) === undefined, ok);
+    });
+  }
+});
+
+describe('parseBlobEndpoint', () => {
+  const cases: [string, string | undefined][] = [
+    ['https://vvpstorage.blob.core.windows.net', 'https://vvpstorage.blob.core.windows.net'],
+    ['https://vvpstorage.blob.core.windows.net/', 'https://vvpstorage.blob.core.windows.net'],
+    ['https://files.example.com:8443/prefix/', 'https://files.example.com:8443/prefix'],
+    ['http://127.0.0.1:10000/devstoreaccount1', 'http://127.0.0.1:10000/devstoreaccount1'],
+    ['http://localhost:10000', 'http://localhost:10000'],
+    ['http://[::1]:10000', 'http://[::1]:10000'],
+    ['http://vvpstorage.blob.core.windows.net', undefined],
+    ['ftp://files.example.com', undefined],
+    ['vvpstorage.blob.core.windows.net', undefined],
+    ['https://user:pw@files.example.com', undefined],
+    ['https://vvpstorage.blob.core.windows.net/?sv=2024&sig=secret', undefined],
+    ['https://files.example.com/#x', undefined],
+  ];
+  for (const [value, expected] of cases) {
+    test(`'${value}' ${expected ? `becomes '${expected}'` : 'is rejected'}`, () => {
+      const parsed = parseBlobEndpoint(value);
+      assert.equal(parsed.url, expected);
+      assert.equal(parsed.problem === undefined, expected !== undefined);
+    });
+  }
+});
