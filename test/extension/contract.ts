@@ -55,6 +55,7 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'tokenSource', type: 'pickList', defaultValue: 'keyVault' },
     { name: 'vvpServiceConnection', type: 'connectedService:VervericaPlatform' },
     { name: 'accessMode', type: 'pickList', defaultValue: 'direct' },
+    { name: 'allowInsecureHttp', type: 'boolean', defaultValue: 'false' },
     { name: 'aksResourceGroup', type: 'pickList' },
     { name: 'aksCluster', type: 'pickList' },
     { name: 'kubernetesNamespace', type: 'string', defaultValue: 'vvp' },
