@@ -148,4 +148,18 @@ describe('classifyUpgrade: the details that matter', () => {
     const b = classifyUpgrade(observe('RUNNING', 'STARTING', true), expectation);
     assert.equal(a.state, b.state);
   });
+
+  it('waits when VVP still reports a bad state but a job created after the change is already starting', () => {
+    for (const state of ['FAILED', 'CANCELLED', 'SUSPENDED', 'FINISHED']) {
+      const v = classifyUpgrade(observe(state, 'not read', false, { newJobActive: true }), expectation);
+      assert.equal(v.status, 'pending', state);
+      assert.equal(v.status === 'pending' && v.phase, WAIT_PHASES.transitioning);
+      assert.match(v.state, /a new job is starting/);
+    }
+  });
+
+  it('fails on a bad state once no new job is active any more', () => {
+    const v = classifyUpgrade(observe('FAILED', 'not read', false, { newJobActive: false }), expectation);
+    assert.equal(v.status, 'failed');
+  });
 });

@@ -482,16 +482,21 @@ class DeployRun {
       if (state !== expectation.baselineState || (runningJobId !== undefined && runningJobId !== expectation.baselineJobId)) {
         changeObserved = true;
       }
-      if (!changeObserved && knownJobIds && state !== 'RUNNING' && state !== 'TRANSITIONING') {
+      // Outside RUNNING/TRANSITIONING the jobs tell whether VVP acted on the change, and whether
+      // a bad state is being left: VVP creates the new job before it updates the status.
+      let newJobActive = false;
+      if (knownJobIds && state !== 'RUNNING' && state !== 'TRANSITIONING') {
         const jobs = await this.vvp.listJobs(config.namespace, deploymentId, { abortSignal: signal });
-        if (jobs.some((j) => !knownJobIds.has(j.metadata.id))) changeObserved = true;
+        const fresh = jobs.filter((j) => !knownJobIds.has(j.metadata.id));
+        if (fresh.length > 0) changeObserved = true;
+        newJobActive = fresh.some((j) => ['STARTING', 'STANDBY', 'STARTED'].includes(j.status?.state ?? ''));
       }
       let runningJob: UpgradeObservation['runningJob'];
       if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
         const job = await this.vvp.getJob(config.namespace, runningJobId, { abortSignal: signal });
         if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: jobJarUri(job) };
       }
-      return { state, desiredState: desiredStateOf(d.spec), runningJobId, runningJob, changeObserved };
+      return { state, desiredState: desiredStateOf(d.spec), runningJobId, runningJob, changeObserved, newJobActive };
     };
     this.logger.info(
       `Waiting up to ${formatDuration(config.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${expectation.jarUri}` +

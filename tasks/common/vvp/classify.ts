@@ -41,6 +41,12 @@ export interface UpgradeObservation {
    * or a job that did not exist before. Until then a bad state equal to the baseline is stale.
    */
   changeObserved: boolean;
+  /**
+   * A job created after the change is still starting or running. A bad state read next to it
+   * is about to change (VVP creates the job first and updates the deployment status after), so
+   * it is not a verdict yet.
+   */
+  newJobActive?: boolean;
 }
 
 /** The success result: the job that now runs the expected jarUri. */
@@ -73,11 +79,13 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
       return { status: 'pending', state: 'TRANSITIONING', phase: WAIT_PHASES.transitioning };
     case 'FAILED':
       if (stale(obs, exp)) return staleBadState(obs);
+      if (obs.newJobActive) return badStateWithActiveJob(obs);
       return { status: 'failed', state: 'FAILED', reason: 'the deployment is FAILED' };
     case 'CANCELLED':
     case 'SUSPENDED':
     case 'FINISHED':
       if (stale(obs, exp)) return staleBadState(obs);
+      if (obs.newJobActive) return badStateWithActiveJob(obs);
       return { status: 'failed', state, reason: `the deployment is ${state} while RUNNING is wanted` };
     case undefined:
       return { status: 'pending', state: 'no status yet', phase: WAIT_PHASES.notStarted };
@@ -95,6 +103,10 @@ function stale(obs: UpgradeObservation, exp: UpgradeExpectation): boolean {
 
 function staleBadState(obs: UpgradeObservation): Verdict<UpgradeSuccess> {
   return { status: 'pending', state: `${obs.state} (as before the change)`, phase: WAIT_PHASES.notStarted };
+}
+
+function badStateWithActiveJob(obs: UpgradeObservation): Verdict<UpgradeSuccess> {
+  return { status: 'pending', state: `${obs.state}, but a new job is starting`, phase: WAIT_PHASES.transitioning };
 }
 
 function classifyRunning(obs: UpgradeObservation, exp: UpgradeExpectation): Verdict<UpgradeSuccess> {

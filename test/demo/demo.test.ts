@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { ROOT, runDemo, expandMacros } from './demo';
+
+// The README's first command, in quick form (the demo JAR is small anyway): it must end the way
+// each scenario means to show, with the tasks run from the packaged VSIX.
+const pipelineFile = path.join(ROOT, 'test', 'demo', 'pipeline.yml');
+
+test('the demo pipeline uploads the JAR and the deploy step proves the new job runs', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'upgrade', target: 'local', pipelineFile, print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const [upload, deploy] = result.steps.map((s) => s.run);
+  assert.equal(upload.outputs.uploaded, 'true');
+  assert.equal(deploy.outputs.jarUri, `${upload.outputs.jarUri}?commit=${deploy.outputs.jarUri.split('?commit=')[1]}`, 'step 2 got step 1 output');
+  assert.ok(lines.some((l) => l.startsWith('▼ Wait for the new job')), 'log groups are shown');
+  assert.ok(lines.some((l) => l.includes('Run summary')), 'run summary is shown');
+  assert.match(result.recap, /VVP now runs job [0-9a-f-]{36} .* replacing job [0-9a-f-]{36}/);
+});
+
+test('the failing demo shows the reason and rollbackOnFailure restoring the previous JAR', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'failing', target: 'local', pipelineFile, print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const deploy = result.steps[1].run;
+  assert.match(deploy.message ?? '', /ClassNotFoundException/);
+  assert.equal(deploy.outputs.rolledBack, 'true');
+});
+
+test('pipeline macros expand like the agent: known variables replaced, unknown ones left as written', () => {
+  assert.equal(expandMacros('$(upload.jarUri)', { 'upload.jarUri': 'wasbs://x' }), 'wasbs://x');
+  assert.equal(expandMacros('$(Unknown.Var)/a', {}), '$(Unknown.Var)/a');
+});
