@@ -45,6 +45,7 @@ function config(deployment: string, overrides: Partial<DeployConfig> = {}): Depl
     keyVaultName: 'kv-test',
     tokenSecretName: 'vvpAPIToken',
     vvpUrl: new URL(sim.url),
+    access: { token: { kind: 'keyVault' } },
     namespace: 'default',
     deployment,
     deploymentIsId: false,
@@ -62,7 +63,7 @@ function config(deployment: string, overrides: Partial<DeployConfig> = {}): Depl
 async function deploy(cfg: DeployConfig, options: { token?: string; abortSignal?: AbortSignal } = {}): Promise<Run> {
   const logger = new MemoryLogger();
   const report = newDeployReport(cfg, systemClock);
-  const vvp = new VvpClient(cfg.vvpUrl, options.token ?? EDITOR, { logger, tokenSource: "Key Vault secret 'vvpAPIToken' in vault 'kv-test'" });
+  const vvp = new VvpClient(cfg.vvpUrl ?? sim.url, options.token ?? EDITOR, { logger, tokenSource: "Key Vault secret 'vvpAPIToken' in vault 'kv-test'" });
   const run: Run = {
     report,
     logger,

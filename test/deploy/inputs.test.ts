@@ -56,7 +56,8 @@ describe('parseDeployInputs', () => {
     assert.equal(c.pollIntervalInMs, 5000);
     assert.equal(c.commitId, SHA);
     assert.equal(c.jarUri, `${JAR}?commit=${SHA}`);
-    assert.equal(c.vvpUrl.href, 'https://vvp.example.com/');
+    assert.equal(c.vvpUrl?.href, 'https://vvp.example.com/');
+    assert.deepEqual(c.access, { token: { kind: 'keyVault' } });
     assert.equal(c.deploymentIsId, false);
     assert.equal(c.specFile, undefined);
   });
@@ -131,7 +132,7 @@ describe('parseDeployInputs', () => {
   });
 
   it('strips the trailing slash of a vvpUrl path', () => {
-    assert.equal(parse({ ...MINIMAL, vvpUrl: 'https://h/vvp/' }).vvpUrl.pathname, '/vvp');
+    assert.equal(parse({ ...MINIMAL, vvpUrl: 'https://h/vvp/' }).vvpUrl?.pathname, '/vvp');
   });
 
   const names: [string, string, boolean][] = [
@@ -268,9 +269,9 @@ describe('parseDeployInputs', () => {
     });
   });
 
-  it('reports the later access modes as not available yet instead of ignoring them', () => {
-    assert.deepEqual(problems({ ...MINIMAL, tokenSource: 'serviceConnection' }).map((p) => p.split(':')[0]), ['tokenSource']);
-    assert.deepEqual(problems({ ...MINIMAL, accessMode: 'aksPortForward' }).map((p) => p.split(':')[0]), ['accessMode']);
+  it('asks for what the other token source and access mode need (details: test/aks/access-inputs.test.ts)', () => {
+    assert.deepEqual(problems({ ...MINIMAL, tokenSource: 'serviceConnection' }).map((p) => p.split(':')[0]), ['vvpServiceConnection']);
+    assert.deepEqual(problems({ ...MINIMAL, accessMode: 'aksPortForward' }).map((p) => p.split(':')[0]).sort(), ['aksCluster', 'aksResourceGroup']);
   });
 
   it('requires the service connection, key vault, VVP URL and deployment', () => {

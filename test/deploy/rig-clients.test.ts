@@ -92,6 +92,7 @@ describe('Key Vault reader and VVP client through the proxy rig', () => {
       keyVaultName: D.vaultName,
       tokenSecretName: D.tokenSecretName,
       vvpUrl: new URL('https://vvp.example.com'),
+      access: { token: { kind: 'keyVault' as const } },
       namespace: 'default',
       deployment: 'via-proxy',
       deploymentIsId: false,

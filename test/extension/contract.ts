@@ -42,7 +42,7 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'tokenSecretName', type: 'string', defaultValue: 'vvpAPIToken' },
     { name: 'vvpUrl', type: 'string', defaultValue: '' },
     { name: 'namespace', type: 'string', defaultValue: 'default' },
-    { name: 'deployment', type: 'string', required: true },
+    { name: 'deployment', type: 'pickList', required: true },
     { name: 'jarUri', type: 'string', defaultValue: '' },
     { name: 'deploymentSpecFile', type: 'filePath', defaultValue: '' },
     { name: 'deploymentTargetId', type: 'string', defaultValue: '' },

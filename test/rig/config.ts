@@ -15,6 +15,27 @@ export interface RigConfig {
   proxyAuth?: { username: string; password: string };
   /** Lifetime of issued access tokens. Default 3599 (what Entra ID returns). */
   tokenLifetimeSeconds?: number;
+  /** AKS clusters the Azure Resource Manager fake knows (`listClusterUserCredential`). */
+  managedClusters?: ManagedClusterConfig[];
+  /** Download hosts served from local folders (e.g. `dl.k8s.io` with a kubectl release). */
+  staticSites?: StaticSiteConfig[];
+}
+
+/** An AKS cluster behind the Azure Resource Manager fake. */
+export interface ManagedClusterConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** `local`: a local-account kubeconfig (client certificate, key, token); `entra`: exec kubelogin (Entra ID integration). */
+  kubeconfig: 'local' | 'entra';
+  /** Client ids (appid of the ARM token) that get 403 AuthorizationFailed. */
+  deniedClientIds?: string[];
+}
+
+/** A host whose GET/HEAD requests are answered with the files under `root` (path = URL path). */
+export interface StaticSiteConfig {
+  host: string;
+  root: string;
 }
 
 export interface TenantConfig {

@@ -5,6 +5,8 @@ import { ENTRA_HOSTS, entraIdHandler } from './fakes/entra-id';
 import { imdsHandler } from './fakes/imds';
 import { keyVaultHandler } from './fakes/key-vault';
 import { pipelineOidcHandler } from './fakes/pipeline-oidc';
+import { RESOURCE_MANAGER_HOSTS, resourceManagerHandler } from './fakes/resource-manager';
+import { staticFilesHandler } from './fakes/static-files';
 import { RigState } from './fakes/rig-state';
 import { FaultBook } from './proxy/faults';
 import { ProxyServer, listenOn } from './proxy/proxy-server';
@@ -46,6 +48,9 @@ export async function startServices(config: RigConfig): Promise<RunningServices>
     }
     routes.add({ host: 'dev.azure.com', target: { kind: 'fake', name: 'pipeline-oidc', handler: pipelineOidcHandler(state) } });
     routes.add(imdsRoute);
+    const arm = resourceManagerHandler(state);
+    for (const host of RESOURCE_MANAGER_HOSTS) routes.add({ host, target: { kind: 'fake', name: 'resource-manager', handler: arm } });
+    for (const site of state.config.staticSites ?? []) routes.add({ host: site.host, target: { kind: 'fake', name: 'static-files', handler: staticFilesHandler(site) } });
     for (const r of state.config.routes) routes.add(backendRoute(r));
   };
   installDefaultRoutes();

@@ -54,7 +54,7 @@ export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'failed' | 't
 export interface DeployReport {
   namespace: string;
   deployment: string;
-  /** Where the deployment can be seen; the base VVP URL. */
+  /** Where the deployment can be seen; the base VVP URL ('' when unknown: a tunnel without vvpUrl). */
   vvpUrl: string;
   deploymentId?: string;
   /** The deployment's name (from VVP), for links and messages. */
@@ -85,7 +85,8 @@ export function newDeployReport(config: DeployConfig, clock: Clock): DeployRepor
   return {
     namespace: config.namespace,
     deployment: config.deployment,
-    vvpUrl: config.vvpUrl.href.replace(/\/+$/, ''),
+    // Set again once access is resolved (the service connection's URL); empty behind a tunnel without vvpUrl.
+    vvpUrl: config.vvpUrl?.href.replace(/\/+$/, '') ?? '',
     targetJarUri: config.jarUri,
     created: false,
     changeApplied: false,
@@ -98,6 +99,11 @@ export function newDeployReport(config: DeployConfig, clock: Clock): DeployRepor
 const EVENT_SKEW_MS = 2_000;
 /** When VVP gives no modifiedAt, events are taken from this long before our local change time. */
 const LOCAL_SKEW_MS = 60_000;
+/** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
+const PROBE_GRACE_MIN_MS = 1_000;
+const PROBE_GRACE_MAX_MS = 5_000;
+/** Bound for the reads that explain a failure or timeout (events, jobs), retries included. */
+const DIAGNOSTICS_BOUND_MS = 10_000;
 
 const GROUP_READ = 'Read deployment';
 const GROUP_APPLY = 'Apply change';
@@ -167,6 +173,8 @@ class DeployRun {
   private stage: ChangeStage = 'notSent';
   private writeMethod: 'PATCH' | 'POST' = 'PATCH';
   private lastState?: string;
+  /** While set, every VVP call must end by then (see VvpRequestOptions.deadline). */
+  private readDeadline?: number;
 
   constructor(
     private readonly config: DeployConfig,
@@ -440,8 +448,21 @@ class DeployRun {
         ` (after ${formatDuration(outcome.elapsedInMs)} of waiting)`
       );
     }
-    const failure = await this.explainFailure(deployment.metadata.id, result, expectation, knownJobIds, eventsSinceMs);
+    // A VVP that hangs must not stretch the step by minutes of retries after the wait ended.
+    this.readDeadline = this.clock.now() + DIAGNOSTICS_BOUND_MS;
+    let failure: DeploymentFailedError | WaitTimeoutError;
+    try {
+      failure = await this.explainFailure(deployment.metadata.id, result, expectation, knownJobIds, eventsSinceMs);
+    } finally {
+      this.readDeadline = undefined;
+    }
     report.outcome = failure instanceof WaitTimeoutError ? 'timedOut' : 'failed';
+    const supersededBy = result.lastDeployment ? jarUriOf(result.lastDeployment) : undefined;
+    if (config.rollbackOnFailure && supersededBy !== undefined && supersededBy !== expectation.jarUri) {
+      // Restoring the old template would undo the other change too.
+      this.logger.info(`Not rolling back: another change (jarUri ${supersededBy}) replaced this one and is left as it is.`);
+      throw failure;
+    }
     if (!config.rollbackOnFailure || !previous) {
       if (config.rollbackOnFailure && !previous) this.logger.info('Nothing to roll back to: the deployment had no previous template.');
       throw failure;
@@ -462,8 +483,13 @@ class DeployRun {
     const { config } = this;
     let changeObserved = false;
     let lastDeployment: Deployment | undefined;
+    // Each probe ends by the wait's deadline (plus a little for the final probe), retries
+    // included: a hanging VVP cannot stretch timeoutMinutes by 4 x 30 s per request.
+    const graceInMs = Math.min(PROBE_GRACE_MAX_MS, Math.max(PROBE_GRACE_MIN_MS, config.pollIntervalInMs));
+    const probeDeadline = this.clock.now() + config.timeoutInMs + graceInMs;
     const probe = async (signal: AbortSignal | undefined): Promise<UpgradeObservation> => {
-      const d = await this.vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal });
+      const options = { abortSignal: signal, deadline: probeDeadline };
+      const d = await this.vvp.getDeployment(config.namespace, deploymentId, options);
       if (!d) {
         throw new VvpApiError({
           method: 'GET',
@@ -486,17 +512,17 @@ class DeployRun {
       // a bad state is being left: VVP creates the new job before it updates the status.
       let newJobActive = false;
       if (knownJobIds && state !== 'RUNNING' && state !== 'TRANSITIONING') {
-        const jobs = await this.vvp.listJobs(config.namespace, deploymentId, { abortSignal: signal });
+        const jobs = await this.vvp.listJobs(config.namespace, deploymentId, options);
         const fresh = jobs.filter((j) => !knownJobIds.has(j.metadata.id));
         if (fresh.length > 0) changeObserved = true;
         newJobActive = fresh.some((j) => ['STARTING', 'STANDBY', 'STARTED'].includes(j.status?.state ?? ''));
       }
       let runningJob: UpgradeObservation['runningJob'];
       if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
-        const job = await this.vvp.getJob(config.namespace, runningJobId, { abortSignal: signal });
+        const job = await this.vvp.getJob(config.namespace, runningJobId, options);
         if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: jobJarUri(job) };
       }
-      return { state, desiredState: desiredStateOf(d.spec), runningJobId, runningJob, changeObserved, newJobActive };
+      return { state, desiredState: desiredStateOf(d.spec), specJarUri: jarUriOf(d), runningJobId, runningJob, changeObserved, newJobActive };
     };
     this.logger.info(
       `Waiting up to ${formatDuration(config.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${expectation.jarUri}` +
@@ -736,8 +762,8 @@ class DeployRun {
     return this.report.deploymentName ?? this.config.deployment;
   }
 
-  private opts(): { abortSignal?: AbortSignal } {
-    return { abortSignal: this.signal };
+  private opts(): { abortSignal?: AbortSignal; deadline?: number } {
+    return { abortSignal: this.signal, deadline: this.readDeadline };
   }
 }
 

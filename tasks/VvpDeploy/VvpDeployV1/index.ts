@@ -3,15 +3,16 @@
  * outputs and the run summary. Everything else lives in the task-lib-free core.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { createAzureCredential } from '../../common/azure/credential';
 import { NetworkAgents } from '../../common/http/network';
-import { KeyVaultSecretReader, keyVaultUrl } from '../../common/keyvault/secret-reader';
-import { inGroup } from '../../common/logging/logger';
 import {
+  agentToolCache,
   readAzureRmConnection,
   readInput,
   readNetworkSettings,
   readVariable,
+  readVvpServiceConnection,
   registerSecret,
   runTask,
   setOutput,
@@ -30,18 +31,26 @@ runTask(async ({ logger, signal }) => {
     readTextFile: (file) => fs.readFileSync(file, 'utf8'),
     isDirectory: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
   });
-  const connection = readAzureRmConnection('azureSubscription');
   const agents = new NetworkAgents(readNetworkSettings());
   const report = newDeployReport(config, systemClock);
   let flowStarted = false;
   try {
-    const credential = createAzureCredential(connection, { agents, onSecret: registerSecret });
-    const secrets = new KeyVaultSecretReader(keyVaultUrl(config.keyVaultName, connection.cloud.keyVaultSuffix), credential, { agents });
-    const access = await inGroup(logger, 'Read the VVP API token', () =>
-      resolveVvpAccess(config, { secrets, registerSecret, logger, abortSignal: signal }),
-    );
+    const access = await resolveVvpAccess(config, {
+      azure: once(() => {
+        const connection = readAzureRmConnection('azureSubscription');
+        return { connection, credential: createAzureCredential(connection, { agents, onSecret: registerSecret }) };
+      }),
+      readVvpConnection: () => readVvpServiceConnection('vvpServiceConnection'),
+      agents,
+      toolCache: agentToolCache,
+      tempDirectory: readVariable('Agent.TempDirectory') ?? os.tmpdir(),
+      registerSecret,
+      logger,
+      abortSignal: signal,
+    });
+    report.vvpUrl = access.publicUrl?.href.replace(/\/+$/, '') ?? '';
     try {
-      const vvp = new VvpClient(access.baseUrl, access.token, { agents, logger, tokenSource: access.tokenSource, userAgent: 'vvp-azure-pipelines VvpDeploy/1' });
+      const vvp = new VvpClient(access.baseUrl, access.token, { agents, logger, tokenSource: access.tokenSource, userAgent: 'vvp-azure-pipelines VvpDeploy/1', allowInsecureHttp: config.allowInsecureHttp });
       flowStarted = true;
       const message = await runDeploy(config, { vvp, clock: systemClock, logger, abortSignal: signal }, report);
       return { message };
@@ -60,3 +69,9 @@ runTask(async ({ logger, signal }) => {
     agents.destroy();
   }
 });
+
+/** The AzureRM connection is read only when Key Vault or AKS need it, and then once. */
+function once<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
+}

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { InputError } from '../../common/errors/errors';
-import { InputReader, type InputSource } from '../../common/inputs/parse';
+import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inputs/parse';
 import {
   checkSpecDocument,
   parseSpecText,
@@ -9,6 +9,7 @@ import {
 } from '../../common/vvp/deployment-spec';
 import { isAbsoluteUri, withCommit } from '../../common/vvp/jar-uri';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 
 /** Everything VvpDeploy@1 needs, parsed and checked once. */
 export interface DeployConfig {
@@ -16,8 +17,15 @@ export interface DeployConfig {
   azureSubscription: string;
   keyVaultName: string;
   tokenSecretName: string;
-  /** VVP base URL without trailing slash, query or fragment. */
-  vvpUrl: URL;
+  /**
+   * VVP base URL (input `vvpUrl`) without trailing slash, query or fragment. Undefined when the
+   * Ververica Platform service connection or the AKS tunnel provides the address.
+   */
+  vvpUrl?: URL;
+  /** Where the token comes from and how VVP is reached (token source, access mode). */
+  access: VvpAccessConfig;
+  /** Plain http:// to a host other than loopback was allowed explicitly (input `allowInsecureHttp`). */
+  allowInsecureHttp?: boolean;
   namespace: string;
   /** Deployment name (VVP 2.4+) or id. */
   deployment: string;
@@ -72,21 +80,25 @@ export function isUuid(value: string): boolean {
 export function parseDeployInputs(source: InputSource, context: InputContext): DeployConfig {
   const r = new InputReader(source);
 
-  const tokenSource = r.choice('tokenSource', ['keyVault', 'serviceConnection'] as const, 'keyVault');
-  if (tokenSource !== 'keyVault') r.reject('tokenSource', tokenSource, 'keyVault (the service connection token source is not available in this version yet)');
-  const accessMode = r.choice('accessMode', ['direct', 'aksPortForward'] as const, 'direct');
-  if (accessMode !== 'direct') r.reject('accessMode', accessMode, 'direct (AKS port-forward is not available in this version yet)');
+  const access = readAccessInputs(r);
+  const fromKeyVault = access.token.kind === 'keyVault';
 
-  const azureSubscription = r.required('azureSubscription', 'the name of an Azure Resource Manager service connection');
+  // The AzureRM connection reads Key Vault and gets the AKS credentials; neither: not needed.
+  const azureSubscription =
+    fromKeyVault || access.portForward
+      ? r.required('azureSubscription', 'the name of an Azure Resource Manager service connection')
+      : (r.optional('azureSubscription') ?? '');
 
-  const keyVaultName = r.required('keyVaultName', 'the name of the key vault holding the VVP API token');
+  const keyVaultName = fromKeyVault ? r.required('keyVaultName', 'the name of the key vault holding the VVP API token') : '';
   if (keyVaultName && !KEY_VAULT_NAME.test(keyVaultName)) {
     r.reject('keyVaultName', keyVaultName, 'a key vault name: 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit');
   }
   const tokenSecretName = r.optional('tokenSecretName') ?? 'vvpAPIToken';
-  if (!SECRET_NAME.test(tokenSecretName)) r.reject('tokenSecretName', tokenSecretName, 'a Key Vault secret name: 1-127 letters, digits and hyphens');
+  if (fromKeyVault && !SECRET_NAME.test(tokenSecretName)) r.reject('tokenSecretName', tokenSecretName, 'a Key Vault secret name: 1-127 letters, digits and hyphens');
 
-  const vvpUrl = parseVvpUrl(r);
+  const allowInsecureHttp = r.boolean('allowInsecureHttp', false);
+  // Required only when nothing else provides the address: the tunnel or the service connection.
+  const vvpUrl = parseVvpUrl(r, allowInsecureHttp, fromKeyVault && !access.portForward);
 
   const namespace = r.optional('namespace') ?? 'default';
   if (!isVvpName(namespace)) r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}`);
@@ -143,7 +155,9 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     azureSubscription,
     keyVaultName,
     tokenSecretName,
-    vvpUrl: vvpUrl as URL,
+    vvpUrl,
+    access,
+    allowInsecureHttp,
     namespace,
     deployment,
     deploymentIsId,
@@ -159,8 +173,8 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   };
 }
 
-function parseVvpUrl(r: InputReader): URL | undefined {
-  const raw = r.required('vvpUrl', 'the base URL of Ververica Platform, e.g. https://vvp.example.com');
+function parseVvpUrl(r: InputReader, allowInsecureHttp: boolean, required: boolean): URL | undefined {
+  const raw = required ? r.required('vvpUrl', 'the base URL of Ververica Platform, e.g. https://vvp.example.com') : r.optional('vvpUrl');
   if (!raw) return undefined;
   let url: URL;
   try {
@@ -171,16 +185,20 @@ function parseVvpUrl(r: InputReader): URL | undefined {
   }
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    r.reject('vvpUrl', raw, 'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, e.g. a port-forward): the API token must not travel in clear text');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || allowInsecureHttp))) {
+    r.reject(
+      'vvpUrl',
+      maskUrlSecrets(raw),
+      'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, e.g. a port-forward, or with allowInsecureHttp: true): the API token must not travel in clear text',
+    );
     return undefined;
   }
   if (url.username || url.password) {
-    r.reject('vvpUrl', `${url.protocol}//***@${url.host}`, 'a URL without credentials (the token comes from Key Vault)');
+    r.reject('vvpUrl', `${url.protocol}//***@${url.host}`, 'a URL without credentials (the token comes from Key Vault or the service connection)');
     return undefined;
   }
   if (url.search || url.hash) {
-    r.reject('vvpUrl', raw, 'the base URL only, without ?query or #fragment');
+    r.reject('vvpUrl', maskUrlSecrets(raw), 'the base URL only, without ?query or #fragment');
     return undefined;
   }
   url.pathname = url.pathname.replace(/\/+$/, '');

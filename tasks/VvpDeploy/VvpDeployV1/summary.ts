@@ -25,8 +25,11 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
 export function renderSummary(report: DeployReport): string {
   const outcome = report.outcome ?? 'error';
   const name = report.deploymentName ?? report.deployment;
+  // No link without a VVP address people can open (behind a port-forward that ended with the step).
   const deploymentCell = report.deploymentId
-    ? `[${md(name)}](${deploymentUiUrl(report.vvpUrl, report.namespace, report.deploymentId)}) (id ${code(report.deploymentId)})`
+    ? report.vvpUrl
+      ? `[${md(name)}](${deploymentUiUrl(report.vvpUrl, report.namespace, report.deploymentId)}) (id ${code(report.deploymentId)})`
+      : `${md(name)} (id ${code(report.deploymentId)})`
     : md(name);
   const duration = report.finishedAtMs !== undefined ? formatDuration(report.finishedAtMs - report.startedAtMs) : '';
   const rows: [string, string][] = [

@@ -1,5 +1,5 @@
 import { InputError } from '../../common/errors/errors';
-import { InputReader, type InputSource } from '../../common/inputs/parse';
+import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inputs/parse';
 import { OVERWRITE_MODES, type OverwriteMode } from '../../common/blob/overwrite-policy';
 import { blobNameProblem } from './artifact-location';
 
@@ -105,7 +105,8 @@ export function parseUploadInputs(source: InputSource, variables: VariableSource
   const endpointInput = r.optional('blobEndpoint');
   if (endpointInput !== undefined) {
     const parsed = parseBlobEndpoint(endpointInput);
-    if (parsed.problem) r.reject('blobEndpoint', endpointInput, parsed.problem);
+    // A SAS or credentials pasted into the URL must not reach the log through the message.
+    if (parsed.problem) r.reject('blobEndpoint', maskUrlSecrets(endpointInput), parsed.problem);
     blobEndpoint = parsed.url;
   }
 

@@ -74,7 +74,9 @@ export function azureServiceError(
       serviceMessage: detail.code ? `${detail.code}: ${detail.message}` : detail.message,
       hint:
         hintFor(detail) ??
-        'Check the service connection: client id, tenant, secret or certificate expiry, or the federated credential subject',
+        (/no answer from|network_error|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND/i.test(`${detail.code ?? ''} ${detail.message}`)
+          ? "Check that the agent can reach the service connection's Entra ID authority host (proxy settings, firewall)"
+          : 'Check the service connection: client id, tenant, secret or certificate expiry, or the federated credential subject'),
       cause: error,
     });
   }

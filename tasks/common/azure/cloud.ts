@@ -68,6 +68,27 @@ export function resolveCloud(data: CloudData): AzureCloud {
   };
 }
 
+/**
+ * What is wrong with a resolved cloud's endpoints (a malformed authority URL or DNS suffix in
+ * the service connection's data), one phrase each; empty when usable. Pure.
+ */
+export function cloudProblems(cloud: AzureCloud): string[] {
+  const problems: string[] = [];
+  let authority: URL | undefined;
+  try {
+    authority = new URL(cloud.authorityHost);
+  } catch {
+    authority = undefined;
+  }
+  if (!authority || authority.protocol !== 'https:') {
+    problems.push(`its Entra ID authority (activeDirectoryAuthority) '${cloud.authorityHost}' is not an https URL such as https://login.microsoftonline.com/`);
+  }
+  const suffix = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
+  if (!suffix.test(cloud.storageSuffix)) problems.push(`its storage suffix '${cloud.storageSuffix}' is not a DNS suffix such as core.windows.net`);
+  if (!suffix.test(cloud.keyVaultSuffix)) problems.push(`its Key Vault suffix '${cloud.keyVaultSuffix}' is not a DNS suffix such as vault.azure.net`);
+  return problems;
+}
+
 function stripSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }

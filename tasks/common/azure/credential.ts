@@ -8,6 +8,7 @@ import {
 } from '@azure/identity';
 import * as https from 'node:https';
 import type { AzureCloud } from './cloud';
+import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
 import { InputError, ServiceError } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
 
@@ -58,10 +59,19 @@ export interface ManagedServiceIdentity extends ConnectionBase {
 
 export interface CredentialOptions {
   agents: NetworkAgents;
-  /** Called with every secret the factory obtains (the OIDC token), before it is used. */
+  /**
+   * Called with every secret the credential obtains (the OIDC token, and every access token
+   * Entra ID or IMDS issues) before it is used, so the agent masks it if a server echoes it.
+   */
   onSecret: (secret: string) => void;
-  /** Bound for each token request, including the OIDC round trip. Default 60 000. */
+  /**
+   * Bound for each try of a token request (Entra ID, IMDS) and for the OIDC round trip; a try
+   * that gets no answer in time fails as "no answer from <host>" and is retried (3 retries).
+   * Default 30 000.
+   */
   timeoutInMs?: number;
+  /** Retries of a failed token request (network error, timeout, 5xx) and the first back-off. Default 3 and 1 000 ms. */
+  retry?: { maxRetries?: number; retryDelayInMs?: number };
 }
 
 /**
@@ -72,11 +82,19 @@ export interface CredentialOptions {
  * @throws InputError when the connection lacks a field its scheme needs.
  */
 export function createAzureCredential(connection: AzureRmConnection, options: CredentialOptions): TokenCredential {
+  const timeouts: string[] = [];
+  const inner = createSdkCredential(connection, options, (message) => timeouts.push(message));
+  return observedCredential(inner, options.onSecret, timeouts);
+}
+
+function createSdkCredential(connection: AzureRmConnection, options: CredentialOptions, onTimeout: (message: string) => void): TokenCredential {
   const common: TokenCredentialOptions = {
     authorityHost: connection.cloud.authorityHost,
     // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests.
     ...({ agent: options.agents.agentFor(connection.cloud.authorityHost) } as object),
-    retryOptions: { maxRetries: 3 },
+    retryOptions: { maxRetries: options.retry?.maxRetries ?? 3, retryDelayInMs: options.retry?.retryDelayInMs ?? 1_000 },
+    // Without it a token endpoint that never answers hangs the step.
+    additionalPolicies: [{ policy: tryTimeoutPolicy(options.timeoutInMs ?? DEFAULT_TOKEN_TIMEOUT_IN_MS, onTimeout), position: 'perRetry' }],
   };
   switch (connection.scheme) {
     case 'ServicePrincipal':
@@ -114,6 +132,59 @@ export function createAzureCredential(connection: AzureRmConnection, options: Cr
   }
 }
 
+const DEFAULT_TOKEN_TIMEOUT_IN_MS = 30_000;
+
+/**
+ * The SDK credential, plus what it lacks: every access token is handed to `onSecret` (masked by
+ * the agent should a server ever echo it); `abortSignal` ends the wait at once (MSAL's
+ * client-credential requests do not observe it; the abandoned request ends when the task's
+ * agents are destroyed); and a token request that timed out says which host did not answer
+ * (MSAL turns it into a bare `network_error`).
+ */
+function observedCredential(inner: TokenCredential, onSecret: (secret: string) => void, timeouts: string[]): TokenCredential {
+  const reported = new Set<string>();
+  return {
+    async getToken(scopes, getTokenOptions) {
+      const signal = getTokenOptions?.abortSignal;
+      const seen = timeouts.length;
+      let token: Awaited<ReturnType<TokenCredential['getToken']>>;
+      try {
+        token = await untilAborted(inner.getToken(scopes, getTokenOptions), signal);
+      } catch (error) {
+        const timedOut = timeouts.slice(seen);
+        if (timedOut.length === 0 || signal?.aborted) throw error;
+        // Shaped like @azure/identity's AuthenticationError, which describeAzureError reads.
+        const named = new Error(`${timedOut[timedOut.length - 1]} (${timedOut.length} tries)`, { cause: error }) as Error & {
+          errorResponse: { error: string; errorDescription: string };
+        };
+        named.name = 'AuthenticationError';
+        named.errorResponse = { error: 'no_answer', errorDescription: named.message };
+        throw named;
+      }
+      if (token?.token && !reported.has(token.token)) {
+        reported.add(token.token);
+        onSecret(token.token);
+      }
+      return token;
+    },
+  };
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignalLike | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      const error = new Error('The token request was aborted');
+      error.name = 'AbortError';
+      reject(error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Settles (and so never leaves an unhandled rejection) even when abandoned.
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal.aborted) onAbort();
+  });
+}
+
 function requireFields<T extends object>(connection: T & { name: string }, fields: (keyof T & string)[]): void {
   const missing = fields.filter((f) => {
     const v = connection[f];
@@ -139,7 +210,7 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
   const url = new URL(connection.oidcRequestUri);
   url.searchParams.set('api-version', '7.1');
   url.searchParams.set('serviceConnectionId', connection.name);
-  const timeoutInMs = options.timeoutInMs ?? 60_000;
+  const timeoutInMs = options.timeoutInMs ?? DEFAULT_TOKEN_TIMEOUT_IN_MS;
   const operation = 'requesting the pipeline OIDC token for workload identity federation';
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = https.request(
@@ -162,7 +233,7 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutInMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutInMs / 1000} s`)));
     req.on('error', reject);
     req.end();
   }).catch((cause: Error) => {

@@ -11,6 +11,7 @@ import {
   type StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import type { AzureErrorDetail } from '../azure/azure-error';
+import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { CancelledError, ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import { ArtifactChangedError, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
@@ -43,6 +44,8 @@ export interface BlobRetryOptions {
   /**
    * Server-side time limit per try (the `timeout` query parameter). Default 120 000: an 8 MiB
    * block then needs at least ~70 KiB/s. The service answers 500 OperationTimedOut beyond it, which is retried.
+   * The client gives up on a try a quarter later (at most 30 s later: a peer that never answers)
+   * and retries it too.
    */
   tryTimeoutInMs?: number;
   /** First back-off delay; doubles per retry. Default 1 000. */
@@ -107,6 +110,9 @@ export interface ArtifactStore {
 
 const SERVICE = 'Azure Blob Storage';
 
+/** The most the client waits for an answer beyond the server-side try timeout. */
+const CLIENT_TIMEOUT_MARGIN_IN_MS = 30_000;
+
 /** Attempts per block at the client level (on top of the SDK's own retries), for stalls only. */
 const BLOCK_ATTEMPTS = 2;
 
@@ -148,10 +154,11 @@ export class BlobArtifactClient implements ArtifactStore {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.blockTimeoutInMs = options.blockTimeoutInMs ?? 300_000;
     this.logger = options.logger;
+    const tryTimeoutInMs = options.retry?.tryTimeoutInMs ?? 120_000;
     this.pipelineOptions = {
       retryOptions: {
         maxTries: this.maxTries,
-        tryTimeoutInMs: options.retry?.tryTimeoutInMs ?? 120_000,
+        tryTimeoutInMs,
         retryDelayInMs: options.retry?.retryDelayInMs ?? 1_000,
         maxRetryDelayInMs: options.retry?.maxRetryDelayInMs ?? 15_000,
       },
@@ -159,7 +166,11 @@ export class BlobArtifactClient implements ArtifactStore {
       // installs the agent (proxy + CA) and the per-try debug policy.
       ...({
         agent: options.agent,
-        additionalPolicies: this.logger ? [{ policy: debugPolicy(this.logger), position: 'perRetry' }] : [],
+        additionalPolicies: [
+          // The storage SDK's tryTimeoutInMs only asks the server to give up; this bounds the wait here.
+          { policy: tryTimeoutPolicy(tryTimeoutInMs + Math.min(CLIENT_TIMEOUT_MARGIN_IN_MS, Math.round(tryTimeoutInMs / 4))), position: 'perRetry' },
+          ...(this.logger ? [{ policy: debugPolicy(this.logger), position: 'perRetry' }] : []),
+        ],
       } as object),
     };
   }

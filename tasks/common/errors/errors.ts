@@ -1,3 +1,5 @@
+import { maskSecrets } from '../logging/secret-mask';
+
 /**
  * The few error classes the tasks raise on purpose. Each carries the data a user needs and
  * renders one readable message: what failed, why (status and the service's own words), and
@@ -90,9 +92,13 @@ export class CancelledError extends TaskError {
   }
 }
 
-/** Shortens text for messages; service bodies can be huge. */
+/**
+ * Shortens text for messages; service bodies can be huge. Known secrets are masked first: a
+ * server that echoes a token must not get half of it into the log, where masking cannot match it.
+ */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+  const masked = maskSecrets(text);
+  return masked.length <= max ? masked : `${masked.slice(0, max)}… (${masked.length - max} more characters)`;
 }
 
 /** True for an AbortSignal-triggered rejection from fetch, axios, the Azure SDK or our own waits. */

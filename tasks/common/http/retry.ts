@@ -115,6 +115,8 @@ export interface RetryOptions {
   /** Source of jitter; injectable for tests. Default `Math.random`. */
   random?: () => number;
   abortSignal?: AbortSignal;
+  /** Clock time (ms) after which no retry starts: a retry whose wait would end later is not made. */
+  deadline?: number;
   /** Called before each wait, e.g. to log "retrying in 2 s". */
   onRetry?: (info: { error: unknown; attempt: number; delayInMs: number }) => void;
 }
@@ -141,6 +143,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
       const tooLong = verdict.retryAfterInMs !== undefined && verdict.retryAfterInMs > policy.maxRetryAfterInMs;
       if (!verdict.retry || last || tooLong) throw new RetryExhaustedError(error, attempt);
       const delayInMs = Math.max(backoffDelay(attempt, policy, options.random), verdict.retryAfterInMs ?? 0);
+      if (options.deadline !== undefined && clock.now() + delayInMs >= options.deadline) throw new RetryExhaustedError(error, attempt);
       options.onRetry?.({ error, attempt, delayInMs });
       await clock.sleep(delayInMs, options.abortSignal);
     }

@@ -77,3 +77,19 @@ export class InputReader {
     this.problems.push({ input: name, value, expected });
   }
 }
+
+/**
+ * A URL-valued input as a message may quote it: user info and the query string (a SAS, a
+ * token) are masked, the rest is kept so the user recognises the value. Text that is no URL is
+ * returned unchanged.
+ */
+export function maskUrlSecrets(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return raw;
+  }
+  if (!url.username && !url.password && !url.search) return raw;
+  return `${url.protocol}//${url.username || url.password ? '***@' : ''}${url.host}${url.pathname}${url.search ? '?***' : ''}${url.hash}`;
+}

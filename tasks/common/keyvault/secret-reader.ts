@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
+import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { ServiceError } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
 
@@ -16,6 +17,11 @@ export interface SecretReader {
 export interface KeyVaultSecretReaderOptions {
   /** Proxy + CA agent provider; its agent is handed to the SDK (`agent` client option). */
   agents?: Pick<NetworkAgents, 'agentFor'>;
+  /**
+   * Bound for each try of a Key Vault request; a vault (or proxy) that never answers fails as
+   * "no answer from <vault host>" after the SDK's retries instead of hanging. Default 30 000.
+   */
+  tryTimeoutInMs?: number;
   /** Extra SDK options (tests: retry counts, challenge verification against a local fake). */
   clientOptions?: SecretClientOptions;
 }
@@ -41,6 +47,7 @@ export class KeyVaultSecretReader implements SecretReader {
     this.client = new SecretClient(this.vaultUrl, credential, {
       ...(agent ? { agent } : {}),
       retryOptions: { maxRetries: 3 },
+      additionalPolicies: [{ policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' }],
       ...options.clientOptions,
     } as SecretClientOptions);
   }

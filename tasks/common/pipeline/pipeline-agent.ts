@@ -7,13 +7,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import type * as toolLib from 'azure-pipelines-tool-lib/tool';
 import type { AzureRmConnection } from '../azure/credential';
-import { resolveCloud } from '../azure/cloud';
+import { cloudProblems, resolveCloud } from '../azure/cloud';
 import { CancelledError, InputError, isAbortError } from '../errors/errors';
 import { networkSettingsFromEnv, type NetworkSettings } from '../http/network';
 import type { InputSource } from '../inputs/parse';
+import type { ToolCache } from '../kubectl/kubectl-installer';
+import type { VvpServiceConnection } from '../vvp/service-connection';
 import type { Logger } from '../logging/logger';
 import { neutraliseCommands } from '../logging/neutralise';
+import { addMaskedSecret, maskSecrets } from '../logging/secret-mask';
 
 /** Raw task input as the agent passes it (`INPUT_<NAME>`). */
 export const readInput: InputSource = (name) => tl.getInput(name, false);
@@ -29,10 +33,24 @@ export function registerSecret(value: string | undefined): void {
   if (!value) return;
   // The agent masks line by line: register each line of a multi-line secret (PEM) too.
   for (const line of value.split(/\r?\n/)) {
-    if (line.trim().length >= 4) tl.setSecret(line.trim());
+    if (line.trim().length >= 4) remember(line.trim());
   }
   if (!/[\r\n]/.test(value)) return;
-  tl.setSecret(value.replace(/\r?\n/g, ''));
+  remember(value.replace(/\r?\n/g, ''));
+}
+
+function remember(secret: string): void {
+  addMaskedSecret(secret);
+  tl.setSecret(secret);
+}
+
+/**
+ * Text from servers or errors made safe to print: registered secrets masked (the agent masks
+ * its log, but not everything this prints reaches it as a line: the result message, the run
+ * summary) and logging commands defused.
+ */
+function printable(text: string): string {
+  return neutraliseCommands(maskSecrets(text));
 }
 
 /**
@@ -52,7 +70,7 @@ export function setOutput(name: string, value: string): void {
 export function uploadSummary(fileStem: string, markdown: string): void {
   const dir = readVariable('Agent.TempDirectory') ?? os.tmpdir();
   const file = path.join(dir, `${fileStem}-${process.pid}-${Date.now()}.md`);
-  fs.writeFileSync(file, markdown, 'utf8');
+  fs.writeFileSync(file, maskSecrets(markdown), 'utf8');
   tl.uploadSummary(file);
 }
 
@@ -115,6 +133,10 @@ export function readAzureRmConnection(input: string): AzureRmConnection {
     storageSuffix: data('storageEndpointSuffix') ?? data('StorageEndpointSuffix'),
     keyVaultSuffix: data('AzureKeyVaultDnsSuffix'),
   });
+  const problems = cloudProblems(cloud);
+  if (problems.length > 0) {
+    throw new InputError([{ input, value: id, expected: `a service connection with usable cloud endpoints, but ${problems.join('; ')} (edit the connection's environment data)` }]);
+  }
   const base = { name: id, tenantId: param('tenantid') ?? '', subscriptionId: data('subscriptionId'), cloud };
   switch (scheme.toLowerCase()) {
     case 'serviceprincipal': {
@@ -155,10 +177,10 @@ export function readAzureRmConnection(input: string): AzureRmConnection {
 
 /** The Logger the core code uses, writing the agent's log format. */
 export const pipelineLogger: Logger = {
-  info: (message) => console.log(neutraliseCommands(message)),
-  warn: (message) => tl.warning(message),
-  debug: (message) => tl.debug(neutraliseCommands(message)),
-  startGroup: (name) => console.log(`##[group]${neutraliseCommands(name)}`),
+  info: (message) => console.log(printable(message)),
+  warn: (message) => tl.warning(printable(message)),
+  debug: (message) => tl.debug(printable(message)),
+  startGroup: (name) => console.log(`##[group]${printable(name)}`),
   endGroup: () => console.log('##[endgroup]'),
   progress: (percent, label) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), label),
 };
@@ -193,7 +215,8 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
   const complete = (result: tl.TaskResult, message: string): void => {
     if (completed) return;
     completed = true;
-    tl.setResult(result, message, true);
+    // The message may quote a server (VVP events, error bodies): no secrets, no logging commands.
+    tl.setResult(result, printable(message), true);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) return;
@@ -201,7 +224,7 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
     controller.abort(new CancelledError(phase));
     // If the work does not wind down in time, end the step anyway rather than hang the agent.
     setTimeout(() => {
-      complete(tl.TaskResult.Cancelled, `Cancelled (${signal}); the step did not stop within ${CANCEL_GRACE_MS} ms`);
+      complete(tl.TaskResult.Cancelled, `Cancelled (${signal}) during ${phase}; the step did not stop within ${CANCEL_GRACE_MS} ms`);
       process.exit(1);
     }, CANCEL_GRACE_MS).unref();
   };
@@ -223,13 +246,52 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
         return;
       }
       const e = error as { expected?: boolean; message?: string; stack?: string };
-      if (!e?.expected) tl.debug(neutraliseCommands(e?.stack ?? String(error)));
+      if (!e?.expected) tl.debug(printable(e?.stack ?? String(error)));
       complete(tl.TaskResult.Failed, e?.message ?? String(error));
     })
     .finally(() => {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     });
+}
+
+/**
+ * Reads the Ververica Platform service connection named by `input` (URL and API token) and
+ * registers the token as a secret at once. The token comes from the authorization object:
+ * task-lib's getEndpointAuthorizationParameter would print it in a debug line.
+ *
+ * @throws InputError when the input is empty, the connection is unknown to the job, or it has no API token.
+ */
+export function readVvpServiceConnection(input: string): VvpServiceConnection {
+  const id = tl.getInput(input, false)?.trim();
+  if (!id) throw new InputError([{ input, value: '', expected: 'is required: a Ververica Platform service connection' }]);
+  const auth = tl.getEndpointAuthorization(id, true);
+  if (!auth) {
+    throw new InputError([{ input, value: id, expected: 'a Ververica Platform service connection this pipeline is allowed to use' }]);
+  }
+  const token = lowerKeys(auth.parameters ?? {}).apitoken ?? '';
+  registerSecret(token);
+  if (!token.trim()) {
+    throw new InputError([{ input, value: id, expected: 'a Ververica Platform service connection with an API token (edit it in Project settings > Service connections)' }]);
+  }
+  return { id, url: tl.getEndpointUrl(id, true) || undefined, token: token.trim() };
+}
+
+/**
+ * The agent's tool cache through azure-pipelines-tool-lib: `Agent.ToolsDirectory`, downloads
+ * through the agent's proxy and with its CA (typed-rest-client reads task-lib's settings).
+ * The library is loaded on first use: it reads the proxy settings when loaded, and only the
+ * AKS path needs it.
+ */
+export const agentToolCache: ToolCache = {
+  find: (tool, version, arch) => loadToolLib().findLocalTool(tool, version, arch) || undefined,
+  download: (url, destination) => loadToolLib().downloadTool(url, destination),
+  cacheFile: (file, targetName, tool, version, arch) => loadToolLib().cacheFile(file, targetName, tool, version, arch),
+};
+
+function loadToolLib(): typeof toolLib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('azure-pipelines-tool-lib/tool') as typeof toolLib;
 }
 
 function lowerKeys(record: Record<string, string>): Record<string, string> {

@@ -32,6 +32,11 @@ export interface UpgradeObservation {
   state: string | undefined;
   /** `spec.state`, the desired state, upper case. */
   desiredState: string | undefined;
+  /**
+   * `spec.template.spec.artifact.jarUri` as VVP stores it now. Another value than the expected
+   * one means another change (a concurrent run, a user) replaced ours. Undefined: not read.
+   */
+  specJarUri?: string;
   /** `status.running.jobId`. */
   runningJobId: string | undefined;
   /** The running job, read only when it may be the one we wait for. */
@@ -69,6 +74,15 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
       status: 'failed',
       state: `${obs.state ?? 'unknown'}, desired state ${obs.desiredState}`,
       reason: `the deployment's desired state (spec.state) is now ${obs.desiredState}, so no job will run; someone or something changed it during the wait`,
+    };
+  }
+  if (obs.specJarUri !== undefined && obs.specJarUri !== exp.jarUri) {
+    return {
+      status: 'failed',
+      state: `${obs.state ?? 'unknown'}, jarUri replaced by ${obs.specJarUri}`,
+      reason:
+        `the deployment's jarUri was changed to ${obs.specJarUri} during the wait, so ${exp.jarUri} will not run; ` +
+        'another run or user replaced this change (that change was left as it is)',
     };
   }
   const state = obs.state as DeploymentState | undefined;

@@ -1,5 +1,5 @@
 import axios, { type AxiosResponse, type RawAxiosRequestHeaders } from 'axios';
-import { isAbortError, truncate } from '../errors/errors';
+import { InputError, isAbortError, truncate } from '../errors/errors';
 import {
   DEFAULT_RETRY_POLICY,
   isRetryableHttpFailure,
@@ -18,6 +18,13 @@ import { isJsonObject, type Deployment, type Job, type JsonObject, type VvpEvent
 export interface VvpRequestOptions {
   /** Aborts the request (and any retry wait) at once. */
   abortSignal?: AbortSignal;
+  /**
+   * Clock time (ms since the epoch) by which the call must end, retries included: each attempt's
+   * timeout is cut to the time left and no retry starts after it. The call then fails like a
+   * timeout ("no answer from <host> within …"). Waits use it so a hanging VVP cannot stretch
+   * `timeoutMinutes` by the per-request retries. Default: no deadline.
+   */
+  deadline?: number;
 }
 
 /** The VVP operations the deploy flow needs; the flow depends on this, not on the class. */
@@ -53,6 +60,11 @@ export interface VvpClientOptions {
   /** Where the token came from, for the 401 hint (e.g. "Key Vault secret 'vvpAPIToken' in vault 'kv'"). */
   tokenSource?: string;
   userAgent?: string;
+  /**
+   * Send the token over plain `http://` to a host other than loopback (the `allowInsecureHttp`
+   * input). Without it such a base URL is refused; with it every run warns. Default false.
+   */
+  allowInsecureHttp?: boolean;
 }
 
 type Access = 'read' | 'write';
@@ -69,6 +81,7 @@ interface RequestSpec {
   /** Statuses that are an answer, not an error (e.g. 404 for "does not exist"). */
   acceptStatuses?: readonly number[];
   abortSignal?: AbortSignal;
+  deadline?: number;
 }
 
 interface Answer {
@@ -118,6 +131,21 @@ export class VvpClient implements VvpApi {
     this.base = new URL(baseUrl.toString());
     this.base.search = '';
     this.base.hash = '';
+    if (this.base.protocol === 'http:' && !isLoopbackHost(this.base.hostname) && token) {
+      if (!options.allowInsecureHttp) {
+        throw new InputError([
+          {
+            input: 'vvpUrl',
+            value: this.base.origin,
+            expected: 'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, or with allowInsecureHttp: true): the API token must not travel in clear text',
+          },
+        ]);
+      }
+      options.logger?.warn(
+        `vvpUrl ${this.base.origin} uses plain HTTP: the VVP API token crosses the network unencrypted (allowInsecureHttp is true). ` +
+          'Prefer https, or a port-forward to 127.0.0.1.',
+      );
+    }
     this.timeoutInMs = options.timeoutInMs ?? 30_000;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.clock = options.clock ?? systemClock;
@@ -132,6 +160,7 @@ export class VvpClient implements VvpApi {
       access: 'read',
       acceptStatuses: [404],
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     if (answer.status === 404) return undefined;
     return asDeployment(answer.body, `reading deployment '${nameOrId}'`);
@@ -147,6 +176,7 @@ export class VvpClient implements VvpApi {
       namespace,
       access: 'write',
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     if (answer.body === undefined) {
       // 2xx without a usable body: the deployment exists now; read it (a GET, safe to retry).
@@ -166,6 +196,7 @@ export class VvpClient implements VvpApi {
       namespace,
       access: 'write',
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     if (answer.status === 204 || answer.body === undefined) {
       // 204 is documented for PATCH: read the result instead (a GET, safe to retry).
@@ -185,6 +216,7 @@ export class VvpClient implements VvpApi {
       access: 'read',
       acceptStatuses: [404],
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     if (answer.status === 404) return undefined;
     if (!isJsonObject(answer.body) || !isJsonObject(answer.body.metadata)) {
@@ -202,6 +234,7 @@ export class VvpClient implements VvpApi {
       namespace,
       access: 'read',
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     return itemsOf<Job>(answer.body);
   }
@@ -215,6 +248,7 @@ export class VvpClient implements VvpApi {
       namespace,
       access: 'read',
       abortSignal: options.abortSignal,
+      deadline: options.deadline,
     });
     return itemsOf<VvpEvent>(answer.body);
   }
@@ -237,6 +271,7 @@ export class VvpClient implements VvpApi {
         clock: this.clock,
         random: this.options.random,
         abortSignal: spec.abortSignal,
+        deadline: spec.deadline,
         isRetryable: (error) =>
           error instanceof AttemptError
             ? {
@@ -266,6 +301,8 @@ export class VvpClient implements VvpApi {
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
     const agent = this.options.agents?.agentFor(url);
     const started = this.clock.now();
+    // The request timeout, cut to what is left before the caller's deadline (at least 1 ms).
+    const timeoutInMs = spec.deadline === undefined ? this.timeoutInMs : Math.max(1, Math.min(this.timeoutInMs, spec.deadline - started));
     let response: AxiosResponse<string>;
     try {
       response = await axios.request<string>({
@@ -273,7 +310,7 @@ export class VvpClient implements VvpApi {
         method: spec.method,
         headers,
         data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        timeout: this.timeoutInMs,
+        timeout: timeoutInMs,
         signal: spec.abortSignal,
         maxRedirects: 0,
         proxy: false,
@@ -288,7 +325,7 @@ export class VvpClient implements VvpApi {
       if (isAbortError(error) || spec.abortSignal?.aborted) throw error;
       const code = (error as { code?: string }).code;
       this.options.logger?.debug(`VVP ${spec.method} ${display} → ${code ?? 'network error'} in ${this.clock.now() - started} ms`);
-      throw new AttemptError(undefined, code, networkMessage(error, url, this.timeoutInMs), undefined, networkHint(code, url), error);
+      throw new AttemptError(undefined, code, this.scrub(networkMessage(error, url, timeoutInMs)), undefined, networkHint(code, url), error);
     }
     const status = response.status;
     this.options.logger?.debug(`VVP ${spec.method} ${display} → ${status} in ${this.clock.now() - started} ms`);
@@ -304,7 +341,7 @@ export class VvpClient implements VvpApi {
           throw new AttemptError(
             status,
             undefined,
-            `the answer is not JSON (it starts with '${truncate(text.trim().slice(0, 80), 80)}')`,
+            `the answer is not JSON (it starts with '${truncate(this.scrub(text).trim().slice(0, 80), 80)}')`,
             undefined,
             `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform itself, not a login page or another service`,
           );
@@ -316,10 +353,19 @@ export class VvpClient implements VvpApi {
     throw new AttemptError(
       status,
       undefined,
-      status >= 300 && status < 400 ? redirectMessage(status, headerValue(response.headers, 'location'), url) : errorText(text),
+      // Scrubbed before errorText shortens it: a token cut in half would no longer match.
+      this.scrub(status >= 300 && status < 400 ? redirectMessage(status, headerValue(response.headers, 'location'), url) : errorText(this.scrub(text))),
       parseRetryAfter(retryAfter, this.clock.now()),
       this.hintFor(status, spec),
     );
+  }
+
+  /**
+   * Masks the API token in text that came from the server or the network stack: a gateway or
+   * debug page that echoes request headers must not put the token into an error message.
+   */
+  private scrub(text: string): string {
+    return this.token && this.token.length >= 4 ? text.split(this.token).join('***') : text;
   }
 
   private urlFor(path: string, query?: Record<string, string>): URL {
@@ -391,6 +437,12 @@ export class VvpClient implements VvpApi {
   }
 }
 
+/** Loopback hosts (a kubectl port-forward), where plain HTTP never leaves the machine. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 function nsPath(namespace: string): string {
   return `/api/v1/namespaces/${enc(namespace)}`;
 }
@@ -459,7 +511,7 @@ function redirectMessage(status: number, location: string | undefined, url: URL)
 
 function networkMessage(error: unknown, url: URL, timeoutInMs: number): string {
   const e = error as { code?: string; message?: string };
-  if (e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED') return `no answer from ${url.host} within ${timeoutInMs / 1000} s`;
+  if (e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED') return `no answer from ${url.host} within ${Math.round(timeoutInMs / 100) / 10} s`;
   return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(error)}`;
 }
 

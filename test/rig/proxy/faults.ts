@@ -15,6 +15,9 @@ export interface FaultRule {
 /**
  * What happens to a matched request.
  * - `status`: answer with this status (and body/headers, e.g. `Retry-After`) without reaching the service.
+ *   With `echo: true` the request body is read first and `{{headers}}` / `{{body}}` in `body` are
+ *   replaced by the request's headers (`name: value; …`, Authorization verbatim) and body text,
+ *   JSON-string-escaped: a gateway or debug page that echoes what it got, secrets included.
  * - `reset`: destroy the client connection; `phase: 'request'` once `afterBytes` of the request
  *   body arrived (default 0: right after the headers), `phase: 'response'` after the real
  *   response's headers and `afterBytes` of its body were sent.
@@ -27,7 +30,7 @@ export interface FaultRule {
  * explicitly, and only `status`, `reset`, `delay` and `hang` apply to them.
  */
 export type FaultAction =
-  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; echo?: boolean }
   | { kind: 'reset'; phase: 'request' | 'response'; afterBytes?: number }
   | { kind: 'delay'; ms: number }
   | { kind: 'truncate'; afterBytes: number }

@@ -288,9 +288,9 @@ export class ProxyServer {
     const fault = this.options.faults.take(dest.host, record.method, dest.path);
     if (fault) record.fault = `${fault.ruleId}:${fault.kind}`;
     if (fault?.kind === 'status') {
-      req.resume();
-      const body = Buffer.from(fault.body ?? '');
-      this.send(res, record, { status: fault.status, headers: fault.headers, body }, undefined, dest);
+      const text = fault.echo ? echoRequest(fault.body ?? '', req.headers, (await readAll(req)).toString('utf8')) : fault.body ?? '';
+      if (!fault.echo) req.resume();
+      this.send(res, record, { status: fault.status, headers: fault.headers, body: Buffer.from(text) }, undefined, dest);
       return;
     }
     if (fault?.kind === 'reset' && fault.phase === 'request') {
@@ -436,6 +436,15 @@ export class ProxyServer {
     });
     source.on('error', () => res.destroy());
   }
+}
+
+/** Fills `{{headers}}` and `{{body}}` of an echo fault's body template, JSON-string-escaped. */
+function echoRequest(template: string, headers: http.IncomingHttpHeaders, body: string): string {
+  const escape = (text: string): string => JSON.stringify(text).slice(1, -1);
+  const headerText = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
+    .join('; ');
+  return template.replace(/\{\{headers\}\}/g, () => escape(headerText)).replace(/\{\{body\}\}/g, () => escape(body));
 }
 
 function routeName(route: Destination['route']): string {

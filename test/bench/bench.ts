@@ -1,0 +1,362 @@
+/**
+ * `npm run bench`: one run against one rig (proxy + Entra ID / Key Vault fakes + Azurite) and two
+ * VVP simulators (real time, and 10x time-scaled for the 90 s script). Prints progress, the
+ * result tables with PASS/MISS per target, and, as the last line, one JSON object with every
+ * figure. A target missed is reported, not failed; the exit code is 1 only when something errors.
+ *
+ * Knobs (environment): BENCH_UPLOAD_SIZES_MIB (default "256,1024"), BENCH_UPLOAD_REPS (3),
+ * BENCH_UPLOAD_ROUTE (direct|proxy, default direct), BENCH_LIMIT_MD5 (1: one extra limit run with
+ * per-block Content-MD5, for information; 0: skip), BENCH_COLD_RUNS (5), BENCH_DEPLOY_RUNS (20),
+ * BENCH_DEPLOY_PARALLEL (4), BENCH_ONLY (comma list of cold,upload,deploy).
+ */
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { bundledTaskDir } from '../rig/bundles';
+import { startRig, type Rig } from '../rig/rig';
+import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
+import { coldStart, type ColdStartRun } from './cold-start';
+import { CpuMeter, type CpuUse } from './cpu-meter';
+import {
+  benchCorrectness,
+  benchHandWrittenLatency,
+  benchTaskLatency,
+  latencyScenario,
+  summariseDeploy,
+  type DeployFigures,
+  type RateFigures,
+} from './deploy-bench';
+import { fmt, median, passMiss, round, table } from './stats';
+import { benchUpload, type UploadFigures } from './upload-bench';
+
+const env = process.env;
+const SIZES = (env.BENCH_UPLOAD_SIZES_MIB ?? '256,1024').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const REPS = Number(env.BENCH_UPLOAD_REPS ?? 3);
+const ROUTE = (env.BENCH_UPLOAD_ROUTE ?? 'direct') === 'proxy' ? 'proxy' : 'direct';
+const LIMIT_MD5 = (env.BENCH_LIMIT_MD5 ?? '1') !== '0';
+const COLD_RUNS = Number(env.BENCH_COLD_RUNS ?? 5);
+const DEPLOY_RUNS = Number(env.BENCH_DEPLOY_RUNS ?? 20);
+const DEPLOY_PARALLEL = Number(env.BENCH_DEPLOY_PARALLEL ?? 4);
+const ONLY = new Set((env.BENCH_ONLY ?? 'cold,upload,deploy').split(',').map((s) => s.trim()));
+const TIME_SCALE = 0.1;
+const SCALED_HOST = 'vvp-scaled.example.com';
+
+const TARGET_PERCENT_OF_LIMIT = 90;
+const TARGET_RSS_MB = 150;
+const TARGET_MEDIAN_LATENCY_MS = 1000;
+const TARGET_REQUESTS_PER_SECOND = 1;
+
+const log = (line: string): void => console.log(line);
+
+interface ColdFigures {
+  bundle: string;
+  runs: number;
+  medianToCompleteMs: number;
+  minToCompleteMs: number;
+  maxToCompleteMs: number;
+  medianToExitMs: number;
+  result?: string;
+}
+
+function coldFigures(bundle: string, runs: ColdStartRun[]): ColdFigures {
+  const complete = runs.map((r) => r.toCompleteMs);
+  return {
+    bundle,
+    runs: runs.length,
+    medianToCompleteMs: median(complete),
+    minToCompleteMs: Math.min(...complete),
+    maxToCompleteMs: Math.max(...complete),
+    medianToExitMs: median(runs.map((r) => r.toExitMs)),
+    result: runs[0]?.result,
+  };
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const m = machine();
+  log(`VVP tasks benchmark — ${new Date().toISOString()} — ${m.cpus} CPU (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`);
+  // Fail early on a stale bundle.
+  const uploadDir = bundledTaskDir('VvpUploadArtifact');
+  const deployDir = bundledTaskDir('VvpDeploy');
+
+  const benchToken = `bench-owner-${randomBytes(12).toString('hex')}`;
+  const tokens = [{ token: benchToken, namespace: '*', role: 'owner' as const }];
+  let sim: RunningSimulator | undefined;
+  let scaledSim: RunningSimulator | undefined;
+  let rig: Rig | undefined;
+  let cold: ColdFigures[] = [];
+  let upload: UploadFigures | undefined;
+  let deploy: DeployFigures | undefined;
+  const load: Record<string, CpuUse | undefined> = {};
+  try {
+    sim = await startSimulator({ tokens, stderr: 'ignore' });
+    scaledSim = await startSimulator({ tokens, timeScale: TIME_SCALE, stderr: 'ignore' });
+    rig = await startRig({ azurite: ONLY.has('upload'), vvpUrl: sim.url, routes: [{ host: SCALED_HOST, target: scaledSim.url }] });
+    const ours = (): number[] => [...(rig?.pids() ?? []), sim?.pid ?? -1, scaledSim?.pid ?? -1];
+    const phaseMeter = new CpuMeter(ours);
+    const measured = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      phaseMeter.begin();
+      try {
+        return await fn();
+      } finally {
+        load[name] = phaseMeter.end();
+      }
+    };
+
+    if (ONLY.has('cold')) {
+      log(`\n[cold start] ${COLD_RUNS} runs per bundle, nothing else running`);
+      for (const [bundle, dir] of [['VvpUploadArtifact@1', uploadDir], ['VvpDeploy@1', deployDir]] as const) {
+        const c = coldFigures(bundle, await measured(`cold start ${bundle}`, () => coldStart(dir, COLD_RUNS)));
+        cold.push(c);
+        log(`  ${bundle}: median ${c.medianToCompleteMs.toFixed(0)} ms to task.complete (${c.result}), ${c.medianToExitMs.toFixed(0)} ms to exit`);
+      }
+    }
+
+    if (ONLY.has('upload')) {
+      log(`\n[upload] sizes ${SIZES.join(', ')} MiB, ${REPS} run(s) each of the task and the limit client, route ${ROUTE}`);
+      const r = rig;
+      upload = await measured('upload', () =>
+        benchUpload(r, { taskDir: uploadDir, sizesMiB: SIZES, repetitions: REPS, route: ROUTE, limitWithMd5: LIMIT_MD5, meter: new CpuMeter(ours), log }),
+      );
+    }
+
+    if (ONLY.has('deploy')) {
+      const scenario = latencyScenario(DEPLOY_RUNS);
+      log(`\n[deploy] ${DEPLOY_RUNS} task runs, ${DEPLOY_PARALLEL} at a time (each its own deployment and token). Scenario: ${scenario.description}`);
+      const ctx = { rig, sim, scaledSim, scaledHost: SCALED_HOST, timeScale: TIME_SCALE, benchToken, taskDir: deployDir, log };
+      const taskRuns = await measured('deploy: task latency runs', () => benchTaskLatency(ctx, DEPLOY_RUNS, DEPLOY_PARALLEL));
+      log(`\n[deploy] hand-written PATCH / sleep 90 / GET, ${DEPLOY_RUNS} runs at once on the ${TIME_SCALE}x time-scaled simulator (sleep ${90 * TIME_SCALE} s)`);
+      const hwRuns = await measured('deploy: hand-written runs', () => benchHandWrittenLatency(ctx, DEPLOY_RUNS));
+      log(`\n[deploy] verdict vs truth: hand-written script and task on the same upgrade scenarios (time-scaled simulator)`);
+      const correctness = await measured('deploy: verdict checks', () => benchCorrectness(ctx));
+      deploy = summariseDeploy(scenario.description, taskRuns, hwRuns, correctness, TIME_SCALE);
+    }
+  } finally {
+    await Promise.all([rig?.stop(), sim?.stop(), scaledSim?.stop()]);
+  }
+
+  report({ cold, upload, deploy, load, machine: m, seconds: (Date.now() - started) / 1000 });
+}
+
+function report(r: {
+  cold: ColdFigures[];
+  upload?: UploadFigures;
+  deploy?: DeployFigures;
+  load: Record<string, CpuUse | undefined>;
+  machine: Record<string, string | number>;
+  seconds: number;
+}): void {
+  const targets: Record<string, { target: string; value: number | undefined; verdict: 'PASS' | 'MISS' }> = {};
+  const { upload, deploy } = r;
+  log('\n' + '='.repeat(100));
+  if (upload) {
+    log(
+      `\nUPLOAD — VvpUploadArtifact@1 bundle vs minimal SDK-free Put Block client (practical limit), same Azurite, ` +
+        `${upload.route === 'direct' ? `both direct to ${upload.blobEndpoint}` : 'both through the rig proxy'}; ` +
+        `${upload.blockSizeMiB} MiB blocks x ${upload.concurrency} in flight, bearer token from the Entra ID fake; ` +
+        `${upload.repetitions} runs each, alternating order; best (median).`,
+    );
+    log(
+      table([
+        ['size', 'task MiB/s', 'limit MiB/s', 'task % of limit', 'limit+MD5 MiB/s', 'task step s', 'task upload s', 'task peak RSS', 'limit peak RSS'],
+        ...upload.sizes.map((s) => [
+          `${s.sizeMiB} MiB`,
+          `${fmt(s.bestTaskMiBps)} (${fmt(s.medianTaskMiBps)})`,
+          `${fmt(s.bestLimitMiBps)} (${fmt(s.medianLimitMiBps)})`,
+          `${fmt(s.percentOfLimit)} % (${fmt(s.percentOfLimitMedian)} %)`,
+          fmt(s.limitWithMd5?.mibPerSecond),
+          fmt(s.taskWallSeconds),
+          fmt(s.taskUploadSeconds),
+          `${fmt(s.taskPeakRssMB, 0)} MB (${fmt(s.taskPeakRssMiB, 0)} MiB)`,
+          `${fmt(s.limitPeakRssMB, 0)} MB`,
+        ]),
+      ]),
+    );
+    log("task MiB/s: upload phase from the task's own summary line (Put Block x N with per-block MD5 + SHA-256 while reading, Put Block List, verify).");
+    log('Runs: ' + upload.sizes.map((s) => `${s.sizeMiB} MiB task ${s.task.map((t) => t.mibPerSecond.toFixed(1)).join('/')}, limit ${s.limit.map((l) => l.mibPerSecond.toFixed(1)).join('/')}`).join('; ') + ' MiB/s.');
+    log('task step s: spawn to exit (start-up, token, existing-blob check, hashing pass, upload). Peak RSS: maxrss of the process; MB = 10^6 bytes.');
+    log('limit MiB/s: the SDK-free client, same file, block size and concurrency, no hashing (Put Block x N + Put Block List + HEAD), its own process.');
+    log('limit+MD5: the same client also sending a per-block Content-MD5 (which Azurite then checks), one run: what integrity costs here.');
+    for (const s of upload.sizes) {
+      targets[`upload ${s.sizeMiB} MiB >= ${TARGET_PERCENT_OF_LIMIT}% of limit (best of ${upload.repetitions} each)`] = {
+        target: `>= ${TARGET_PERCENT_OF_LIMIT} %`,
+        value: round(s.percentOfLimit, 1),
+        verdict: passMiss(s.percentOfLimit >= TARGET_PERCENT_OF_LIMIT),
+      };
+    }
+    const gib = upload.sizes.find((s) => s.sizeMiB === 1024);
+    if (gib) {
+      targets[`upload 1 GiB task peak RSS <= ${TARGET_RSS_MB} MB`] = {
+        target: `<= ${TARGET_RSS_MB} MB`,
+        value: gib.taskPeakRssMB === undefined ? undefined : round(gib.taskPeakRssMB, 1),
+        verdict: passMiss(gib.taskPeakRssMB !== undefined && gib.taskPeakRssMB <= TARGET_RSS_MB),
+      };
+    }
+  }
+  if (r.cold.length) {
+    log(`\nCOLD START — bundle spawned with the agent's environment and no inputs, until ##vso[task.complete] (it fails on the missing inputs); ${r.cold[0].runs} runs`);
+    log(
+      table([
+        ['bundle', 'median ms', 'min ms', 'max ms', 'median to exit ms'],
+        ...r.cold.map((c) => [c.bundle, fmt(c.medianToCompleteMs, 0), fmt(c.minToCompleteMs, 0), fmt(c.maxToCompleteMs, 0), fmt(c.medianToExitMs, 0)]),
+      ]),
+    );
+  }
+  if (deploy) {
+    const t = deploy.task;
+    const h = deploy.handWritten;
+    log(`\nDEPLOY — verdict latency = new job STARTED (simulator's job.status.started.startedAt) -> task/script process end; requests = what VVP received after the PATCH until the end`);
+    log(`scenario: ${deploy.scenario}`);
+    const row = (name: string, f: RateFigures): string[] => [
+      name,
+      String(f.runs),
+      `${f.correct}/${f.runs}`,
+      fmt(f.medianLatencyMs / 1000, 2),
+      fmt(f.p95LatencyMs / 1000, 2),
+      `${fmt(f.minLatencyMs / 1000, 2)}..${fmt(f.maxLatencyMs / 1000, 2)}`,
+      fmt(f.requestsPerSecond, 3),
+      fmt(f.requestsPerMinute, 1),
+      fmt(f.worstRunRequestsPerSecond, 3),
+      String(f.peakRequestsIn1s),
+    ];
+    log(
+      table([
+        ['approach', 'runs', 'verdict right', 'median s', 'p95 s', 'range s', 'req/s', 'req/min', 'worst run req/s', 'max req in 1 s'],
+        row('VvpDeploy@1 (defaults, pollIntervalSeconds 5)', t),
+        row('hand-written PATCH; sleep 90; GET', h),
+      ]),
+    );
+    log(
+      `hand-written: run on the simulator with timeScale ${h.timeScale} (every VVP duration x${h.timeScale}) with sleep ${90 * h.timeScale} s; ` +
+        `its times are divided by ${h.timeScale} (timer jitter is multiplied by ${1 / h.timeScale}, i.e. +-tens of ms).`,
+    );
+    const kinds = (k: Record<string, number>): string => Object.entries(k).map(([name, n]) => `${name} ${n.toFixed(1)}`).join(', ');
+    log(`task requests per run (whole run): ${kinds(t.requestsPerRunByKind)}`);
+    const longest = t.runsDetail.reduce((a, b) => (b.probeOffsetsMs.length > a.probeOffsetsMs.length ? b : a));
+    log(`task poll schedule as VVP saw it (${longest.deployment}, s after the PATCH): ${longest.probeOffsetsMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}`);
+    log(`hand-written requests per run:     ${kinds(h.requestsPerRunByKind)}`);
+
+    log(`\nVERDICT vs TRUTH — same scenarios for both (time-scaled simulator, VVP times given unscaled); truth = what the simulator runs once the scenario has played out`);
+    log(
+      table([
+        ['scenario', 'truth (after it played out)', 'at the script\'s GET (90 s)', 'script verdict', 'right?', 'VvpDeploy@1', 'right?'],
+        ...deploy.correctness.map((c) => [c.scenario, c.truth, c.handWritten.atVerdict, c.handWritten.verdict, c.handWritten.correct ? 'yes' : 'NO', c.task.result, c.task.correct ? 'yes' : 'NO']),
+      ]),
+    );
+    for (const c of deploy.correctness) {
+      log(`  ${c.scenario}: ${c.description}`);
+      if (c.handWritten.note) log(`    script: ${c.handWritten.note}`);
+      log(`    task:   ${c.task.message}`);
+    }
+
+    targets['deploy median verdict latency <= 1 s'] = {
+      target: `<= ${TARGET_MEDIAN_LATENCY_MS / 1000} s`,
+      value: round(t.medianLatencyMs / 1000, 3),
+      verdict: passMiss(t.medianLatencyMs <= TARGET_MEDIAN_LATENCY_MS),
+    };
+    targets['deploy requests during the wait <= 1/s average'] = {
+      target: `<= ${TARGET_REQUESTS_PER_SECOND} /s`,
+      value: round(t.requestsPerSecond, 3),
+      verdict: passMiss(t.requestsPerSecond <= TARGET_REQUESTS_PER_SECOND),
+    };
+  }
+
+  const phases = Object.entries(r.load).filter((e): e is [string, CpuUse] => e[1] !== undefined);
+  if (phases.length) {
+    log(`\nLOAD — average CPU cores in use during each phase (machine has ${r.machine.cpus}): by the benchmark's own processes / by anything else on the box`);
+    log(table([['phase', 'seconds', 'own cores', 'other cores'], ...phases.map(([name, u]) => [name, fmt(u.seconds, 0), fmt(u.ownCores, 2), fmt(u.foreignCores, 2)])]));
+    const busy = phases.filter(([, u]) => u.foreignCores > 0.25);
+    if (busy.length) log(`WARNING: other work used CPU during ${busy.map(([n]) => n).join(', ')}: those figures are depressed and noisy; rerun on a quiet machine.`);
+  }
+
+  log('\nTARGETS');
+  if (Object.keys(targets).length === 0) log('(none measured in this run)');
+  else log(table([['target', 'wanted', 'measured', 'verdict'], ...Object.entries(targets).map(([name, v]) => [name, v.target, v.value === undefined ? 'n/a' : String(v.value), v.verdict])]));
+  log(`\nbench took ${r.seconds.toFixed(0)} s`);
+
+  const json = {
+    bench: 'vvp-azure-pipelines',
+    at: new Date().toISOString(),
+    machine: r.machine,
+    seconds: round(r.seconds, 1),
+    otherLoadCores: Object.fromEntries(Object.entries(r.load).map(([k, u]) => [k, u ? round(u.foreignCores, 2) : null])),
+    targets,
+    upload: upload && {
+      route: upload.route,
+      blockSizeMiB: upload.blockSizeMiB,
+      concurrency: upload.concurrency,
+      repetitions: upload.repetitions,
+      sizes: upload.sizes.map((s) => ({
+        sizeMiB: s.sizeMiB,
+        taskMiBpsMedian: s.medianTaskMiBps,
+        taskMiBpsBest: s.bestTaskMiBps,
+        limitMiBpsMedian: round(s.medianLimitMiBps, 1),
+        limitMiBpsBest: round(s.bestLimitMiBps, 1),
+        percentOfLimit: round(s.percentOfLimit, 1),
+        percentOfLimitMedian: round(s.percentOfLimitMedian, 1),
+        limitWithMd5MiBps: s.limitWithMd5 ? round(s.limitWithMd5.mibPerSecond, 1) : null,
+        taskWallSecondsMedian: round(s.taskWallSeconds, 2),
+        taskPeakRssMB: s.taskPeakRssMB === undefined ? null : round(s.taskPeakRssMB, 1),
+        taskPeakRssMiB: s.taskPeakRssMiB === undefined ? null : round(s.taskPeakRssMiB, 1),
+        limitPeakRssMB: s.limitPeakRssMB === undefined ? null : round(s.limitPeakRssMB, 1),
+        taskRuns: s.task.map((a) => ({
+          MiBps: a.mibPerSecond,
+          uploadS: a.uploadSeconds,
+          wallS: round(a.wallSeconds, 2),
+          rssMB: a.peakRssMB === undefined ? null : round(a.peakRssMB, 1),
+          otherLoadCores: a.foreignCores === undefined ? null : round(a.foreignCores, 2),
+        })),
+        limitRuns: s.limit.map((l) => ({
+          MiBps: round(l.mibPerSecond, 1),
+          s: round(l.seconds, 2),
+          rssMB: l.peakRssMB === undefined ? null : round(l.peakRssMB, 1),
+          otherLoadCores: l.foreignCores === undefined ? null : round(l.foreignCores, 2),
+        })),
+      })),
+    },
+    coldStart: r.cold.map((c) => ({ bundle: c.bundle, runs: c.runs, medianMs: round(c.medianToCompleteMs, 0), minMs: round(c.minToCompleteMs, 0), maxMs: round(c.maxToCompleteMs, 0), medianToExitMs: round(c.medianToExitMs, 0) })),
+    deploy: deploy && {
+      scenario: deploy.scenario,
+      task: rateJson(deploy.task),
+      handWritten: { ...rateJson(deploy.handWritten), timeScale: deploy.handWritten.timeScale, sleepSeconds: deploy.handWritten.sleepSeconds },
+      correctness: deploy.correctness.map((c) => ({
+        scenario: c.scenario,
+        truth: c.truth,
+        handWritten: { verdict: c.handWritten.verdict, saw: c.handWritten.atVerdict, right: c.handWritten.correct, note: c.handWritten.note ?? null },
+        task: { result: c.task.result, right: c.task.correct },
+      })),
+    },
+  };
+  log(JSON.stringify(json));
+}
+
+function rateJson(f: RateFigures & { runsDetail: { upgradeMs: number; latencyMs: number; waitRequests: number; waitSeconds: number }[] }): Record<string, unknown> {
+  return {
+    runs: f.runs,
+    correct: f.correct,
+    medianLatencyS: round(f.medianLatencyMs / 1000),
+    p95LatencyS: round(f.p95LatencyMs / 1000),
+    minLatencyS: round(f.minLatencyMs / 1000),
+    maxLatencyS: round(f.maxLatencyMs / 1000),
+    requestsPerSecond: round(f.requestsPerSecond, 4),
+    requestsPerMinute: round(f.requestsPerMinute, 2),
+    worstRunRequestsPerSecond: round(f.worstRunRequestsPerSecond, 4),
+    peakRequestsIn1s: f.peakRequestsIn1s,
+    requestsPerRunByKind: Object.fromEntries(Object.entries(f.requestsPerRunByKind).map(([k, v]) => [k, round(v, 2)])),
+    perRun: f.runsDetail.map((d) => ({ upgradeS: round(d.upgradeMs / 1000, 2), latencyS: round(d.latencyMs / 1000, 3), requests: d.waitRequests, waitS: round(d.waitSeconds, 2) })),
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${(error as Error)?.stack ?? String(error)}`);
+  process.exitCode = 1;
+});

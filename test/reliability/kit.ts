@@ -1,0 +1,210 @@
+/**
+ * Shared set-up for the reliability suite: a rig (proxy, Entra ID / Key Vault fakes, optional
+ * Azurite) with the VVP simulator behind `https://vvp.example.com`, bundled-task runners that
+ * remember every run for the secret scan, and the checks every scenario repeats (no leftover
+ * process, no stack trace, no secret in the output).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { bundledTaskDir } from '../rig/bundles';
+import { RIG_DEFAULTS as D } from '../rig/config';
+import { startRig, type Rig, type RigOptions } from '../rig/rig';
+import { runTask, type RunTaskOptions, type TaskRunResult } from '../rig/run-task';
+import { assertNoSecretLeak } from '../rig/secret-scan';
+import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints';
+import { startSimulator, type ApiToken, type BehaviourPatch, type RunningSimulator } from '../vvp-simulator/client';
+import { ledger } from './ledger';
+
+export const JAR_BASE = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
+export const OLD_COMMIT = '0000000';
+
+/** `JAR_BASE?commit=<commit>`: what VvpDeploy@1 deploys for `jarUri: JAR_BASE, commitId: <commit>`. */
+export function jarFor(commit: string): string {
+  return `${JAR_BASE}?commit=${commit}`;
+}
+
+/** An upgrade in about 0.7 s, 0.2 s of it the stale-RUNNING window. */
+export const QUICK: BehaviourPatch = { staleRunningMs: 200, savepointMs: 100, terminateMs: 50, startMs: 200, finishMs: 100 };
+
+/** Environment marker of one task run, to find processes it left behind. */
+const MARKER = 'VVP_RELIABILITY_RUN';
+
+/** A rig, optionally the VVP simulator behind it, and every task run made through them. */
+export interface Bench {
+  rig: Rig;
+  sim?: RunningSimulator;
+  /** Every run, for the closing secret scan. */
+  runs: TaskRunResult[];
+  /** Secrets beyond the rig's defaults and issued tokens (other VVP tokens, proxy passwords). */
+  extraSecrets: string[];
+  stop(): Promise<void>;
+}
+
+export async function startBench(options: { simulator?: boolean; tokens?: ApiToken[]; rig?: RigOptions } = {}): Promise<Bench> {
+  const tokens = options.tokens ?? [{ token: D.vvpApiToken, namespace: 'default', role: 'editor' }];
+  const sim = options.simulator === false ? undefined : await startSimulator({ tokens, stderr: 'ignore' });
+  let rig: Rig;
+  try {
+    rig = await startRig({ ...options.rig, ...(sim ? { vvpUrl: sim.url } : {}) });
+  } catch (error) {
+    await sim?.stop();
+    throw error;
+  }
+  if (sim) await sim.control.setBehaviour(QUICK);
+  return {
+    rig,
+    sim,
+    runs: [],
+    extraSecrets: tokens.map((t) => t.token),
+    stop: async () => {
+      await Promise.all([rig.stop(), sim?.stop()]);
+    },
+  };
+}
+
+/** The result of one bundled task run plus its environment marker. */
+export interface ReliabilityRun extends TaskRunResult {
+  marker: string;
+}
+
+export type RunOptions = Omit<RunTaskOptions, 'taskDir' | 'endpoints'> & { endpoint?: ServiceEndpoint | null };
+
+/**
+ * Runs a bundled task as the agent would (`rig.env('env')`, a secret service principal unless
+ * given), records it, and checks that it left no process behind.
+ */
+export async function runBundled(bench: Bench, task: 'VvpDeploy' | 'VvpUploadArtifact', options: RunOptions): Promise<ReliabilityRun> {
+  const marker = randomUUID();
+  const endpoint = options.endpoint === undefined ? azureRmEndpoint({ scheme: 'ServicePrincipal' }) : options.endpoint;
+  const run = await runTask({
+    timeoutMs: 30_000,
+    ...options,
+    taskDir: bundledTaskDir(task),
+    endpoints: endpoint ? [endpoint] : [],
+    inputs: { ...(endpoint ? { azureSubscription: endpoint.id } : {}), ...options.inputs },
+    env: { ...bench.rig.env('env'), ...options.env, [MARKER]: marker },
+  });
+  bench.runs.push(run);
+  assert.deepEqual(leftoverProcesses(marker), [], `the ${task} run left processes behind`);
+  return { ...run, marker };
+}
+
+/** VvpDeploy@1 inputs for `deployment`, deploying `jarFor(commit)`. */
+export function deployInputs(deployment: string, commit: string, more: RunTaskOptions['inputs'] = {}): RunTaskOptions['inputs'] {
+  return {
+    keyVaultName: D.vaultName,
+    vvpUrl: 'https://vvp.example.com',
+    deployment,
+    jarUri: JAR_BASE,
+    commitId: commit,
+    pollIntervalSeconds: 1,
+    timeoutMinutes: 1,
+    ...more,
+  };
+}
+
+/** Runs VvpUploadArtifact@1 for `artifacts/namespaces/default/<blobName>` in container `vvp` with `content` as the one JAR. */
+export function runUpload(bench: Bench, blobName: string, content: Buffer, more: RunOptions = {}): Promise<ReliabilityRun> {
+  return runBundled(bench, 'VvpUploadArtifact', {
+    ...more,
+    inputs: { storageAccount: D.storageAccount, containerName: 'vvp', artifactPath: '**/target/*.jar', blobName, ...more.inputs },
+    files: { 'flink-job/target/job.jar': content },
+  });
+}
+
+/**
+ * Routes the storage account's host to the rig's control API, for benches without Azurite whose
+ * upload scenarios stop at a fault before any blob is written: the property read answers 404
+ * ("no blob yet"), everything after it is decided by fault rules.
+ */
+export async function routeBlobHostNowhere(bench: Bench): Promise<void> {
+  await bench.rig.control.addRoute({ host: `${D.storageAccount}.blob.core.windows.net`, target: bench.rig.control.baseUrl });
+}
+
+/** Seeds a RUNNING deployment on `jarFor(OLD_COMMIT)` with quick phases; returns its id. */
+export async function seed(bench: Bench, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const sim = requireSim(bench);
+  const created = await sim.control.seedDeployment({ name, jarUri: jarFor(OLD_COMMIT), behaviour: QUICK, ...extra } as never);
+  return (created as unknown as { metadata: { id: string } }).metadata.id;
+}
+
+export function requireSim(bench: Bench): RunningSimulator {
+  assert.ok(bench.sim, 'this bench has no simulator');
+  return bench.sim;
+}
+
+/** Pids of live processes carrying the run's marker in their environment (Linux; [] elsewhere). */
+export function leftoverProcesses(marker: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`${MARKER}=${marker}`)) found.push(Number(entry));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** The run's outcome and its output tail, for assertion messages. */
+export function explain(run: TaskRunResult): string {
+  const out = run.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('##vso[task.debug]'))
+    .join('\n');
+  return `${run.result}: ${run.message}\n--- stdout (tail) ---\n${out.slice(-2500)}\n--- stderr ---\n${run.stderr.slice(-1500)}`;
+}
+
+/** No stack frame anywhere in the output (stdout incl. debug lines, stderr, message). */
+export function assertNoStackTrace(run: TaskRunResult): void {
+  const frame = /\bat (?:[\w.<>$[\] ]+ \()?(?:\/|[A-Za-z]:\\|node:)[^)\s]*:\d+:\d+\)?/;
+  for (const [where, text] of [['stdout', run.stdout], ['stderr', run.stderr], ['message', run.message ?? '']] as const) {
+    const m = frame.exec(text);
+    assert.equal(m, null, `a stack frame in ${where}: ${m?.[0]}`);
+  }
+}
+
+/**
+ * Fails when a run's output holds a 24-character piece of a long secret (a token cut short by
+ * a length limit before masking could match it), outside the lines that hand secrets to the agent.
+ */
+export function assertNoSecretFragments(run: TaskRunResult, secrets: string[]): void {
+  const text = [
+    ...run.stdout.split(/\r?\n/).filter((l) => !/##vso\[task\.setsecret[\s\]]/i.test(l) && !/##vso\[task\.setvariable [^\]]*issecret=true/i.test(l)),
+    run.stderr,
+    ...run.summaries,
+    ...Object.values(run.outputs),
+  ].join('\n');
+  for (const secret of secrets) {
+    if (secret.length < 48) continue;
+    for (let i = 0; i + 24 <= secret.length; i += 24) {
+      const piece = secret.slice(i, i + 24);
+      const at = text.indexOf(piece);
+      assert.equal(at, -1, `a piece of a secret (characters ${i}-${i + 24} of ${secret.length}) is in the output: …${text.slice(Math.max(0, at - 60), at)}<PIECE>…`);
+    }
+  }
+}
+
+/**
+ * Scans every run of a bench for every secret the rig and the simulator know: the SPN key, the
+ * VVP API token(s), the job's access token, every access and OIDC token the fakes issued, and
+ * whatever the runs registered as secrets themselves. Counts into the ledger.
+ */
+export async function scanBench(bench: Bench, options: { skipLines?: RegExp } = {}): Promise<{ runs: number; secrets: number }> {
+  const issued = (await bench.rig.control.tokens()).map((t) => t.token);
+  const registered = bench.runs.flatMap((r) => r.secrets).filter((s) => s.length >= 6);
+  const secrets = [...new Set([D.clientSecret, D.vvpApiToken, D.systemAccessToken, ...bench.extraSecrets, ...issued, ...registered])];
+  for (const run of bench.runs) {
+    assertNoSecretLeak(run, secrets, options);
+    assertNoSecretFragments(run, secrets);
+  }
+  // The VVP token may only ever travel to the VVP host (never to a redirect target or another service).
+  const elsewhere = (await bench.rig.control.requests()).filter((r) => r.host !== 'vvp.example.com' && JSON.stringify(r.requestHeaders).includes(D.vvpApiToken));
+  assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.host}${r.path}`), [], 'the VVP token went to another host');
+  ledger.runsScanned += bench.runs.length;
+  for (const s of secrets) ledger.secrets.add(s);
+  return { runs: bench.runs.length, secrets: secrets.length };
+}
