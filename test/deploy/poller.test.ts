@@ -67,6 +67,16 @@ describe('pollUntilDone', () => {
     assert.equal(outcome.kind === 'succeeded' && outcome.probes, 9);
   });
 
+  it('polls at most every 1.5 s while a verdict says the outcome is due soon, then backs off again', async () => {
+    const clock = new FakeClock();
+    const { probe, times } = script(clock, ['a', 'a', 'a', 'a', 'a', 'a', 'moving', 'moving', 'moving', 'moving', 'a', 'ok']);
+    const soonClassify = (o: Obs): Verdict<string> =>
+      o === 'moving' ? { status: 'pending', state: 'moving', phase: 'transition', soon: true } : classify(o);
+    const outcome = await pollUntilDone({ probe, classify: soonClassify, schedule: adaptiveSchedule(5000), timeoutInMs: 600_000, clock });
+    assert.equal(outcome.kind, 'succeeded');
+    assert.deepEqual(times, [0, 250, 750, 1750, 3750, 7750, 12750, 14250, 15750, 17250, 18750, 23750]);
+  });
+
   it('sees a change that happens within the first second within about a second', async () => {
     const clock = new FakeClock();
     const start = clock.now();

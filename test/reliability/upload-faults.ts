@@ -13,6 +13,7 @@ import { rigProxyAgent } from '../rig/proxy-agent';
 import type { RequestRecord } from '../rig/proxy/recorder';
 import { explain, runUpload, scanBench, startBench, type Bench, type ReliabilityRun } from './kit';
 import { scenario } from './scenario';
+import { DEFAULT_BLOCK_SIZE_IN_BYTES } from '../../tasks/common/blob/block-plan';
 
 const MiB = 1024 * 1024;
 const STORAGE_HOST = /^vvpstorage\.blob\.core\.windows\.net$/;
@@ -41,7 +42,7 @@ export function uploadFaultSuite(): void {
     });
 
     scenario('retries blocks whose connection was reset (mid-body, after the headers) or refused with 503, then commits a verified blob', async () => {
-      const content = randomBytes(17 * MiB); // three blocks of up to 8 MiB
+      const content = randomBytes(2 * DEFAULT_BLOCK_SIZE_IN_BYTES + MiB); // three blocks
       const since = await bench.rig.control.mark();
       const { control } = bench.rig;
       await control.addFault({ host: STORAGE_HOST, method: 'PUT', path: BLOCK_PUT, count: 1, action: { kind: 'reset', phase: 'request', afterBytes: 64 * 1024 } });

@@ -58,7 +58,7 @@ export interface BlobArtifactClientOptions {
   /** HTTP(S) agent carrying the agent's proxy and CA settings (`NetworkAgents.agentFor`). */
   agent?: http.Agent;
   retry?: BlobRetryOptions;
-  /** Preferred block size. Default 8 MiB; grows only for files above 390 GiB (50 000 blocks). */
+  /** Preferred block size. Default 4 MiB; grows only for files above 195 GiB (50 000 blocks). */
   blockSizeInBytes?: number;
   /** Blocks staged at the same time; memory is about `concurrency x blockSizeInBytes`. Default 8. */
   concurrency?: number;

@@ -7,7 +7,16 @@ import { abortReason, systemClock, type Clock } from './clock';
  * not contain counters or timestamps. `phase` names what the wait is stuck on for timeouts.
  */
 export type Verdict<R> =
-  | { status: 'pending'; state: string; phase: string }
+  | {
+      status: 'pending';
+      state: string;
+      phase: string;
+      /**
+       * The decisive change is expected soon (e.g. VVP is mid-transition): the next pause is at
+       * most `schedule.soonIntervalInMs`, so the outcome is seen quickly.
+       */
+      soon?: boolean;
+    }
   | { status: 'succeeded'; state: string; result: R }
   | { status: 'failed'; state: string; reason: string };
 
@@ -23,11 +32,22 @@ export interface PollSchedule {
   growthFactor: number;
   /** Longest pause (the user's poll interval). */
   maxIntervalInMs: number;
+  /** Longest pause after a pending verdict marked `soon`. Default: `maxIntervalInMs`. */
+  soonIntervalInMs?: number;
 }
 
-/** The schedule used for every VVP wait: 250 ms, ×2 per probe, capped at `maxIntervalInMs`. */
+/**
+ * The schedule used for every VVP wait: 250 ms, ×2 per probe, capped at `maxIntervalInMs`; while
+ * VVP is mid-transition at most 1.5 s, so a new job is seen within about a second of starting
+ * (one GET per probe: ≤ 0.7 requests/s even during long transitions).
+ */
 export function adaptiveSchedule(maxIntervalInMs: number): PollSchedule {
-  return { initialIntervalInMs: Math.min(250, maxIntervalInMs), growthFactor: 2, maxIntervalInMs };
+  return {
+    initialIntervalInMs: Math.min(250, maxIntervalInMs),
+    growthFactor: 2,
+    maxIntervalInMs,
+    soonIntervalInMs: Math.min(1500, maxIntervalInMs),
+  };
 }
 
 /** The pause after probe number `probe` (1-based). */
@@ -159,7 +179,10 @@ export async function pollUntilDone<T, R>(options: PollOptions<T, R>): Promise<P
       return { kind: 'timedOut', last, state: verdict.state, phase: verdict.phase, elapsedInMs: now - start, probes };
     }
     try {
-      await clock.sleep(Math.min(intervalAfter(probes, options.schedule), deadline - now), signal);
+      const soon = verdict.status === 'pending' && verdict.soon === true;
+      const interval = intervalAfter(probes, options.schedule);
+      const pause = soon ? Math.min(interval, options.schedule.soonIntervalInMs ?? interval) : interval;
+      await clock.sleep(Math.min(pause, deadline - now), signal);
     } catch (e) {
       throw aborted(e);
     }

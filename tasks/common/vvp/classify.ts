@@ -90,7 +90,7 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
     case 'RUNNING':
       return classifyRunning(obs, exp);
     case 'TRANSITIONING':
-      return { status: 'pending', state: 'TRANSITIONING', phase: WAIT_PHASES.transitioning };
+      return { status: 'pending', state: 'TRANSITIONING', phase: WAIT_PHASES.transitioning, soon: true };
     case 'FAILED':
       if (stale(obs, exp)) return staleBadState(obs);
       if (obs.newJobActive) return badStateWithActiveJob(obs);
