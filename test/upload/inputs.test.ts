@@ -6,6 +6,7 @@ import {
   namespaceProblem,
   parseBlobEndpoint,
   parseUploadInputs,
+  accountNameOf,
   storageAccountProblem,
 } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 
@@ -184,4 +185,12 @@ describe('parseBlobEndpoint', () => {
       assert.equal(parsed.problem === undefined, expected !== undefined);
     });
   }
+});
+
+describe('storage account from the classic editor picker', () => {
+  test('takes the account name from a storage account resource ID and keeps plain names', () => {
+    assert.equal(accountNameOf('/subscriptions/0000/resourceGroups/rg-vvp/providers/Microsoft.Storage/storageAccounts/vvpstorage'), 'vvpstorage');
+    assert.equal(accountNameOf('vvpstorage'), 'vvpstorage');
+    assert.equal(accountNameOf('/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/x'), '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/x');
+  });
 });

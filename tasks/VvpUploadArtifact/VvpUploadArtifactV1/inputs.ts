@@ -32,6 +32,15 @@ const CONTAINER_FORM =
 const NAMESPACE_FORM = 'a VVP namespace name: up to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit';
 
 /** Why `name` is not a storage account name, or undefined. */
+/**
+ * The account name from a storage account resource ID, which is what the classic editor's
+ * account picker stores (it needs the ID to list the account's containers); a name passes as is.
+ */
+export function accountNameOf(value: string): string {
+  const m = /^\/?subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)\/?$/i.exec(value);
+  return m ? m[1] : value;
+}
+
 export function storageAccountProblem(name: string): string | undefined {
   return /^[a-z0-9]{3,24}$/.test(name) ? undefined : ACCOUNT_FORM;
 }
@@ -76,7 +85,7 @@ export function parseUploadInputs(source: InputSource, variables: VariableSource
   const r = new InputReader(source);
   const azureSubscription = r.required('azureSubscription', 'the name of an Azure Resource Manager service connection');
 
-  const storageAccount = r.required('storageAccount', ACCOUNT_FORM);
+  const storageAccount = accountNameOf(r.required('storageAccount', ACCOUNT_FORM));
   if (storageAccount && storageAccountProblem(storageAccount)) r.reject('storageAccount', storageAccount, ACCOUNT_FORM);
 
   const containerName = r.required('containerName', CONTAINER_FORM);
