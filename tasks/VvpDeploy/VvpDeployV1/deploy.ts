@@ -276,44 +276,68 @@ class DeployRun {
     return { deployment, runningJob, knownJobIds };
   }
 
-  /** PATCHes once; when the answer is lost, reads back and compares instead of resending. */
-  private async applyPatch(current: Deployment, body: JsonObject): Promise<AppliedChange> {
-    const { config, report } = this;
-    const id = current.metadata.id;
-    const sentAtMs = this.clock.now();
+  /**
+   * Sends a write (PATCH or POST) exactly once. When its answer is lost (`outcomeUnknown`: the
+   * request may have been applied), reads back and asks `applied` instead of sending it again.
+   * Leaves `stage` at 'notSent' when the write certainly did not happen.
+   */
+  private async writeOnce(write: {
+    method: 'PATCH' | 'POST';
+    operation: string;
+    send: () => Promise<Deployment>;
+    lostAnswer: (error: VvpApiError) => string;
+    readBack: () => Promise<Deployment | undefined>;
+    applied: (readBack: Deployment) => boolean;
+    notApplied: (readBack: Deployment | undefined) => string;
+  }): Promise<Deployment> {
+    const { report } = this;
     this.stage = 'sending';
-    this.writeMethod = 'PATCH';
-    let after: Deployment;
+    this.writeMethod = write.method;
     try {
-      after = await this.vvp.patchDeployment(config.namespace, id, body, this.opts());
+      return await write.send();
     } catch (error) {
-      // Cancelled mid-PATCH: the outcome is unknown and stays so ('sending').
+      // Cancelled mid-write: the outcome is unknown and stays so ('sending').
       if (isAbortError(error)) throw error;
       if (!(error instanceof VvpApiError) || !error.outcomeUnknown) {
         this.stage = 'notSent';
         throw error;
       }
       report.changeApplied = 'unknown';
-      this.logger.warn(
-        `The answer to the PATCH was lost (${error.status !== undefined ? `HTTP ${error.status}` : (error.networkCode ?? 'network error')}); ` +
-          'reading the deployment back to see whether it was applied. The PATCH is not sent again.',
-      );
-      const readBack = await this.vvp.getDeployment(config.namespace, id, this.opts());
-      if (!readBack || !this.holdsChange(readBack, current, body)) {
+      this.logger.warn(write.lostAnswer(error));
+      const readBack = await write.readBack();
+      if (!readBack || !write.applied(readBack)) {
         this.stage = 'notSent';
         report.changeApplied = false;
         throw new ServiceError({
           service: 'Ververica Platform',
-          operation: `updating deployment '${this.name()}' in namespace '${config.namespace}'`,
+          operation: write.operation,
           status: error.status,
-          serviceMessage: `${error.serviceMessage ?? error.message}; reading back shows the change was NOT applied (VVP still stores jarUri ${jarUriOf(readBack) ?? '(none)'})`,
+          serviceMessage: `${error.serviceMessage ?? error.message}; reading back shows ${write.notApplied(readBack)}`,
           hint: 'Nothing was changed; re-run the step',
           cause: error,
         });
       }
-      this.logger.info('Read back: the PATCH was applied.');
-      after = readBack;
+      this.logger.info(`Read back: the ${write.method} was applied.`);
+      return readBack;
     }
+  }
+
+  /** PATCHes once; when the answer is lost, reads back and compares instead of resending. */
+  private async applyPatch(current: Deployment, body: JsonObject): Promise<AppliedChange> {
+    const { config, report } = this;
+    const id = current.metadata.id;
+    const sentAtMs = this.clock.now();
+    const after = await this.writeOnce({
+      method: 'PATCH',
+      operation: `updating deployment '${this.name()}' in namespace '${config.namespace}'`,
+      send: () => this.vvp.patchDeployment(config.namespace, id, body, this.opts()),
+      lostAnswer: (error) =>
+        `The answer to the PATCH was lost (${error.status !== undefined ? `HTTP ${error.status}` : (error.networkCode ?? 'network error')}); ` +
+        'reading the deployment back to see whether it was applied. The PATCH is not sent again.',
+      readBack: () => this.vvp.getDeployment(config.namespace, id, this.opts()),
+      applied: (readBack) => this.holdsChange(readBack, current, body),
+      notApplied: (readBack) => `the change was NOT applied (VVP still stores jarUri ${jarUriOf(readBack) ?? '(none)'})`,
+    });
     this.stage = 'applied';
     report.changeApplied = true;
     this.adopt(after);
@@ -376,34 +400,15 @@ class DeployRun {
     }
     const created = await this.group(GROUP_APPLY, async () => {
       const sentAtMs = this.clock.now();
-      this.stage = 'sending';
-      this.writeMethod = 'POST';
-      let deployment: Deployment;
-      try {
-        deployment = await this.vvp.createDeployment(config.namespace, body, this.opts());
-      } catch (error) {
-        if (isAbortError(error)) throw error;
-        if (!(error instanceof VvpApiError) || !error.outcomeUnknown) {
-          this.stage = 'notSent';
-          throw error;
-        }
-        report.changeApplied = 'unknown';
-        this.logger.warn(`The answer to the POST was lost; reading back whether deployment '${config.deployment}' was created. The POST is not sent again.`);
-        const readBack = await this.vvp.getDeployment(config.namespace, config.deployment, this.opts());
-        if (!readBack || jarUriOf(readBack) !== config.jarUri) {
-          this.stage = 'notSent';
-          report.changeApplied = false;
-          throw new ServiceError({
-            service: 'Ververica Platform',
-            operation: `creating deployment '${config.deployment}' in namespace '${config.namespace}'`,
-            status: error.status,
-            serviceMessage: `${error.serviceMessage ?? error.message}; reading back shows the deployment was NOT created`,
-            hint: 'Nothing was changed; re-run the step',
-            cause: error,
-          });
-        }
-        deployment = readBack;
-      }
+      const deployment = await this.writeOnce({
+        method: 'POST',
+        operation: `creating deployment '${config.deployment}' in namespace '${config.namespace}'`,
+        send: () => this.vvp.createDeployment(config.namespace, body, this.opts()),
+        lostAnswer: () => `The answer to the POST was lost; reading back whether deployment '${config.deployment}' was created. The POST is not sent again.`,
+        readBack: () => this.vvp.getDeployment(config.namespace, config.deployment, this.opts()),
+        applied: (readBack) => jarUriOf(readBack) === config.jarUri,
+        notApplied: () => 'the deployment was NOT created',
+      });
       this.stage = 'applied';
       report.changeApplied = true;
       report.created = true;

@@ -39,6 +39,16 @@ export class InputError extends TaskError {
   }
 }
 
+/** What a ServiceError says: the service, the operation, and why it failed. */
+export interface ServiceErrorDetails {
+  service: string;
+  operation: string;
+  status?: number;
+  serviceMessage?: string;
+  hint?: string;
+  attempts?: number;
+}
+
 /** A call to an external service failed (after any retries). */
 export class ServiceError extends TaskError {
   readonly service: string;
@@ -48,15 +58,7 @@ export class ServiceError extends TaskError {
   readonly hint?: string;
   readonly attempts?: number;
 
-  constructor(details: {
-    service: string;
-    operation: string;
-    status?: number;
-    serviceMessage?: string;
-    hint?: string;
-    attempts?: number;
-    cause?: unknown;
-  }) {
+  constructor(details: ServiceErrorDetails & { cause?: unknown }) {
     super(ServiceError.render(details), { cause: details.cause });
     this.service = details.service;
     this.operation = details.operation;
@@ -66,14 +68,7 @@ export class ServiceError extends TaskError {
     this.attempts = details.attempts;
   }
 
-  private static render(d: {
-    service: string;
-    operation: string;
-    status?: number;
-    serviceMessage?: string;
-    hint?: string;
-    attempts?: number;
-  }): string {
+  private static render(d: ServiceErrorDetails): string {
     let text = `${d.service}: ${d.operation} failed`;
     if (d.status !== undefined) text += ` with HTTP ${d.status}`;
     if (d.attempts !== undefined && d.attempts > 1) text += ` after ${d.attempts} attempts`;

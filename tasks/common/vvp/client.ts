@@ -226,31 +226,26 @@ export class VvpClient implements VvpApi {
   }
 
   async listJobs(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<Job[]> {
-    const answer = await this.send({
-      method: 'GET',
-      path: `${nsPath(namespace)}/jobs`,
-      query: { deploymentId },
-      operation: `listing the jobs of deployment ${deploymentId} in namespace '${namespace}'`,
-      namespace,
-      access: 'read',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
-    });
-    return itemsOf<Job>(answer.body);
+    return this.listOfDeployment<Job>('jobs', namespace, deploymentId, options);
   }
 
   async listEvents(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<VvpEvent[]> {
+    return this.listOfDeployment<VvpEvent>('events', namespace, deploymentId, options);
+  }
+
+  /** `GET /jobs` or `/events` filtered by deployment id; both only filter by query parameter. */
+  private async listOfDeployment<T>(kind: 'jobs' | 'events', namespace: string, deploymentId: string, options: VvpRequestOptions): Promise<T[]> {
     const answer = await this.send({
       method: 'GET',
-      path: `${nsPath(namespace)}/events`,
+      path: `${nsPath(namespace)}/${kind}`,
       query: { deploymentId },
-      operation: `listing the events of deployment ${deploymentId} in namespace '${namespace}'`,
+      operation: `listing the ${kind} of deployment ${deploymentId} in namespace '${namespace}'`,
       namespace,
       access: 'read',
       abortSignal: options.abortSignal,
       deadline: options.deadline,
     });
-    return itemsOf<VvpEvent>(answer.body);
+    return itemsOf<T>(answer.body);
   }
 
   /** Sends one request (GETs with retries) and maps failures to VvpApiError. */
