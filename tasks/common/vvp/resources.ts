@@ -37,18 +37,56 @@ export interface Deployment {
   status?: {
     /** A DeploymentState, or a state a newer VVP introduced. */
     state?: string;
-    running?: { jobId?: string; transitionTime?: string };
+    running?: { jobId?: string; transitionTime?: string; conditions?: DeploymentCondition[] };
   };
+}
+
+/** `status.running.conditions[]`: `JobFailing`, `ClusterUnreachable` (status "True" | "False" | "Unknown"). */
+export interface DeploymentCondition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
 }
 
 export interface Job {
   metadata: { id: string; deploymentId?: string; createdAt?: string; terminatedAt?: string };
+  /** The frozen template; `savepointLocation` is the state the job restored ('' or absent: none). */
   spec?: JsonObject;
   status?: {
     /** A JobState, or one a newer VVP introduced. */
     state?: string;
     failure?: { reason?: string; message?: string; failedAt?: string };
-    started?: { startedAt?: string };
+    started?: { flinkJobId?: string; startedAt?: string; lastUpdateTime?: string; observedFlinkJobRestarts?: number; observedFlinkJobStatus?: string };
+  };
+}
+
+/** Savepoint origins; `SUSPEND_AND_UPGRADE` is 2.4.x's name for an upgrade savepoint. */
+export type SavepointOrigin = 'USER_REQUEST' | 'SUSPEND' | 'SUSPEND_AND_UPGRADE' | 'COPIED' | 'RETAINED_CHECKPOINT';
+/** `status.state` of a Savepoint (2.7.1 adds the deletion states). */
+export type SavepointState = 'STARTED' | 'COMPLETED' | 'FAILED' | 'PENDING_DELETION' | 'DELETING' | 'FAILED_DELETION';
+
+export interface Savepoint {
+  kind?: string;
+  apiVersion?: string;
+  metadata: {
+    id: string;
+    namespace?: string;
+    deploymentId?: string;
+    jobId?: string;
+    /** A SavepointOrigin, or one a newer VVP introduced. */
+    origin?: string;
+    createdAt?: string;
+    modifiedAt?: string;
+    annotations?: Record<string, string>;
+  };
+  spec?: { savepointLocation?: string; flinkSavepointId?: string };
+  status?: {
+    /** A SavepointState, or one a newer VVP introduced. */
+    state?: string;
+    failure?: { reason?: string; message?: string; failedAt?: string };
   };
 }
 
