@@ -21,7 +21,7 @@ import {
 import { systemClock } from '../../common/poll/clock';
 import { VvpClient } from '../../common/vvp/client';
 import { resolveVvpAccess } from './access';
-import { newDeployReport, runDeploy } from './deploy';
+import { runDeploy, type DeployResult } from './deploy';
 import { parseDeployInputs } from './inputs';
 import { deployOutputs, renderSummary } from './summary';
 
@@ -31,9 +31,10 @@ runTask(async ({ logger, signal }) => {
     readTextFile: (file) => fs.readFileSync(file, 'utf8'),
     isDirectory: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
   });
+  for (const secret of config.jarUriSecrets) registerSecret(secret);
   const agents = new NetworkAgents(readNetworkSettings());
-  const report = newDeployReport(config, systemClock);
-  let flowStarted = false;
+  let result: DeployResult | undefined;
+  let vvpUrl = '';
   try {
     const access = await resolveVvpAccess(config, {
       azure: once(() => {
@@ -48,26 +49,26 @@ runTask(async ({ logger, signal }) => {
       logger,
       abortSignal: signal,
     });
-    report.vvpUrl = access.publicUrl?.href.replace(/\/+$/, '') ?? '';
+    vvpUrl = access.publicUrl?.href.replace(/\/+$/, '') ?? '';
     try {
       const vvp = new VvpClient(access.baseUrl, access.token, { agents, logger, tokenSource: access.tokenSource, userAgent: 'vvp-azure-pipelines VvpDeploy/1', allowInsecureHttp: config.allowInsecureHttp });
-      flowStarted = true;
-      const message = await runDeploy(config, { vvp, clock: systemClock, logger, abortSignal: signal }, report);
-      return { message };
+      result = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret, abortSignal: signal });
     } finally {
       await access.dispose();
     }
   } finally {
-    for (const [name, value] of Object.entries(deployOutputs(report))) setOutput(name, value);
-    if (flowStarted) {
+    if (result) {
+      for (const [name, output] of Object.entries(deployOutputs(result))) setOutput(name, output.value, output.secret);
       try {
-        uploadSummary('vvp-deploy', renderSummary(report));
+        uploadSummary('vvp-deploy', renderSummary(result, vvpUrl));
       } catch (error) {
         logger.warn(`Could not attach the run summary: ${(error as Error).message}`);
       }
     }
     agents.destroy();
   }
+  if (result.error) throw result.error;
+  return { message: result.message };
 });
 
 /** The AzureRM connection is read only when Key Vault or AKS need it, and then once. */

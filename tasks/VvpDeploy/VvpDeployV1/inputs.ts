@@ -7,7 +7,7 @@ import {
   replaceTokens,
   SpecFileProblem,
 } from '../../common/vvp/deployment-spec';
-import { isAbsoluteUri, withCommit } from '../../common/vvp/jar-uri';
+import { isAbsoluteUri, jarUriSecrets, withCommit } from '../../common/vvp/jar-uri';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 
@@ -33,6 +33,8 @@ export interface DeployConfig {
   deploymentIsId: boolean;
   /** The jarUri to deploy, `?commit=` included. */
   jarUri: string;
+  /** Credentials in the jarUri's query (a SAS `sig=`…): registered as secrets by the entry. */
+  jarUriSecrets: string[];
   /** The spec file with `JARURI`/`DEPLOYMENTTARGETID` replaced; undefined without a file. */
   specFile?: { path: string; document: JsonObject };
   deploymentTargetId?: string;
@@ -109,9 +111,10 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     r.reject('deployment', deployment, `a deployment name (${NAME_RULE}) or a deployment id (UUID)`);
   }
 
-  const jarUriInput = r.optional('jarUri');
+  let jarUriInput = r.optional('jarUri');
   if (jarUriInput !== undefined && !isAbsoluteUri(jarUriInput)) {
-    r.reject('jarUri', jarUriInput, 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
+    r.reject('jarUri', maskUrlSecrets(jarUriInput), 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
+    jarUriInput = undefined;
   }
 
   const deploymentTargetId = r.optional('deploymentTargetId');
@@ -120,11 +123,13 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   }
 
   const commitId = parseCommitId(source, context, r);
+  // The one place the committed jarUri is made: the PATCH body and every JARURI token get it.
+  const committedInput = jarUriInput === undefined ? undefined : withCommit(jarUriInput, commitId);
 
   const createIfMissing = r.boolean('createIfMissing', true);
   const waitForRunning = r.boolean('waitForRunning', true);
   const rollbackOnFailure = r.boolean('rollbackOnFailure', false);
-  const timeoutMinutes = r.integer('timeoutMinutes', 15, 1, 360);
+  const timeoutMinutes = r.number('timeoutMinutes', 15, 0.1, 360);
   const pollIntervalSeconds = r.integer('pollIntervalSeconds', 5, 1, 300);
 
   const problemsBeforeFile = r.problems.length;
@@ -132,21 +137,21 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     deployment,
     namespace,
     deploymentIsId,
-    jarUri: jarUriInput,
+    jarUri: committedInput,
     deploymentTargetId,
   });
 
-  let baseJarUri = jarUriInput;
-  if (baseJarUri === undefined && specFile) {
+  let jarUri = committedInput;
+  if (jarUri === undefined && specFile) {
     const fromFile = jarUriOf(specFile.document);
     if (fromFile === undefined) {
       r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri');
     } else if (!isAbsoluteUri(fromFile)) {
-      r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${fromFile}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
+      r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${maskUrlSecrets(fromFile)}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
     } else {
-      baseJarUri = fromFile;
+      jarUri = withCommit(fromFile, commitId);
     }
-  } else if (baseJarUri === undefined && r.problems.length === problemsBeforeFile) {
+  } else if (jarUri === undefined && r.problems.length === problemsBeforeFile) {
     r.reject('jarUri', source('jarUri'), 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri');
   }
 
@@ -161,13 +166,14 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     namespace,
     deployment,
     deploymentIsId,
-    jarUri: withCommit(baseJarUri as string, commitId),
+    jarUri: jarUri as string,
+    jarUriSecrets: jarUriSecrets(jarUri),
     specFile,
     deploymentTargetId,
     commitId,
     createIfMissing,
     waitForRunning,
-    timeoutInMs: timeoutMinutes * 60_000,
+    timeoutInMs: Math.round(timeoutMinutes * 60_000),
     pollIntervalInMs: pollIntervalSeconds * 1000,
     rollbackOnFailure,
   };
@@ -205,18 +211,17 @@ function parseVvpUrl(r: InputReader, allowInsecureHttp: boolean, required: boole
   return url;
 }
 
+/**
+ * `commitId`. The agent gives an omitted input its default `$(Build.SourceVersion)` (expanded),
+ * and task-lib stores no empty `INPUT_` value: so an input that is not there was set to `''`
+ * on purpose, and means "no ?commit=". An unexpanded macro means the variable does not exist in
+ * this pipeline (a release): it is read here, and when it is unset nothing is appended.
+ */
 function parseCommitId(source: InputSource, context: InputContext, r: InputReader): string | undefined {
-  const raw = source('commitId');
-  let value: string | undefined;
-  if (raw === undefined) {
-    value = context.readVariable('Build.SourceVersion');
-  } else {
-    const trimmed = raw.trim();
-    // An unexpanded macro means the variable does not exist in this pipeline (e.g. a release).
-    const macro = MACRO.exec(trimmed);
-    value = macro ? context.readVariable(macro[1]) : trimmed;
-  }
-  value = value?.trim();
+  const raw = source('commitId')?.trim();
+  if (!raw) return undefined;
+  const macro = MACRO.exec(raw);
+  const value = (macro ? context.readVariable(macro[1]) : raw)?.trim();
   if (!value) return undefined;
   if (!COMMIT_ID.test(value)) {
     r.reject('commitId', value, 'a commit id: 1-128 letters, digits, dots, underscores or hyphens (or empty for no ?commit=)');

@@ -1,5 +1,6 @@
+import { jarUriSecrets } from '../../common/vvp/jar-uri';
 import { formatDuration, oneLine } from '../../common/vvp/errors';
-import type { DeployOutcome, DeployReport } from './deploy';
+import type { DeployOutcome, DeployResult } from './deploy-result';
 
 /**
  * Link to a deployment in the VVP web UI. The route `/app/#/namespaces/<ns>/deployments/<id>`
@@ -7,7 +8,12 @@ import type { DeployOutcome, DeployReport } from './deploy';
  * part of the documented API.
  */
 export function deploymentUiUrl(vvpUrl: string, namespace: string, deploymentId: string): string {
-  return `${vvpUrl.replace(/\/+$/, '')}/app/#/namespaces/${encodeURIComponent(namespace)}/deployments/${encodeURIComponent(deploymentId)}`;
+  return `${vvpUrl.replace(/\/+$/, '')}/app/#/namespaces/${linkPart(namespace)}/deployments/${linkPart(deploymentId)}`;
+}
+
+/** A URL path segment that also cannot end a markdown link: `(`, `)` and friends percent-encoded too. */
+function linkPart(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 const OUTCOME_TEXT: Record<DeployOutcome, string> = {
@@ -21,19 +27,22 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
   error: 'Failed',
 };
 
-/** Markdown for the run summary (`##vso[task.uploadsummary]`). Pure; server text is escaped. */
-export function renderSummary(report: DeployReport): string {
-  const outcome = report.outcome ?? 'error';
+/**
+ * Markdown for the run summary (`##vso[task.uploadsummary]`). Pure; server text is escaped.
+ * `vvpUrl` is where people open VVP ('' behind a port-forward that ended with the step: no link).
+ */
+export function renderSummary(report: DeployResult, vvpUrl: string): string {
+  const outcome = report.outcome;
   const name = report.deploymentName ?? report.deployment;
   // No link without a VVP address people can open (behind a port-forward that ended with the step).
   const deploymentCell = report.deploymentId
-    ? report.vvpUrl
-      ? `[${md(name)}](${deploymentUiUrl(report.vvpUrl, report.namespace, report.deploymentId)}) (id ${code(report.deploymentId)})`
+    ? vvpUrl
+      ? `[${md(name)}](${deploymentUiUrl(vvpUrl, report.namespace, report.deploymentId)}) (id ${code(report.deploymentId)})`
       : `${md(name)} (id ${code(report.deploymentId)})`
     : md(name);
-  const duration = report.finishedAtMs !== undefined ? formatDuration(report.finishedAtMs - report.startedAtMs) : '';
+  const duration = formatDuration(report.finishedAtMs - report.startedAtMs);
   const rows: [string, string][] = [
-    ['Outcome', `${OUTCOME_TEXT[outcome]}${report.rolledBack ? ' — rolled back to the previous template' : ''}`],
+    ['Outcome', `${OUTCOME_TEXT[outcome]}${report.rolledBack ? ' — rolled back: the previous deployment runs again' : ''}`],
     ['Deployment', deploymentCell],
     ['Namespace', code(report.namespace)],
     ['Previous jarUri', report.previousJarUri ? code(report.previousJarUri) : report.created ? '(created by this step)' : '–'],
@@ -44,7 +53,7 @@ export function renderSummary(report: DeployReport): string {
     ['Duration', duration || '–'],
   ];
   const lines = [`### Ververica Platform deployment ${md(name)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
-  if (report.message && outcome !== 'succeeded' && outcome !== 'upToDate') {
+  if (report.error && report.message) {
     lines.push('', '```text', fence(report.message), '```');
   }
   return `${lines.join('\n')}\n`;
@@ -65,14 +74,25 @@ function fence(text: string): string {
   return text.replace(/```/g, "'''");
 }
 
-/** The task's output variables (names are public API) from a report; empty strings when unknown. */
-export function deployOutputs(report: DeployReport): Record<'deploymentId' | 'jobId' | 'state' | 'jarUri' | 'previousJarUri' | 'rolledBack', string> {
+/** One output variable: its value, and whether it carries a credential (then it is set as a secret variable). */
+export interface OutputValue {
+  value: string;
+  secret: boolean;
+}
+
+/**
+ * The task's output variables (names are public API) from a result; empty strings when unknown.
+ * A jarUri with a credential in its query (a SAS) is set as a secret variable.
+ */
+export function deployOutputs(report: DeployResult): Record<'deploymentId' | 'jobId' | 'state' | 'jarUri' | 'previousJarUri' | 'rolledBack', OutputValue> {
+  const plain = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: false });
+  const jar = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: jarUriSecrets(value).length > 0 });
   return {
-    deploymentId: report.deploymentId ?? '',
-    jobId: report.jobId ?? '',
-    state: report.state ?? '',
-    jarUri: report.jarUri ?? '',
-    previousJarUri: report.previousJarUri ?? '',
-    rolledBack: report.rolledBack ? 'true' : 'false',
+    deploymentId: plain(report.deploymentId),
+    jobId: plain(report.jobId),
+    state: plain(report.state),
+    jarUri: jar(report.jarUri),
+    previousJarUri: jar(report.previousJarUri),
+    rolledBack: plain(report.rolledBack ? 'true' : 'false'),
   };
 }

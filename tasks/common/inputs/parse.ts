@@ -52,6 +52,18 @@ export class InputReader {
     return n;
   }
 
+  /** A decimal number in [min, max] (`0.5`, `15`); no exponents, hex or thousands separators. */
+  number(name: string, fallback: number, min: number, max: number): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const n = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push({ input: name, value, expected: `a number from ${min} to ${max} (decimals allowed, e.g. 0.5)` });
+      return fallback;
+    }
+    return n;
+  }
+
   /** One of `choices` (case-insensitive), returned in its canonical spelling. */
   choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     const value = this.optional(name);

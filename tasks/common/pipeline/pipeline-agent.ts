@@ -61,9 +61,9 @@ export function findFiles(root: string, patterns: string[]): string[] {
   return tl.findMatch(root, patterns);
 }
 
-/** Sets an output variable (`$(step.name)` in later steps). */
-export function setOutput(name: string, value: string): void {
-  tl.setVariable(name, value, false, true);
+/** Sets an output variable (`$(step.name)` in later steps); `secret` makes it a secret variable. */
+export function setOutput(name: string, value: string, secret = false): void {
+  tl.setVariable(name, value, secret, true);
 }
 
 /** Attaches a markdown section to the run summary. */

@@ -35,6 +35,8 @@ export interface VvpApi {
   createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** PATCH a deployment with a partial body (sent once). */
   patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  /** PUT: create or replace the whole deployment (metadata + spec; VVP ignores status). Sent once. */
+  replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** A job by id, or undefined when VVP answers 404. */
   getJob(namespace: string, jobId: string, options?: VvpRequestOptions): Promise<Job | undefined>;
   /** All jobs of a deployment (VVP keeps terminal jobs). */
@@ -70,7 +72,7 @@ export interface VvpClientOptions {
 type Access = 'read' | 'write';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   path: string;
   query?: Record<string, string>;
   body?: JsonObject;
@@ -205,6 +207,25 @@ export class VvpClient implements VvpApi {
       return read;
     }
     return asDeployment(answer.body, `updating deployment '${nameOrId}'`);
+  }
+
+  async replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
+    const answer = await this.send({
+      method: 'PUT',
+      path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
+      body,
+      operation: `replacing deployment '${nameOrId}' in namespace '${namespace}'`,
+      namespace,
+      access: 'write',
+      abortSignal: options.abortSignal,
+      deadline: options.deadline,
+    });
+    if (answer.body === undefined) {
+      const read = await this.getDeployment(namespace, nameOrId, options);
+      if (!read) throw this.notFound('PUT', `deployment '${nameOrId}'`, namespace, 'reading the deployment back after the PUT');
+      return read;
+    }
+    return asDeployment(answer.body, `replacing deployment '${nameOrId}'`);
   }
 
   async getJob(namespace: string, jobId: string, options: VvpRequestOptions = {}): Promise<Job | undefined> {

@@ -51,12 +51,19 @@ export interface JobFailure {
 
 /** What a rollback after a failure achieved. */
 export interface RollbackReport {
-  /** `succeeded`: a job runs the previous jarUri again. */
-  outcome: 'succeeded' | 'failed' | 'timedOut' | 'error';
+  /**
+   * `succeeded`: the deployment from before the step is restored exactly and its template runs
+   * again (a job STARTED); `refused`: someone changed the deployment after this step, so nothing
+   * was written; `failed` / `timedOut`: restored, but the previous template did not run (in time);
+   * `error`: the restore itself did not complete.
+   */
+  outcome: 'succeeded' | 'refused' | 'failed' | 'timedOut' | 'error';
   /** The jarUri restored. */
   jarUri: string;
   /** The job running the previous jarUri, when the rollback succeeded. */
   jobId?: string;
+  /** The deployment's `status.state` when the rollback ended, when it was read. */
+  state?: string;
   /** Why the rollback did not succeed. */
   detail?: string;
 }
@@ -87,11 +94,13 @@ export function renderFailure(failure: JobFailure): string {
 export function renderRollback(rollback: RollbackReport): string {
   switch (rollback.outcome) {
     case 'succeeded':
-      return `Rolled back: the previous template is restored and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again.`;
+      return `Rolled back: the deployment from before this step is restored exactly and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again.`;
+    case 'refused':
+      return `Not rolled back: ${rollback.detail ?? 'no detail'}. Nothing was rolled back.`;
     case 'failed':
-      return `Rollback to ${rollback.jarUri} FAILED too: ${rollback.detail ?? 'no detail'}. The deployment needs attention.`;
+      return `Rollback to ${rollback.jarUri} FAILED too: the previous deployment is restored but did not run: ${rollback.detail ?? 'no detail'}. The deployment needs attention.`;
     case 'timedOut':
-      return `Rollback to ${rollback.jarUri} was applied but did not reach RUNNING in time: ${rollback.detail ?? 'no detail'}.`;
+      return `Rollback to ${rollback.jarUri}: the previous deployment is restored but did not reach RUNNING in time: ${rollback.detail ?? 'no detail'}.`;
     case 'error':
       return `Rollback to ${rollback.jarUri} could not be completed: ${rollback.detail ?? 'no detail'}.`;
     default: {

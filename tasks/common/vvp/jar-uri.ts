@@ -46,3 +46,41 @@ export function isAbsoluteUri(value: string): boolean {
     return false;
   }
 }
+
+/**
+ * The query values of a jarUri other than `commit`: a SAS (`sig=`, `se=`…) or another credential
+ * an `https://` artifact URL may carry. They are registered as secrets the moment the jarUri is
+ * read, so no log line, message, summary or output shows them. The query without `commit` is
+ * one secret; each value of at least 8 characters is another (a signature is ~44). Shorter
+ * values (`sp=r`, `spr=https`) are not credentials, and masking them would mangle every line
+ * containing `https`.
+ */
+export function jarUriSecrets(jarUri: string | undefined): string[] {
+  if (!jarUri) return [];
+  const hashAt = jarUri.indexOf('#');
+  const beforeFragment = hashAt >= 0 ? jarUri.slice(0, hashAt) : jarUri;
+  const queryAt = beforeFragment.indexOf('?');
+  if (queryAt < 0) return [];
+  const values = new Set<string>();
+  const kept: string[] = [];
+  for (const part of beforeFragment.slice(queryAt + 1).split('&')) {
+    const eq = part.indexOf('=');
+    if (part === '' || decodeKey(eq < 0 ? part : part.slice(0, eq)) === 'commit') continue;
+    kept.push(part);
+    const raw = eq < 0 ? '' : part.slice(eq + 1);
+    for (const value of [raw, decodeValue(raw)]) if (value.length >= MIN_SECRET_LENGTH) values.add(value);
+  }
+  const query = kept.join('&');
+  if (query.length >= MIN_SECRET_LENGTH && kept.some((part) => part.includes('='))) values.add(query);
+  return [...values];
+}
+
+const MIN_SECRET_LENGTH = 8;
+
+function decodeValue(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}

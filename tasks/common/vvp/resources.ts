@@ -134,3 +134,8 @@ export function upgradeStrategyOf(spec: unknown): string | undefined {
 export function desiredStateOf(spec: unknown): string | undefined {
   return stringAt(spec, 'state')?.toUpperCase();
 }
+
+/** `status.running.jobId` when the deployment is RUNNING (a stale id outside RUNNING is ignored). */
+export function runningJobIdOf(deployment: Deployment): string | undefined {
+  return deployment.status?.state === 'RUNNING' ? deployment.status.running?.jobId : undefined;
+}

@@ -1,0 +1,96 @@
+import { adaptiveSchedule, pollUntilDone, type PollOutcome } from '../../../common/poll/poller';
+import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type UpgradeSuccess } from '../../../common/vvp/classify';
+import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
+import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
+import { guardJarUri, type FlowContext, type WriteStage } from './context';
+
+/** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
+const PROBE_GRACE_MIN_MS = 1_000;
+const PROBE_GRACE_MAX_MS = 5_000;
+
+/** What to wait for. */
+export interface JobTarget {
+  deploymentId: string;
+  /** For messages. */
+  deploymentName: string;
+  expectation: UpgradeExpectation;
+  /** Jobs that existed before the change (see Baseline.knownJobIds). */
+  knownJobIds?: ReadonlySet<string>;
+  timeoutInMs: number;
+}
+
+/** How a wait ended, with the deployment as the last probe read it. */
+export interface WaitResult {
+  outcome: PollOutcome<UpgradeObservation, UpgradeSuccess>;
+  lastDeployment?: Deployment;
+}
+
+/**
+ * Polls the deployment (and its running job) with the one poller until a job runs the expected
+ * jarUri, the deployment fails, or the time is up. Every probe ends by the wait's deadline,
+ * retries included, so a hanging VVP cannot stretch the wait.
+ */
+export async function awaitJob(context: FlowContext, stage: WriteStage, target: JobTarget): Promise<WaitResult> {
+  const { config, vvp, clock, logger } = context;
+  const { expectation, knownJobIds } = target;
+  let changeObserved = false;
+  let lastDeployment: Deployment | undefined;
+  const graceInMs = Math.min(PROBE_GRACE_MAX_MS, Math.max(PROBE_GRACE_MIN_MS, config.pollIntervalInMs));
+  const probeDeadline = clock.now() + target.timeoutInMs + graceInMs;
+  const probe = async (signal: AbortSignal | undefined): Promise<UpgradeObservation> => {
+    const options = { abortSignal: signal, deadline: probeDeadline };
+    const d = await vvp.getDeployment(config.namespace, target.deploymentId, options);
+    if (!d) {
+      throw new VvpApiError({
+        method: 'GET',
+        path: '',
+        operation: `waiting for deployment '${target.deploymentName}'`,
+        status: 404,
+        serviceMessage: `the deployment disappeared from namespace '${config.namespace}' during the wait`,
+      });
+    }
+    lastDeployment = d;
+    const state = d.status?.state;
+    const runningJobId = runningJobIdOf(d);
+    stage.lastState = state;
+    if (state !== expectation.baselineState || (runningJobId !== undefined && runningJobId !== expectation.baselineJobId)) changeObserved = true;
+    // Outside RUNNING/TRANSITIONING the jobs tell whether VVP acted on the change, and whether a
+    // bad state is being left: VVP creates the new job before it updates the status.
+    let newJobActive = false;
+    if (knownJobIds && state !== 'RUNNING' && state !== 'TRANSITIONING') {
+      const fresh = (await vvp.listJobs(config.namespace, target.deploymentId, options)).filter((j) => !knownJobIds.has(j.metadata.id));
+      if (fresh.length > 0) changeObserved = true;
+      newJobActive = fresh.some((j) => ['STARTING', 'STANDBY', 'STARTED'].includes(j.status?.state ?? ''));
+    }
+    let runningJob: UpgradeObservation['runningJob'];
+    if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
+      const job = await vvp.getJob(config.namespace, runningJobId, options);
+      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: guardJarUri(context, jobJarUri(job)) };
+    }
+    const specJarUri = guardJarUri(context, jarUriOf(d));
+    return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };
+  };
+  logger.info(
+    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${oneLine(expectation.jarUri)}` +
+      ` (first checks within a second, then every ${formatDuration(config.pollIntervalInMs)} at most).`,
+  );
+  const outcome = await pollUntilDone<UpgradeObservation, UpgradeSuccess>({
+    probe,
+    classify: (obs) => classifyUpgrade(obs, expectation),
+    schedule: adaptiveSchedule(config.pollIntervalInMs),
+    timeoutInMs: target.timeoutInMs,
+    clock,
+    abortSignal: context.abortSignal,
+    isTransientProbeError: isTransientVvpError,
+    describeProbeError: (e) => `status unreadable (${e instanceof VvpApiError && e.status !== undefined ? `HTTP ${e.status}` : ((e as VvpApiError).networkCode ?? 'network error')})`,
+    onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
+  });
+  return { outcome, lastDeployment };
+}
+
+/** Errors a wait tolerates as "still pending": VVP briefly unreachable or overloaded (after the client's retries). */
+export function isTransientVvpError(error: unknown): boolean {
+  if (!(error instanceof VvpApiError)) return false;
+  if (error.status === undefined) return error.networkCode !== 'ENOTFOUND';
+  return error.status === 408 || error.status === 429 || error.status >= 500;
+}
