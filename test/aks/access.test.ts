@@ -15,6 +15,7 @@ const config = (over: Partial<DeployConfig>): DeployConfig => ({
   deployment: 'app',
   deploymentIsId: false,
   jarUri: 'wasbs://c@a.blob.core.windows.net/app.jar',
+  jarUriSecrets: [],
   createIfMissing: true,
   waitForRunning: true,
   timeoutInMs: 60_000,

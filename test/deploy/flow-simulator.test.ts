@@ -10,7 +10,7 @@ import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { ChangeBlockedError, DeploymentFailedError, VvpApiError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
 import { parseSpecText } from '../../tasks/common/vvp/deployment-spec';
-import { newDeployReport, runDeploy, type DeployReport } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
@@ -31,7 +31,7 @@ let sim: RunningSimulator;
 let counter = 0;
 
 interface Run {
-  report: DeployReport;
+  report: DeployResult;
   logger: MemoryLogger;
   result?: string;
   error?: unknown;
@@ -50,6 +50,7 @@ function config(deployment: string, overrides: Partial<DeployConfig> = {}): Depl
     deployment,
     deploymentIsId: false,
     jarUri: NEW_JAR,
+    jarUriSecrets: [],
     commitId: COMMIT,
     createIfMissing: true,
     waitForRunning: true,
@@ -62,20 +63,20 @@ function config(deployment: string, overrides: Partial<DeployConfig> = {}): Depl
 
 async function deploy(cfg: DeployConfig, options: { token?: string; abortSignal?: AbortSignal } = {}): Promise<Run> {
   const logger = new MemoryLogger();
-  const report = newDeployReport(cfg, systemClock);
   const vvp = new VvpClient(cfg.vvpUrl ?? sim.url, options.token ?? EDITOR, { logger, tokenSource: "Key Vault secret 'vvpAPIToken' in vault 'kv-test'" });
-  const run: Run = {
+  const report = await runDeploy(cfg, { vvp, clock: systemClock, logger, registerSecret: () => undefined, abortSignal: options.abortSignal });
+  return {
     report,
     logger,
+    result: report.error ? undefined : report.message,
+    error: report.error,
     allOutput: () =>
-      [...logger.lines, String(run.result ?? ''), String((run.error as Error)?.message ?? ''), renderSummary(report), JSON.stringify(deployOutputs(report))].join('\n'),
+      [...logger.lines, report.message, renderSummary(report, sim.url), JSON.stringify(deployOutputs(report))].join('\n'),
   };
-  try {
-    run.result = await runDeploy(cfg, { vvp, clock: systemClock, logger, abortSignal: options.abortSignal }, report);
-  } catch (error) {
-    run.error = error;
-  }
-  return run;
+}
+
+function outputValues(report: DeployResult): Record<string, string> {
+  return Object.fromEntries(Object.entries(deployOutputs(report)).map(([name, output]) => [name, output.value]));
 }
 
 function uniqueName(stem: string): string {
@@ -128,7 +129,7 @@ describe('deploy flow against the VVP simulator', () => {
     assert.equal(run.report.jobId, truth.runningJob.id);
     assert.equal(run.report.outcome, 'succeeded');
     assert.match(run.result ?? '', new RegExp(`runs job ${truth.runningJob.id} with jarUri ${NEW_JAR.replace(/[?.]/g, '\\$&')}`));
-    assert.deepEqual(deployOutputs(run.report), {
+    assert.deepEqual(outputValues(run.report), {
       deploymentId: truth.deploymentId,
       jobId: truth.runningJob.id,
       state: 'RUNNING',
@@ -222,8 +223,8 @@ describe('deploy flow against the VVP simulator', () => {
     assert.match(run.result ?? '', /already up to date/);
     assert.equal((await requests('PATCH')).length, 0);
     assert.equal(run.report.outcome, 'upToDate');
-    assert.equal(deployOutputs(run.report).jarUri, NEW_JAR);
-    assert.equal(deployOutputs(run.report).previousJarUri, NEW_JAR);
+    assert.equal(outputValues(run.report).jarUri, NEW_JAR);
+    assert.equal(outputValues(run.report).previousJarUri, NEW_JAR);
   });
 
   it('creates a missing deployment from a spec file and waits for it to run', async () => {
@@ -241,7 +242,7 @@ describe('deploy flow against the VVP simulator', () => {
     assert.equal(truth.runningJob?.jarUri, NEW_JAR);
     assert.equal(run.report.created, true);
     assert.equal(run.report.jobId, truth.runningJob?.id);
-    assert.equal(deployOutputs(run.report).previousJarUri, '');
+    assert.equal(outputValues(run.report).previousJarUri, '');
   });
 
   it('refuses to create a missing deployment without a spec file', async () => {
@@ -289,7 +290,7 @@ describe('deploy flow against the VVP simulator', () => {
     await seed(name);
     await sim.control.addFault({ method: 'PATCH', times: 1, action: 'dropRequest' });
     const run = await deploy(config(name));
-    assert.match(String((run.error as Error)?.message), /change was NOT applied.*Nothing was changed; re-run/s);
+    assert.match(String((run.error as Error)?.message), /reading back for 10 s shows the change was NOT applied.*re-run the step/s);
     assert.equal((await requests('PATCH')).length, 1);
     assert.equal((await sim.control.truth('default', name)).specJarUri, OLD_JAR);
   });
@@ -303,14 +304,15 @@ describe('deploy flow against the VVP simulator', () => {
     const run = await deploy(config(name, { rollbackOnFailure: true }));
     assert.ok(run.error instanceof DeploymentFailedError, String(run.error));
     assert.equal(run.error.rollback?.outcome, 'succeeded');
-    assert.match(run.error.message, /Rolled back: the previous template is restored and job [0-9a-f-]+ runs .*commit=0000000 again/);
+    assert.match(run.error.message, /Rolled back: the deployment from before this step is restored exactly and job [0-9a-f-]+ runs .*commit=0000000 again/);
     const truth = await sim.control.truth('default', name);
     assert.equal(truth.runningJob?.jarUri, OLD_JAR);
     assert.equal(run.report.rolledBack, true);
-    assert.equal(deployOutputs(run.report).rolledBack, 'true');
-    assert.equal(deployOutputs(run.report).jarUri, OLD_JAR);
-    assert.equal(deployOutputs(run.report).jobId, truth.runningJob?.id);
-    assert.equal((await requests('PATCH')).length, 2);
+    assert.equal(outputValues(run.report).rolledBack, 'true');
+    assert.equal(outputValues(run.report).jarUri, OLD_JAR);
+    assert.equal(outputValues(run.report).jobId, truth.runningJob?.id);
+    assert.equal((await requests('PATCH')).length, 1);
+    assert.equal((await requests('PUT')).length, 1);
     assert.ok(run.logger.lines.includes('group: Roll back'));
   });
 

@@ -46,7 +46,8 @@ function problems(inputs: Record<string, string | undefined>, ctx = context()): 
 
 describe('parseDeployInputs', () => {
   it('applies the documented defaults', () => {
-    const c = parse(MINIMAL);
+    // The agent gives an omitted commitId its default, $(Build.SourceVersion), expanded.
+    const c = parse({ ...MINIMAL, commitId: SHA });
     assert.equal(c.namespace, 'default');
     assert.equal(c.tokenSecretName, 'vvpAPIToken');
     assert.equal(c.createIfMissing, true);
@@ -88,7 +89,7 @@ describe('parseDeployInputs', () => {
     assert.deepEqual(inputs.sort(), [
       'createIfMissing', 'deployment', 'deploymentTargetId', 'jarUri', 'keyVaultName', 'namespace', 'pollIntervalSeconds', 'rollbackOnFailure', 'timeoutMinutes', 'tokenSecretName', 'vvpUrl',
     ].sort());
-    assert.match(error.message, /input 'timeoutMinutes' '0': a whole number from 1 to 360/);
+    assert.match(error.message, /input 'timeoutMinutes' '0': a number from 0.1 to 360 \(decimals allowed, e.g. 0.5\)/);
     assert.match(error.message, /input 'createIfMissing' 'yes': true or false/);
     assert.match(error.message, /input 'vvpUrl' 'http:\/\/vvp.example.com': an https:\/\/ URL/);
   });
@@ -173,12 +174,21 @@ describe('parseDeployInputs', () => {
     assert.deepEqual([low.timeoutInMs, low.pollIntervalInMs], [60_000, 1000]);
     const high = parse({ ...MINIMAL, timeoutMinutes: '360', pollIntervalSeconds: '300' });
     assert.deepEqual([high.timeoutInMs, high.pollIntervalInMs], [360 * 60_000, 300_000]);
-    assert.equal(problems({ ...MINIMAL, timeoutMinutes: '1.5' }).length, 1);
+    assert.equal(parse({ ...MINIMAL, timeoutMinutes: '0.5' }).timeoutInMs, 30_000);
+    assert.equal(parse({ ...MINIMAL, timeoutMinutes: '1.5' }).timeoutInMs, 90_000);
+    for (const bad of ['0.05', '1e3', '0x10', '361', '1,5', 'NaN']) assert.equal(problems({ ...MINIMAL, timeoutMinutes: bad }).length, 1, bad);
+    assert.equal(problems({ ...MINIMAL, pollIntervalSeconds: '1.5' }).length, 1);
     assert.equal(problems({ ...MINIMAL, pollIntervalSeconds: 'five' }).length, 1);
   });
 
   describe('commitId', () => {
-    it('defaults to Build.SourceVersion when the input is absent', () => assert.equal(parse(MINIMAL).commitId, SHA));
+    it('uses the expanded default $(Build.SourceVersion) the agent passes for an omitted input', () =>
+      assert.equal(parse({ ...MINIMAL, commitId: SHA }).jarUri, `${JAR}?commit=${SHA}`));
+    it("sends the jarUri exactly as given for commitId: '' (task-lib stores no empty INPUT_ value, so the input is absent)", () => {
+      const c = parse({ ...MINIMAL, jarUri: `${JAR}?commit=kept` });
+      assert.equal(c.commitId, undefined);
+      assert.equal(c.jarUri, `${JAR}?commit=kept`);
+    });
     it('uses the input when given', () => assert.equal(parse({ ...MINIMAL, commitId: 'abc1234' }).jarUri, `${JAR}?commit=abc1234`));
     it('appends nothing when the input is empty', () => {
       const c = parse({ ...MINIMAL, commitId: '' });
@@ -219,8 +229,17 @@ describe('parseDeployInputs', () => {
 
     it('takes the jarUri from the file when the input is empty, and still appends ?commit=', () => {
       const file = 'spec:\n  template:\n    spec:\n      artifact:\n        jarUri: wasbs://c@a.blob.core.windows.net/x.jar\n';
-      const c = parse({ ...MINIMAL, jarUri: '', deploymentSpecFile: 'd.yaml' }, context({ 'd.yaml': file }));
+      const c = parse({ ...MINIMAL, commitId: SHA, jarUri: '', deploymentSpecFile: 'd.yaml' }, context({ 'd.yaml': file }));
       assert.equal(c.jarUri, `wasbs://c@a.blob.core.windows.net/x.jar?commit=${SHA}`);
+    });
+
+    it('gives every JARURI token the committed jarUri, the same value as artifact.jarUri', () => {
+      const file = 'metadata:\n  annotations:\n    artifact: JARURI\nspec:\n  template:\n    spec:\n      artifact:\n        jarUri: JARURI\n';
+      const c = parse({ ...MINIMAL, commitId: 'abc1234', deploymentSpecFile: 'd.yaml' }, context({ 'd.yaml': file }));
+      const doc = c.specFile?.document as any;
+      assert.equal(doc.metadata.annotations.artifact, `${JAR}?commit=abc1234`);
+      assert.equal(doc.spec.template.spec.artifact.jarUri, `${JAR}?commit=abc1234`);
+      assert.equal(c.jarUri, `${JAR}?commit=abc1234`);
     });
 
     it('requires the jarUri input when the file uses the JARURI token', () => {
@@ -276,5 +295,31 @@ describe('parseDeployInputs', () => {
 
   it('requires the service connection, key vault, VVP URL and deployment', () => {
     assert.deepEqual(problems({ jarUri: JAR }).map((p) => p.split(':')[0]).sort(), ['azureSubscription', 'deployment', 'keyVaultName', 'vvpUrl']);
+  });
+});
+
+describe('jarUri credentials', () => {
+  const SAS_JAR = 'https://acct.blob.core.windows.net/vvp/app.jar?sv=2022-11-02&sr=b&sp=r&sig=c2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA%3D%3D';
+
+  it('lists the query values of a jarUri other than commit as secrets, decoded and raw', () => {
+    const c = parse({ ...MINIMAL, jarUri: SAS_JAR, commitId: 'abc1234' });
+    assert.ok(c.jarUriSecrets.includes('c2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA%3D%3D'));
+    assert.ok(c.jarUriSecrets.includes('c2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA=='));
+    assert.ok(!c.jarUriSecrets.includes('abc1234'), 'the commit id is no secret');
+    assert.ok(!c.jarUriSecrets.some((v) => v === 'r' || v === 'b'), 'one-letter values are not masked');
+  });
+
+  it('has no secrets for a wasbs jarUri with only ?commit=', () => {
+    assert.deepEqual(parse({ ...MINIMAL, commitId: SHA }).jarUriSecrets, []);
+  });
+
+  it('masks the query of an invalid jarUri quoted in the error', () => {
+
+    assert.throws(() => parse({ ...MINIMAL, jarUri: 'https://acct.blob.core.windows.net/vvp/my app.jar?sig=c2VjcmV0c2lnbmF0dXJl' }), (e: Error) => {
+      assert.match(e.message, /input 'jarUri' 'https:\/\/acct\.blob\.core\.windows\.net\/vvp\/my%20app\.jar\?\*\*\*'/);
+      assert.ok(!e.message.includes('c2VjcmV0c2lnbmF0dXJl'), e.message);
+      return true;
+    });
+
   });
 });

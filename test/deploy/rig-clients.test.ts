@@ -13,7 +13,7 @@ import { KeyVaultSecretReader, keyVaultUrl } from '../../tasks/common/keyvault/s
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
-import { newDeployReport, runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { startRig, type Rig } from '../rig/rig';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
@@ -97,15 +97,16 @@ describe('Key Vault reader and VVP client through the proxy rig', () => {
       deployment: 'via-proxy',
       deploymentIsId: false,
       jarUri: `${JAR}?commit=1`,
+      jarUriSecrets: [],
       createIfMissing: false,
       waitForRunning: true,
       timeoutInMs: 20_000,
       pollIntervalInMs: 1000,
       rollbackOnFailure: false,
     };
-    const report = newDeployReport(config, systemClock);
-    const message = await runDeploy(config, { vvp, clock: systemClock, logger }, report);
-    assert.match(message, /runs job/);
+    const result = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
+    assert.equal(result.error, undefined);
+    assert.match(result.message, /runs job/);
     const vvpCalls = await rig.control.requests({ host: 'vvp.example.com', scheme: 'https' });
     assert.ok(vvpCalls.length > 0);
     const all = await rig.control.requests({});

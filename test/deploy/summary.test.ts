@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeployReport } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import { deployOutputs, deploymentUiUrl, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 
-const report: DeployReport = {
+const report: DeployResult = {
   namespace: 'default',
   deployment: 'top-speed-windowing',
-  vvpUrl: 'https://vvp.example.com',
   deploymentId: 'd320ec04-16f5-4915-b236-6efa43b7e003',
   deploymentName: 'top-speed-windowing',
   previousJarUri: 'wasbs://c@a/app.jar?commit=old',
@@ -16,7 +15,6 @@ const report: DeployReport = {
   previousJobId: 'job-1',
   state: 'RUNNING',
   created: false,
-  changeApplied: true,
   rolledBack: false,
   outcome: 'succeeded',
   message: 'ok',
@@ -24,13 +22,24 @@ const report: DeployReport = {
   finishedAtMs: 42_000,
 };
 
+const URL_ = 'https://vvp.example.com';
+
 describe('run summary', () => {
+  it('percent-encodes link parts so an id with parentheses cannot end the markdown link', () => {
+    const md = renderSummary({ ...report, deploymentId: 'd)(x', namespace: 'ns' }, URL_);
+    assert.ok(md.includes('(https://vvp.example.com/app/#/namespaces/ns/deployments/d%29%28x)'), md);
+  });
+
+  it('has no link behind a tunnel without a public VVP address', () => {
+    assert.doesNotMatch(renderSummary(report, ''), /\]\(/);
+  });
+
   it('links to the deployment in the VVP UI', () => {
     assert.equal(deploymentUiUrl('https://vvp.example.com/', 'default', 'd-1'), 'https://vvp.example.com/app/#/namespaces/default/deployments/d-1');
   });
 
   it('shows deployment, namespace, both jarUris, job, state, duration and outcome', () => {
-    const md = renderSummary(report);
+    const md = renderSummary(report, URL_);
     for (const part of [
       '[top-speed-windowing](https://vvp.example.com/app/#/namespaces/default/deployments/d320ec04-16f5-4915-b236-6efa43b7e003)',
       '| Namespace | `default` |',
@@ -46,20 +55,22 @@ describe('run summary', () => {
   });
 
   it('adds the failure message in a fenced block and says when it rolled back', () => {
-    const md = renderSummary({ ...report, outcome: 'failed', rolledBack: true, message: 'boom\n```\n##vso[task.setvariable variable=x]1' });
-    assert.match(md, /Failed — rolled back to the previous template/);
+    const md = renderSummary({ ...report, outcome: 'failed', rolledBack: true, error: new Error('boom'), message: 'boom\n```\n##vso[task.setvariable variable=x]1' }, URL_);
+    assert.match(md, /Failed — rolled back: the previous deployment runs again/);
     assert.match(md, /```text\nboom\n'''\n##vso/);
   });
 
   it('escapes markdown in server-provided values', () => {
-    const md = renderSummary({ ...report, state: 'RUN`NING|x' });
+    const md = renderSummary({ ...report, state: 'RUN`NING|x' }, URL_);
     assert.ok(md.includes("`RUN'NING\\|x`"));
   });
 });
 
 describe('outputs', () => {
+  const values = (r: DeployResult) => Object.fromEntries(Object.entries(deployOutputs(r)).map(([k, v]) => [k, v.value]));
+
   it('fills every output, with empty strings when unknown', () => {
-    assert.deepEqual(deployOutputs(report), {
+    assert.deepEqual(values(report), {
       deploymentId: report.deploymentId,
       jobId: 'job-2',
       state: 'RUNNING',
@@ -67,7 +78,15 @@ describe('outputs', () => {
       previousJarUri: report.previousJarUri,
       rolledBack: 'false',
     });
-    assert.deepEqual(deployOutputs({ ...report, deploymentId: undefined, jobId: undefined, rolledBack: true }).rolledBack, 'true');
-    assert.equal(deployOutputs({ ...report, jobId: undefined }).jobId, '');
+    assert.equal(values({ ...report, deploymentId: undefined, jobId: undefined, rolledBack: true }).rolledBack, 'true');
+    assert.equal(values({ ...report, jobId: undefined }).jobId, '');
+  });
+
+  it('sets a jarUri output carrying a SAS as a secret variable, and plain jarUris as normal ones', () => {
+    const sas = 'https://acct.blob.core.windows.net/vvp/app.jar?sv=2022-11-02&sig=c2VjcmV0c2lnbmF0dXJlMTIz&commit=abc';
+    const outputs = deployOutputs({ ...report, jarUri: sas });
+    assert.equal(outputs.jarUri.secret, true);
+    assert.equal(outputs.previousJarUri.secret, false);
+    assert.equal(outputs.deploymentId.secret, false);
   });
 });

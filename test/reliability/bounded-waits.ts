@@ -18,7 +18,7 @@ import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { VvpApiError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
-import { newDeployReport, runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { jarFor, requireSim, seed, startBench, type Bench } from './kit';
@@ -163,8 +163,11 @@ export function boundedWaitSuite(): void {
         } as DeployConfig;
         const logger = new WaitStartLogger();
         const vvp = new VvpClient('https://vvp.example.com', D.vvpApiToken, { agents, logger });
-        const report = newDeployReport(config, systemClock);
-        const { error } = await elapsed(() => runDeploy(config, { vvp, clock: systemClock, logger }, report));
+        let report: Awaited<ReturnType<typeof runDeploy>> | undefined;
+        await elapsed(async () => {
+          report = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
+        });
+        const error = report?.error;
         assert.ok(error instanceof WaitTimeoutError, `${String(error)}\n${logger.lines.join('\n')}`);
         assert.match(error.message, /Timed out after 2 s/);
         assert.match(error.message, /status unreadable \(ECONNABORTED|ETIMEDOUT|network error\)/);
@@ -174,7 +177,7 @@ export function boundedWaitSuite(): void {
         assert.ok(probeOverrun < 4000, `the hung probe returned ${probeOverrun} ms after the timeout (grace 1 s)`);
         const overrun = Date.now() - logger.waitStartedAt - config.timeoutInMs;
         assert.ok(overrun < 12_000, `the step ended ${overrun} ms after the timeout`);
-        assert.equal(report.outcome, 'timedOut');
+        assert.equal(report?.outcome, 'timedOut');
       } finally {
         await bench.rig.control.clearFaults();
       }

@@ -105,7 +105,7 @@ const AGENT_OS: Readonly<Record<string, string>> = { linux: 'Linux', win32: 'Win
 
 /** The environment the agent would give the task; exported for MockTestRunner-based tests. */
 export function buildTaskEnv(
-  options: Pick<RunTaskOptions, 'inputs' | 'endpoints' | 'variables' | 'env'>,
+  options: Pick<RunTaskOptions, 'inputs' | 'endpoints' | 'variables' | 'env'> & { taskDir?: string },
   dirs: { workDir: string; tempDir: string; agentRoot: string },
 ): Record<string, string> {
   const d = RIG_DEFAULTS;
@@ -153,7 +153,7 @@ export function buildTaskEnv(
     }
   }
 
-  for (const [name, value] of Object.entries(options.inputs ?? {})) {
+  for (const [name, value] of Object.entries({ ...(options.taskDir ? agentDefaults(options.taskDir, options.inputs ?? {}, variables) : {}), ...options.inputs })) {
     if (value === undefined) continue;
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
   }
@@ -318,4 +318,30 @@ function readSummary(file: string): string {
   } catch {
     return `[rig: summary file not found: ${file}]`;
   }
+}
+
+/**
+ * What the agent passes for inputs a step leaves out: the task.json `defaultValue`, with
+ * `$(Variable)` macros expanded from the pipeline variables (an unknown one stays as written,
+ * as on the agent). Inputs given under an alias count as given.
+ */
+function agentDefaults(
+  taskDir: string,
+  given: Record<string, unknown>,
+  variables: Record<string, PipelineVariable>,
+): Record<string, string> {
+  const manifest = path.join(taskDir, 'task.json');
+  if (!fs.existsSync(manifest)) return {};
+  const task = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { inputs?: { name: string; aliases?: string[]; defaultValue?: unknown }[] };
+  const out: Record<string, string> = {};
+  for (const input of task.inputs ?? []) {
+    if ([input.name, ...(input.aliases ?? [])].some((n) => n in given)) continue;
+    const value = input.defaultValue === undefined ? '' : String(input.defaultValue);
+    if (value === '') continue;
+    out[input.name] = value.replace(/\$\(([^)]+)\)/g, (macro, name: string) => {
+      const v = variables[name];
+      return v === undefined ? macro : typeof v === 'string' ? v : v.value;
+    });
+  }
+  return out;
 }

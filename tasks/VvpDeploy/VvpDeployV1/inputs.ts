@@ -111,10 +111,10 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     r.reject('deployment', deployment, `a deployment name (${NAME_RULE}) or a deployment id (UUID)`);
   }
 
-  let jarUriInput = r.optional('jarUri');
-  if (jarUriInput !== undefined && !isAbsoluteUri(jarUriInput)) {
+  const jarUriInput = r.optional('jarUri');
+  const jarUriValid = jarUriInput === undefined || isAbsoluteUri(jarUriInput);
+  if (!jarUriValid) {
     r.reject('jarUri', maskUrlSecrets(jarUriInput), 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
-    jarUriInput = undefined;
   }
 
   const deploymentTargetId = r.optional('deploymentTargetId');
@@ -124,7 +124,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
 
   const commitId = parseCommitId(source, context, r);
   // The one place the committed jarUri is made: the PATCH body and every JARURI token get it.
-  const committedInput = jarUriInput === undefined ? undefined : withCommit(jarUriInput, commitId);
+  const committedInput = jarUriInput === undefined || !jarUriValid ? undefined : withCommit(jarUriInput, commitId);
 
   const createIfMissing = r.boolean('createIfMissing', true);
   const waitForRunning = r.boolean('waitForRunning', true);
@@ -142,7 +142,9 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   });
 
   let jarUri = committedInput;
-  if (jarUri === undefined && specFile) {
+  if (!jarUriValid) {
+    // Reported above; the file's jarUri does not stand in for a bad input.
+  } else if (jarUri === undefined && specFile) {
     const fromFile = jarUriOf(specFile.document);
     if (fromFile === undefined) {
       r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri');
@@ -152,7 +154,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
       jarUri = withCommit(fromFile, commitId);
     }
   } else if (jarUri === undefined && r.problems.length === problemsBeforeFile) {
-    r.reject('jarUri', source('jarUri'), 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri');
+    r.reject('jarUri', undefined, 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri');
   }
 
   if (r.problems.length > 0) throw new InputError(r.problems);
