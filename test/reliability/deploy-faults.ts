@@ -115,7 +115,7 @@ export function deployFaultSuite(): void {
           const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'c0ffee3') });
           assert.equal(run.result, 'Succeeded', explain(run));
           await assertNoFalseSuccess(run, { sim, deployment: name, jarUri: jarFor('c0ffee3') });
-          assert.match(run.stdout, /The answer to the PATCH was lost .*reading the deployment back to see whether it was applied\. The PATCH is not sent again\./);
+          assert.match(run.stdout, /The answer to the PATCH was lost .*reading back to see whether VVP applied it\. The PATCH is not sent again\./);
           assert.match(run.stdout, /Read back: the PATCH was applied\./);
           const simPatches = await sim.requests({ method: 'PATCH' });
           const proxyPatches = (await bench.rig.control.requests({ since, method: 'PATCH' })).filter((r) => r.scheme === 'https');

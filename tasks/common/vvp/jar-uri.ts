@@ -84,3 +84,24 @@ function decodeValue(value: string): string {
     return value;
   }
 }
+
+/**
+ * The jarUri as a message may quote it: every query value except `commit` shown as `***`. The
+ * `container@account` part of a wasbs URI is no credential and stays.
+ */
+export function maskJarUri(jarUri: string): string {
+  const hashAt = jarUri.indexOf('#');
+  const fragment = hashAt >= 0 ? jarUri.slice(hashAt) : '';
+  const beforeFragment = hashAt >= 0 ? jarUri.slice(0, hashAt) : jarUri;
+  const queryAt = beforeFragment.indexOf('?');
+  if (queryAt < 0) return jarUri;
+  const parts = beforeFragment
+    .slice(queryAt + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq < 0 || decodeKey(part.slice(0, eq)) === 'commit') return part;
+      return `${part.slice(0, eq)}=***`;
+    });
+  return `${beforeFragment.slice(0, queryAt)}?${parts.join('&')}${fragment}`;
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Deployment } from '../../tasks/common/vvp/resources';
+import { changedPaths, changesSinceWrite, differencesFromPrevious, restoreBody } from '../../tasks/common/vvp/rollback-body';
+
+const previous: Deployment = {
+  kind: 'Deployment',
+  apiVersion: 'v1',
+  metadata: {
+    id: 'd-1',
+    name: 'app',
+    namespace: 'default',
+    resourceVersion: 7,
+    createdAt: '2026-01-01T00:00:00Z',
+    modifiedAt: '2026-01-02T00:00:00Z',
+    labels: { team: 'a' },
+    annotations: { owner: 'x', 'com.dataartisans.appmanager.controller.deployment.spec.version': '7' },
+  },
+  spec: {
+    state: 'RUNNING',
+    upgradeStrategy: { kind: 'STATEFUL' },
+    template: { spec: { artifact: { kind: 'JAR', jarUri: 'wasbs://c@a/app.jar?commit=old' }, parallelism: 2 } },
+  },
+  status: { state: 'RUNNING', running: { jobId: 'j-1' } },
+};
+
+function changed(mutate: (d: Deployment) => void): Deployment {
+  const copy = structuredClone(previous);
+  mutate(copy);
+  return copy;
+}
+
+describe('restoreBody', () => {
+  it('is the previous metadata and spec, without status and VVP bookkeeping', () => {
+    const body = restoreBody(previous) as any;
+    assert.deepEqual(Object.keys(body).sort(), ['apiVersion', 'kind', 'metadata', 'spec']);
+    assert.deepEqual(body.spec, previous.spec);
+    assert.deepEqual(body.metadata, { id: 'd-1', name: 'app', namespace: 'default', labels: { team: 'a' }, annotations: previous.metadata.annotations });
+  });
+
+  it('is a copy: changing it leaves the previous deployment alone', () => {
+    const body = restoreBody(previous) as any;
+    body.spec.template.spec.parallelism = 9;
+    assert.equal((previous.spec as any).template.spec.parallelism, 2);
+  });
+});
+
+describe('changedPaths', () => {
+  for (const [label, before, after, expected] of [
+    ['equal values', { a: 1 }, { a: 1 }, []],
+    ['a changed scalar', { a: 1 }, { a: 2 }, ['spec.a']],
+    ['an added field', { a: 1 }, { a: 1, b: { c: 1 } }, ['spec.b']],
+    ['a removed nested field', { t: { x: 1, y: 2 } }, { t: { x: 1 } }, ['spec.t.y']],
+    ['a changed array as a whole', { l: [1, 2] }, { l: [1, 3] }, ['spec.l']],
+    ['key order only', { a: 1, b: 2 }, { b: 2, a: 1 }, []],
+  ] as const) {
+    it(`finds ${label}`, () => assert.deepEqual(changedPaths(before as any, after as any, 'spec'), expected));
+  }
+});
+
+describe('changesSinceWrite', () => {
+  it('is empty while the deployment holds what the step wrote, whatever VVP does to status and its own annotations', () => {
+    const now = changed((d) => {
+      d.status = { state: 'FAILED' };
+      d.metadata.resourceVersion = 12;
+      d.metadata.annotations = { ...d.metadata.annotations, 'com.dataartisans.appmanager.controller.deployment.transitioning': 'true' };
+    });
+    assert.deepEqual(changesSinceWrite(previous, now), []);
+  });
+
+  it('names a spec field someone else changed after the write, not only the jarUri', () => {
+    const now = changed((d) => ((d.spec as any).template.spec.parallelism = 4));
+    assert.deepEqual(changesSinceWrite(previous, now), ['spec.template.spec.parallelism']);
+  });
+
+  it('names a label someone else added', () => {
+    const now = changed((d) => (d.metadata.labels = { team: 'a', env: 'prod' }));
+    assert.deepEqual(changesSinceWrite(previous, now), ['metadata.labels.env']);
+  });
+});
+
+describe('differencesFromPrevious', () => {
+  it('finds fields the failed change added to the template, which a merge PATCH of the old template would keep', () => {
+    const now = changed((d) => ((d.spec as any).template.spec.flinkConfiguration = { 'state.backend': 'rocksdb' }));
+    assert.deepEqual(differencesFromPrevious(previous, now), ['spec.template.spec.flinkConfiguration']);
+  });
+
+  it('finds spec fields outside the template and annotations the change set', () => {
+    const now = changed((d) => {
+      (d.spec as any).upgradeStrategy = { kind: 'STATELESS' };
+      d.metadata.annotations = { ...d.metadata.annotations, 'azure-pipelines/run': '20260101.1' };
+    });
+    assert.deepEqual(differencesFromPrevious(previous, now), ['spec.upgradeStrategy.kind', 'metadata.annotations.azure-pipelines/run']);
+  });
+});

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { VvpApiError } from '../../tasks/common/vvp/errors';
+import { READ_BACK_GRACE_MS, sendOnce, WriteOutcomeError, type WriteOnce } from '../../tasks/common/vvp/send-once';
+import { FakeClock } from './fake-clock';
+
+const lostAnswer = (): VvpApiError =>
+  new VvpApiError({ method: 'PATCH', path: '/x', operation: 'updating x', networkCode: 'ECONNRESET', serviceMessage: 'socket hang up', outcomeUnknown: true });
+
+function write(overrides: Partial<WriteOnce<string, string>> & { reads?: (string | Error | undefined)[] }): { write: WriteOnce<string, string>; sends: () => number; readCount: () => number } {
+  let sends = 0;
+  let reads = 0;
+  const script = overrides.reads ?? [];
+  return {
+    write: {
+      method: 'PATCH',
+      operation: 'updating x',
+      send: async () => {
+        sends++;
+        throw lostAnswer();
+      },
+      readBack: async () => {
+        const next = script[Math.min(reads++, script.length - 1)];
+        if (next instanceof Error) throw next;
+        return next;
+      },
+      applied: (value) => value === 'new',
+      describe: (value) => `jarUri is still ${value ?? '(none)'}`,
+      ...overrides,
+    },
+    sends: () => sends,
+    readCount: () => reads,
+  };
+}
+
+describe('sendOnce', () => {
+  it('returns the answer of a write that answered, reading nothing back', async () => {
+    const w = write({ send: async () => 'answer' });
+    const result = await sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() });
+    assert.deepEqual(result, { kind: 'answered', value: 'answer' });
+    assert.equal(w.readCount(), 0);
+  });
+
+  it('rethrows a write that certainly was not applied (not an unknown outcome) without reading back', async () => {
+    const refused = new VvpApiError({ method: 'PATCH', path: '/x', operation: 'updating x', status: 400, serviceMessage: 'bad' });
+    const w = write({ send: async () => Promise.reject(refused) });
+    await assert.rejects(sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() }), (e) => e === refused);
+    assert.equal(w.readCount(), 0);
+  });
+
+  it('keeps reading back after a lost answer until VVP shows the write, and never sends it again', async () => {
+    const clock = new FakeClock();
+    const w = write({ reads: ['old', 'old', 'old', 'new'] });
+    const logger = new MemoryLogger();
+    const result = await sendOnce(w.write, { clock, logger });
+    assert.deepEqual(result, { kind: 'readBack', value: 'new' });
+    assert.equal(w.sends(), 1);
+    assert.equal(w.readCount(), 4);
+    assert.ok(logger.lines.some((l) => /answer to the PATCH was lost \(ECONNRESET\).*not sent again/.test(l)));
+  });
+
+  it('calls a write not applied only after reading back for the whole grace period', async () => {
+    const clock = new FakeClock();
+    const started = clock.now();
+    const w = write({ reads: ['old'] });
+    await assert.rejects(sendOnce(w.write, { clock, logger: new MemoryLogger() }), (e: unknown) => {
+      assert.ok(e instanceof WriteOutcomeError);
+      assert.equal(e.outcome, 'notApplied');
+      assert.match(e.message, /reading back for 10 s shows jarUri is still old.*not applied; re-run/);
+      return true;
+    });
+    assert.equal(clock.now() - started, READ_BACK_GRACE_MS);
+    assert.ok(w.readCount() >= 10);
+    assert.equal(w.sends(), 1);
+  });
+
+  it('says the outcome is unknown when the read-back fails too', async () => {
+    const w = write({ reads: [new Error('connect ECONNREFUSED')] });
+    await assert.rejects(sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() }), (e: unknown) => {
+      assert.ok(e instanceof WriteOutcomeError);
+      assert.equal(e.outcome, 'unknown');
+      assert.match(e.message, /reading it back failed too \(connect ECONNREFUSED\), so whether VVP applied the PATCH is unknown/);
+      assert.match(e.message, /Check the deployment in VVP before re-running/);
+      return true;
+    });
+  });
+
+  it('settles on a successful read after failed ones', async () => {
+    const w = write({ reads: [new Error('503'), 'new'] });
+    const result = await sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() });
+    assert.equal(result.value, 'new');
+  });
+
+  it('stops reading back at once when the step is cancelled', async () => {
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    const w = write({
+      reads: ['old'],
+      readBack: async () => {
+        controller.abort();
+        return 'old';
+      },
+    });
+    await assert.rejects(sendOnce(w.write, { clock, logger: new MemoryLogger(), abortSignal: controller.signal }), (e: Error) => e.name === 'AbortError');
+  });
+
+  it('reports the moment the write leaves, for the cancellation message', async () => {
+    const seen: string[] = [];
+    const w = write({
+      send: async () => {
+        seen.push('send');
+        return 'answer';
+      },
+    });
+    await sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger(), onSending: () => seen.push('sending') });
+    assert.deepEqual(seen, ['sending', 'send']);
+  });
+});
