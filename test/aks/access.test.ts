@@ -6,24 +6,19 @@ import { NetworkAgents, DIRECT } from '../../tasks/common/http/network';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { connectionUrlOf, resolveVvpAccess, type AccessDeps } from '../../tasks/VvpDeploy/VvpDeployV1/access';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
+import { deployConfig } from '../deploy/deploy-config';
 
-const config = (over: Partial<DeployConfig>): DeployConfig => ({
-  azureSubscription: '',
-  keyVaultName: '',
-  tokenSecretName: 'vvpAPIToken',
-  namespace: 'default',
-  deployment: 'app',
-  deploymentIsId: false,
-  jarUri: 'wasbs://c@a.blob.core.windows.net/app.jar',
-  jarUriSecrets: [],
-  createIfMissing: true,
-  waitForRunning: true,
-  timeoutInMs: 60_000,
-  pollIntervalInMs: 1000,
-  rollbackOnFailure: false,
-  access: { token: { kind: 'serviceConnection', connection: 'conn-1' } },
-  ...over,
-});
+const config = (over: Partial<DeployConfig>): DeployConfig =>
+  deployConfig({
+    azureSubscription: '',
+    keyVaultName: '',
+    deployment: 'app',
+    jarUri: 'wasbs://c@a.blob.core.windows.net/app.jar',
+    timeoutInMs: 60_000,
+    pollIntervalInMs: 1000,
+    access: { token: { kind: 'serviceConnection', connection: 'conn-1' } },
+    ...over,
+  });
 
 function deps(url: string | undefined, registered: string[]): AccessDeps {
   const fail = (what: string) => (): never => assert.fail(`${what} must not be used`);

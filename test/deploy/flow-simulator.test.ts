@@ -14,6 +14,7 @@ import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
+import { deployConfig } from './deploy-config';
 
 const EDITOR = 'editor-tok-5c1f0e9a';
 const VIEWER = 'viewer-tok-8b2d4e6f';
@@ -40,25 +41,7 @@ interface Run {
 }
 
 function config(deployment: string, overrides: Partial<DeployConfig> = {}): DeployConfig {
-  return {
-    azureSubscription: 'arm',
-    keyVaultName: 'kv-test',
-    tokenSecretName: 'vvpAPIToken',
-    vvpUrl: new URL(sim.url),
-    access: { token: { kind: 'keyVault' } },
-    namespace: 'default',
-    deployment,
-    deploymentIsId: false,
-    jarUri: NEW_JAR,
-    jarUriSecrets: [],
-    commitId: COMMIT,
-    createIfMissing: true,
-    waitForRunning: true,
-    timeoutInMs: 20_000,
-    pollIntervalInMs: 1000,
-    rollbackOnFailure: false,
-    ...overrides,
-  };
+  return deployConfig({ deployment, jarUri: NEW_JAR, vvpUrl: new URL(sim.url), commitId: COMMIT, timeoutInMs: 20_000, pollIntervalInMs: 1000, ...overrides });
 }
 
 async function deploy(cfg: DeployConfig, options: { token?: string; abortSignal?: AbortSignal } = {}): Promise<Run> {

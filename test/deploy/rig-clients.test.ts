@@ -14,6 +14,7 @@ import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { deployConfig } from './deploy-config';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { startRig, type Rig } from '../rig/rig';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
@@ -87,23 +88,16 @@ describe('Key Vault reader and VVP client through the proxy rig', () => {
     const token = await reader().getSecret(D.tokenSecretName);
     const logger = new MemoryLogger();
     const vvp = new VvpClient('https://vvp.example.com', token, { agents, logger });
-    const config = {
-      azureSubscription: 'arm',
+    const config = deployConfig({
       keyVaultName: D.vaultName,
       tokenSecretName: D.tokenSecretName,
       vvpUrl: new URL('https://vvp.example.com'),
-      access: { token: { kind: 'keyVault' as const } },
-      namespace: 'default',
       deployment: 'via-proxy',
-      deploymentIsId: false,
       jarUri: `${JAR}?commit=1`,
-      jarUriSecrets: [],
       createIfMissing: false,
-      waitForRunning: true,
       timeoutInMs: 20_000,
       pollIntervalInMs: 1000,
-      rollbackOnFailure: false,
-    };
+    });
     const result = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
     assert.equal(result.error, undefined);
     assert.match(result.message, /runs job/);

@@ -11,8 +11,24 @@ import { isAbsoluteUri, jarUriSecrets, maskJarUri, withCommit } from '../../comm
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 
+/** What the step does (input `action`). */
+export const ACTIONS = ['deploy', 'plan', 'suspend', 'resume', 'cancel', 'savepoint', 'delete'] as const;
+export type DeployAction = (typeof ACTIONS)[number];
+/** The lifecycle actions: they act on an existing deployment and need no jarUri or spec file. */
+export type LifecycleAction = Exclude<DeployAction, 'deploy' | 'plan'>;
+
+export const UPGRADE_STRATEGIES = ['STATEFUL', 'STATELESS'] as const;
+export const RESTORE_STRATEGIES = ['LATEST_STATE', 'LATEST_SAVEPOINT', 'NONE'] as const;
+
 /** Everything VvpDeploy@1 needs, parsed and checked once. */
 export interface DeployConfig {
+  /** Default `deploy`. */
+  action: DeployAction;
+  /**
+   * With `plan`: whether a token source is given, so the live deployment is read (online) or
+   * only the spec file is checked (offline). Always true for the other actions.
+   */
+  online: boolean;
   /** AzureRM service connection (input `azureSubscription`, alias `ConnectedServiceNameARM`). */
   azureSubscription: string;
   keyVaultName: string;
@@ -45,6 +61,18 @@ export interface DeployConfig {
   timeoutInMs: number;
   pollIntervalInMs: number;
   rollbackOnFailure: boolean;
+  /** After the new job runs, watch it this long; 0: no health check. */
+  healthCheckInMs: number;
+  /** Flink job restarts tolerated during the health check. */
+  maxJobRestarts: number;
+  /** Sets `spec.upgradeStrategy.kind` with the change; undefined: keep the deployment's. */
+  upgradeStrategy?: (typeof UPGRADE_STRATEGIES)[number];
+  /** Sets `spec.restoreStrategy.kind` with the change; undefined: keep. */
+  restoreStrategy?: (typeof RESTORE_STRATEGIES)[number];
+  /** What state a rolled-back job starts from. */
+  rollbackStateFrom: 'upgradeSavepoint' | 'restoreStrategy';
+  /** Record the pipeline run in the deployment's annotations with every write of `deploy`. */
+  annotateDeployment: boolean;
 }
 
 /** What parsing needs besides the inputs; injected so parsing stays pure and testable. */
@@ -82,16 +110,19 @@ export function isUuid(value: string): boolean {
 export function parseDeployInputs(source: InputSource, context: InputContext): DeployConfig {
   const r = new InputReader(source);
 
+  const action = r.choice('action', ACTIONS, 'deploy');
   const access = readAccessInputs(r);
   const fromKeyVault = access.token.kind === 'keyVault';
+  // A plan needs no secrets: without a token source (a pull-request build) it is offline only.
+  const online = action !== 'plan' || (fromKeyVault ? r.optional('keyVaultName') !== undefined : true);
 
   // The AzureRM connection reads Key Vault and gets the AKS credentials; neither: not needed.
   const azureSubscription =
-    fromKeyVault || access.portForward
+    online && (fromKeyVault || access.portForward)
       ? r.required('azureSubscription', 'the name of an Azure Resource Manager service connection')
       : (r.optional('azureSubscription') ?? '');
 
-  const keyVaultName = fromKeyVault ? r.required('keyVaultName', 'the name of the key vault holding the VVP API token') : '';
+  const keyVaultName = online && fromKeyVault ? r.required('keyVaultName', 'the name of the key vault holding the VVP API token') : '';
   if (keyVaultName && !KEY_VAULT_NAME.test(keyVaultName)) {
     r.reject('keyVaultName', keyVaultName, 'a key vault name: 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit');
   }
@@ -100,7 +131,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
 
   const allowInsecureHttp = r.boolean('allowInsecureHttp', false);
   // Required only when nothing else provides the address: the tunnel or the service connection.
-  const vvpUrl = parseVvpUrl(r, allowInsecureHttp, fromKeyVault && !access.portForward);
+  const vvpUrl = parseVvpUrl(r, allowInsecureHttp, online && fromKeyVault && !access.portForward);
 
   const namespace = r.optional('namespace') ?? 'default';
   if (!isVvpName(namespace)) r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}`);
@@ -122,7 +153,8 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     r.reject('deploymentTargetId', deploymentTargetId, 'a deployment target id (UUID)');
   }
 
-  const commitId = parseCommitId(source, context, r);
+  const changesSpec = action === 'deploy' || action === 'plan';
+  const commitId = changesSpec ? parseCommitId(source, context, r) : undefined;
   // The one place the committed jarUri is made: the PATCH body and every JARURI token get it.
   const committedInput = jarUriInput === undefined || !jarUriValid ? undefined : withCommit(jarUriInput, commitId);
 
@@ -132,8 +164,15 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   const timeoutMinutes = r.number('timeoutMinutes', 15, 0.1, 360);
   const pollIntervalSeconds = r.integer('pollIntervalSeconds', 5, 1, 300);
 
+  const healthCheckSeconds = r.number('healthCheckSeconds', 0, 0, 3600);
+  const maxJobRestarts = r.integer('maxJobRestarts', 0, 0, 10_000);
+  const upgradeStrategy = optionalChoice(r, 'upgradeStrategy', UPGRADE_STRATEGIES);
+  const restoreStrategy = optionalChoice(r, 'restoreStrategy', RESTORE_STRATEGIES);
+  const rollbackStateFrom = r.choice('rollbackStateFrom', ['upgradeSavepoint', 'restoreStrategy'] as const, 'upgradeSavepoint');
+  const annotateDeployment = r.boolean('annotateDeployment', true);
+
   const problemsBeforeFile = r.problems.length;
-  const specFile = readSpecFile(r, context, {
+  const specFile = !changesSpec ? undefined : readSpecFile(r, context, {
     deployment,
     namespace,
     deploymentIsId,
@@ -142,7 +181,9 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   });
 
   let jarUri = committedInput;
-  if (!jarUriValid) {
+  if (!changesSpec) {
+    // Lifecycle actions act on the deployment as it is: no jarUri, no spec file.
+  } else if (!jarUriValid) {
     // Reported above; the file's jarUri does not stand in for a bad input.
   } else if (jarUri === undefined && specFile) {
     const fromFile = jarUriOf(specFile.document);
@@ -159,6 +200,8 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
 
   if (r.problems.length > 0) throw new InputError(r.problems);
   return {
+    action,
+    online,
     azureSubscription,
     keyVaultName,
     tokenSecretName,
@@ -168,7 +211,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     namespace,
     deployment,
     deploymentIsId,
-    jarUri: jarUri as string,
+    jarUri: jarUri ?? '',
     jarUriSecrets: jarUriSecrets(jarUri),
     specFile,
     deploymentTargetId,
@@ -178,7 +221,20 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     timeoutInMs: Math.round(timeoutMinutes * 60_000),
     pollIntervalInMs: pollIntervalSeconds * 1000,
     rollbackOnFailure,
+    healthCheckInMs: Math.round(healthCheckSeconds * 1000),
+    maxJobRestarts,
+    upgradeStrategy,
+    restoreStrategy,
+    rollbackStateFrom,
+    annotateDeployment,
   };
+}
+
+/** A pickList whose empty value means "keep": undefined, or one of `choices`. */
+function optionalChoice<T extends string>(r: InputReader, name: string, choices: readonly T[]): T | undefined {
+  const value = r.optional(name);
+  if (value === undefined) return undefined;
+  return r.choice(name, choices, choices[0]);
 }
 
 function parseVvpUrl(r: InputReader, allowInsecureHttp: boolean, required: boolean): URL | undefined {
