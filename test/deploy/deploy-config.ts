@@ -24,6 +24,7 @@ export function deployConfig(overrides: Partial<DeployConfig> & Pick<DeployConfi
     maxJobRestarts: 0,
     rollbackStateFrom: 'upgradeSavepoint',
     annotateDeployment: true,
+    runAnnotations: {},
     ...overrides,
   };
 }

@@ -77,6 +77,11 @@ describe('outputs', () => {
       jarUri: report.jarUri,
       previousJarUri: report.previousJarUri,
       rolledBack: 'false',
+      savepointId: '',
+      savepointLocation: '',
+      restoredFrom: '',
+      restartRequired: '',
+      planChanges: '',
     });
     assert.equal(values({ ...report, deploymentId: undefined, jobId: undefined, rolledBack: true }).rolledBack, 'true');
     assert.equal(values({ ...report, jobId: undefined }).jobId, '');

@@ -30,6 +30,16 @@ export interface DeployResult {
   /** The last observed `status.state`. */
   state?: string;
   created: boolean;
+  /** The savepoint VVP took of the previous job for this change (or of suspend / savepoint). */
+  savepoint?: { id: string; location?: string; state?: string };
+  /** The `spec.savepointLocation` the new job started from; undefined: no state restored. */
+  restoredFrom?: string;
+  /** The change replaces the running job (a template or `spec.state` change). */
+  restartRequired?: boolean;
+  /** Spec and metadata fields the change sets to a new value, not counting the pipeline annotations. */
+  planChanges?: number;
+  /** Restarts the health check saw (when it ran). */
+  healthRestarts?: number;
   /** True only when the previous template runs again (its job STARTED). */
   rolledBack: boolean;
   rollback?: RollbackReport;

@@ -8,9 +8,9 @@ import { inGroup } from '../../common/logging/logger';
 import { PollAbortedError } from '../../common/poll/poller';
 import { planChange } from '../../common/vvp/change-plan';
 import type { UpgradeExpectation } from '../../common/vvp/classify';
-import { buildCreateBody, buildPatchBody, deepEqual } from '../../common/vvp/deployment-spec';
+import { buildCreateBody, buildPatchBody, deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
-import { ChangeBlockedError, DeploymentFailedError, formatDuration, oneLine, VvpApiError, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
+import { ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, VvpApiError, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -18,6 +18,8 @@ import { applyPatch, createDeployment, type AppliedChange } from './phases/apply
 import { awaitJob, type JobTarget } from './phases/await-job';
 import { WriteStage, type FlowContext } from './phases/context';
 import { explainWait } from './phases/explain';
+import { watchHealth } from './phases/health';
+import { findTransitionSavepoint } from './phases/savepoint';
 import { readBaseline } from './phases/read';
 import { rollBack } from './phases/rollback';
 
@@ -29,6 +31,7 @@ export type DeployDeps = Omit<FlowContext, 'config'>;
 const GROUP_READ = 'Read deployment';
 const GROUP_APPLY = 'Apply change';
 const GROUP_WAIT = 'Wait for the new job';
+const GROUP_HEALTH = 'Health check';
 const GROUP_ROLLBACK = 'Roll back';
 
 /** The facts a run collects; turned into a DeployResult at the end. */
@@ -69,6 +72,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       const created = await group(GROUP_APPLY, () => createDeployment(context, stage, createBody(config)));
       adopt(facts, created.deployment);
       facts.created = true;
+      facts.restartRequired = true;
       if (!config.waitForRunning) return finish('applied', `Created VVP deployment '${nameOf(facts)}' with jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
       const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineState: created.deployment.status?.state, requireNewJob: false };
       return await awaitAndConclude(created.deployment, expectation, new Set(), created.sinceMs, undefined);
@@ -79,7 +83,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     facts.previousJarUri = jarUriOf(current);
     facts.previousJobId = runningJobIdOf(current);
     facts.jobId = facts.previousJobId;
-    const patch = buildPatchBody(config.specFile?.document, config.jarUri);
+    const patch = buildPatchBody(config.specFile?.document, config.jarUri, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
     const plan = planChange({ current, runningJob: baseline.runningJob, patch, waitForRunning: config.waitForRunning });
     switch (plan.kind) {
       case 'upToDate':
@@ -101,7 +105,9 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       }
     }
 
-    const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, patch));
+    facts.restartRequired = plan.restartExpected;
+    // The run record rides along with the write; it never decides whether there is one.
+    const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, withAnnotations(patch, runAnnotations(config))));
     adopt(facts, applied.deployment);
     if (!config.waitForRunning) return finish('applied', `VVP deployment '${nameOf(facts)}' now holds jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
     // VVP's echo decides whether the template changed (it normalises values the file may spell differently).
@@ -114,7 +120,11 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     return finish(outcomeOf(final), final?.message ?? String(final), final);
   }
 
-  /** Waits for the expected job; on failure explains it and rolls back when asked and possible. */
+  /**
+   * Waits for the expected job, then (when asked) watches its health; reports the upgrade
+   * savepoint and the state the new job restored; on failure explains it and rolls back when
+   * asked and possible.
+   */
   async function awaitAndConclude(
     deployment: Deployment,
     expectation: UpgradeExpectation,
@@ -132,24 +142,42 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const waited = await group(GROUP_WAIT, () => awaitJob(context, stage, target));
     if (waited.lastDeployment) adopt(facts, waited.lastDeployment);
     facts.jobId = waited.lastDeployment ? runningJobIdOf(waited.lastDeployment) : facts.jobId;
+    // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
+    const upgradeSavepoint =
+      change && expectation.requireNewJob && expectation.baselineJobId
+        ? await findTransitionSavepoint(context, deployment.metadata.id, expectation.baselineJobId, sinceMs)
+        : undefined;
+    if (upgradeSavepoint) facts.savepoint = { id: upgradeSavepoint.metadata.id, location: upgradeSavepoint.spec?.savepointLocation, state: upgradeSavepoint.status?.state };
+
+    let failure: DeploymentFailedError | WaitTimeoutError | HealthCheckFailedError;
+    let replaceJobId = facts.jobId;
     if (waited.outcome.kind === 'succeeded') {
-      facts.jobId = waited.outcome.result.jobId;
+      const jobId = waited.outcome.result.jobId;
+      facts.jobId = jobId;
       facts.state = 'RUNNING';
-      return finish(
-        'succeeded',
-        `VVP deployment '${nameOf(facts)}' runs job ${waited.outcome.result.jobId} with jarUri ${config.jarUri} (after ${formatDuration(waited.outcome.elapsedInMs)} of waiting)`,
-      );
+      facts.restoredFrom = waited.outcome.last.runningJob?.restoredFrom;
+      deps.logger.info(facts.restoredFrom ? `Job ${jobId} restored its state from ${oneLine(facts.restoredFrom)}.` : `Job ${jobId} started without restored state.`);
+      const waitedFor = formatDuration(waited.outcome.elapsedInMs);
+      const health = config.healthCheckInMs > 0 ? await group(GROUP_HEALTH, () => watchHealth(context, stage, { deploymentId: deployment.metadata.id, deploymentName: nameOf(facts), jobId, sinceMs })) : undefined;
+      if (health?.kind !== 'failed') {
+        if (health) facts.healthRestarts = health.restarts;
+        const healthy = health ? `; healthy for ${formatDuration(config.healthCheckInMs)} with ${health.restarts} restart${health.restarts === 1 ? '' : 's'}` : '';
+        return finish('succeeded', `VVP deployment '${nameOf(facts)}' runs job ${jobId} with jarUri ${config.jarUri} (after ${waitedFor} of waiting${healthy})`);
+      }
+      facts.state = stage.lastState ?? facts.state;
+      failure = health.error;
+      replaceJobId = jobId;
+    } else {
+      failure = await explainWait(context, target, waited, sinceMs);
     }
-    const failure = await explainWait(context, target, waited, sinceMs);
     const outcome: DeployOutcome = failure instanceof WaitTimeoutError ? 'timedOut' : 'failed';
     if (!config.rollbackOnFailure) return finish(outcome, failure.message, failure);
     if (!change) {
       deps.logger.info('Nothing to roll back to: the deployment had no previous template before this step.');
       return finish(outcome, failure.message, failure);
     }
-    phase = GROUP_ROLLBACK;
     const rollback = await group(GROUP_ROLLBACK, () =>
-      rollBack(context, stage, { previous: change.previous, written: change.applied.deployment, failedWait: waited }).catch((error: unknown): RollbackReport => {
+      rollBack(context, stage, { previous: change.previous, written: change.applied.deployment, replaceJobId, upgradeSavepoint }).catch((error: unknown): RollbackReport => {
         if (isAbortError(error) || deps.abortSignal?.aborted) throw error;
         // The original failure stays the headline; the rollback problem is added to it.
         return { outcome: 'error', jarUri: oneLine(jarUriOf(change.previous) ?? '(none)'), detail: (error as Error).message };
@@ -216,7 +244,10 @@ function createBody(config: DeployConfig): ReturnType<typeof buildCreateBody> {
       },
     ]);
   }
-  const body = buildCreateBody(config.specFile.document, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri });
+  const body = withAnnotations(
+    buildCreateBody(config.specFile.document, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy }),
+    runAnnotations(config),
+  );
   const desired = desiredStateOf(body.spec);
   if (config.waitForRunning && desired !== 'RUNNING') {
     throw new ChangeBlockedError(
@@ -226,6 +257,11 @@ function createBody(config: DeployConfig): ReturnType<typeof buildCreateBody> {
     );
   }
   return body;
+}
+
+/** The pipeline annotations this run writes (none with `annotateDeployment: false`). */
+function runAnnotations(config: DeployConfig): Readonly<Record<string, string>> {
+  return config.annotateDeployment ? config.runAnnotations : {};
 }
 
 function adopt(facts: Facts, deployment: Deployment): void {
@@ -241,7 +277,7 @@ function nameOf(facts: Facts): string {
 
 function outcomeOf(error: unknown): DeployOutcome {
   if (error instanceof CancelledError) return 'cancelled';
-  if (error instanceof DeploymentFailedError) return 'failed';
+  if (error instanceof DeploymentFailedError || error instanceof HealthCheckFailedError) return 'failed';
   if (error instanceof WaitTimeoutError) return 'timedOut';
   if (error instanceof ChangeBlockedError) return 'blocked';
   return 'error';

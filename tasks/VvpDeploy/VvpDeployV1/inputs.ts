@@ -9,6 +9,7 @@ import {
 } from '../../common/vvp/deployment-spec';
 import { isAbsoluteUri, jarUriSecrets, maskJarUri, withCommit } from '../../common/vvp/jar-uri';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+import { runAnnotations } from '../../common/vvp/run-annotations';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 
 /** What the step does (input `action`). */
@@ -73,6 +74,8 @@ export interface DeployConfig {
   rollbackStateFrom: 'upgradeSavepoint' | 'restoreStrategy';
   /** Record the pipeline run in the deployment's annotations with every write of `deploy`. */
   annotateDeployment: boolean;
+  /** The pipeline run as deployment annotations (KubernetesManifest@1's keys), from the agent's variables. */
+  runAnnotations: Record<string, string>;
 }
 
 /** What parsing needs besides the inputs; injected so parsing stays pure and testable. */
@@ -227,6 +230,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     restoreStrategy,
     rollbackStateFrom,
     annotateDeployment,
+    runAnnotations: runAnnotations(context.readVariable),
   };
 }
 

@@ -1,5 +1,5 @@
 import { jarUriSecrets } from '../../common/vvp/jar-uri';
-import { formatDuration, oneLine } from '../../common/vvp/errors';
+import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 
 /**
@@ -52,6 +52,10 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     ['State', report.state ? code(report.state) : '–'],
     ['Duration', duration || '–'],
   ];
+  if (report.savepoint) rows.push(['Savepoint of the previous job', `${code(report.savepoint.id)}${report.savepoint.location ? ` at ${code(report.savepoint.location)}` : ''}`]);
+  if (report.outcome === 'succeeded' || report.restoredFrom) rows.push(['New job restored', report.restoredFrom ? code(report.restoredFrom) : 'no state']);
+  if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
+  if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
   const lines = [`### Ververica Platform deployment ${md(name)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
   if (report.error && report.message) {
     lines.push('', '```text', fence(report.message), '```');
@@ -84,7 +88,7 @@ export interface OutputValue {
  * The task's output variables (names are public API) from a result; empty strings when unknown.
  * A jarUri with a credential in its query (a SAS) is set as a secret variable.
  */
-export function deployOutputs(report: DeployResult): Record<'deploymentId' | 'jobId' | 'state' | 'jarUri' | 'previousJarUri' | 'rolledBack', OutputValue> {
+export function deployOutputs(report: DeployResult): Record<DeployOutputName, OutputValue> {
   const plain = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: false });
   const jar = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: jarUriSecrets(value).length > 0 });
   return {
@@ -94,5 +98,24 @@ export function deployOutputs(report: DeployResult): Record<'deploymentId' | 'jo
     jarUri: jar(report.jarUri),
     previousJarUri: jar(report.previousJarUri),
     rolledBack: plain(report.rolledBack ? 'true' : 'false'),
+    savepointId: plain(report.savepoint?.id),
+    savepointLocation: plain(report.savepoint?.location),
+    restoredFrom: plain(report.restoredFrom),
+    restartRequired: plain(report.restartRequired === undefined ? '' : String(report.restartRequired)),
+    planChanges: plain(report.planChanges === undefined ? '' : String(report.planChanges)),
   };
 }
+
+/** The output variables of VvpDeploy@1 (public API: task.json `outputVariables`). */
+export type DeployOutputName =
+  | 'deploymentId'
+  | 'jobId'
+  | 'state'
+  | 'jarUri'
+  | 'previousJarUri'
+  | 'rolledBack'
+  | 'savepointId'
+  | 'savepointLocation'
+  | 'restoredFrom'
+  | 'restartRequired'
+  | 'planChanges';

@@ -40,7 +40,7 @@ export interface UpgradeObservation {
   /** `status.running.jobId`. */
   runningJobId: string | undefined;
   /** The running job, read only when it may be the one we wait for. */
-  runningJob?: { id: string; state: string | undefined; jarUri: string | undefined };
+  runningJob?: { id: string; state: string | undefined; jarUri: string | undefined; restoredFrom?: string };
   /**
    * Whether VVP has visibly acted since the change: a state or job id other than the baseline,
    * or a job that did not exist before. Until then a bad state equal to the baseline is stale.

@@ -12,7 +12,7 @@ import type { NetworkAgents } from '../http/network';
 import type { Logger } from '../logging/logger';
 import { systemClock, type Clock } from '../poll/clock';
 import { VvpApiError } from './errors';
-import { isJsonObject, type Deployment, type Job, type JsonObject, type VvpEvent } from './resources';
+import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 
 /** Per-call options; every method takes one. */
 export interface VvpRequestOptions {
@@ -37,6 +37,10 @@ export interface VvpApi {
   patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** PUT: create or replace the whole deployment (metadata + spec; VVP ignores status). Sent once. */
   replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  /** GET /savepoints?deploymentId=[&jobId=]. */
+  listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options?: VvpRequestOptions): Promise<Savepoint[]>;
+  /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
+  createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
   /** A job by id, or undefined when VVP answers 404. */
   getJob(namespace: string, jobId: string, options?: VvpRequestOptions): Promise<Job | undefined>;
   /** All jobs of a deployment (VVP keeps terminal jobs). */
@@ -244,6 +248,35 @@ export class VvpClient implements VvpApi {
       throw this.malformed('GET', `reading job ${jobId}`, 'a Job object');
     }
     return answer.body as unknown as Job;
+  }
+
+  async listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options: VvpRequestOptions = {}): Promise<Savepoint[]> {
+    const answer = await this.send({
+      method: 'GET',
+      path: `${nsPath(namespace)}/savepoints`,
+      query: filter.jobId ? { deploymentId: filter.deploymentId, jobId: filter.jobId } : { deploymentId: filter.deploymentId },
+      operation: `listing the savepoints of deployment ${filter.deploymentId} in namespace '${namespace}'`,
+      namespace,
+      access: 'read',
+      abortSignal: options.abortSignal,
+      deadline: options.deadline,
+    });
+    return itemsOf<Savepoint>(answer.body);
+  }
+
+  async createSavepoint(namespace: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Savepoint> {
+    const answer = await this.send({
+      method: 'POST',
+      path: `${nsPath(namespace)}/savepoints`,
+      body,
+      operation: `creating a savepoint in namespace '${namespace}'`,
+      namespace,
+      access: 'write',
+      abortSignal: options.abortSignal,
+      deadline: options.deadline,
+    });
+    if (!isJsonObject(answer.body) || !isJsonObject(answer.body.metadata)) throw this.malformed('POST', 'creating a savepoint', 'a Savepoint object');
+    return answer.body as unknown as Savepoint;
   }
 
   async listJobs(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<Job[]> {

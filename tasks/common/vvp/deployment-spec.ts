@@ -120,6 +120,27 @@ export function replaceTokens(
   return { document: visit(doc) as JsonObject, unresolved: [...unresolved] };
 }
 
+/** The strategy inputs (`upgradeStrategy`, `restoreStrategy`); each overrides the spec file's. */
+export interface PatchStrategies {
+  upgradeStrategy?: string;
+  restoreStrategy?: string;
+}
+
+/**
+ * A write body with the pipeline run recorded in `metadata.annotations` (never the template's
+ * annotations: those are part of the template and would restart the job). The other
+ * annotations of the body are kept.
+ */
+export function withAnnotations(body: JsonObject, annotations: Readonly<Record<string, string>>): JsonObject {
+  if (Object.keys(annotations).length === 0) return body;
+  const out = structuredClone(body);
+  const metadata: JsonObject = isJsonObject(out.metadata) ? out.metadata : {};
+  const existing: JsonObject = isJsonObject(metadata.annotations) ? metadata.annotations : {};
+  metadata.annotations = { ...existing, ...annotations };
+  out.metadata = metadata;
+  return out;
+}
+
 /** Metadata fields a PATCH may carry; the rest (id, resourceVersion, timestamps, name) is VVP's. */
 const PATCHABLE_METADATA = ['labels', 'annotations', 'displayName'] as const;
 
@@ -129,9 +150,11 @@ const PATCHABLE_METADATA = ['labels', 'annotations', 'displayName'] as const;
  * `{ spec: { template: { spec: { artifact: { jarUri } } } } }`; VVP merges it into the stored
  * deployment. `status`, `kind` and read-only metadata from the file are left out.
  */
-export function buildPatchBody(specDocument: JsonObject | undefined, jarUri: string): JsonObject {
+export function buildPatchBody(specDocument: JsonObject | undefined, jarUri: string, strategies: PatchStrategies = {}): JsonObject {
   const spec = isJsonObject(specDocument?.spec) ? (structuredClone(specDocument.spec) as JsonObject) : {};
   setPath(spec, ['template', 'spec', 'artifact', 'jarUri'], jarUri);
+  if (strategies.upgradeStrategy) setPath(spec, ['upgradeStrategy', 'kind'], strategies.upgradeStrategy);
+  if (strategies.restoreStrategy) setPath(spec, ['restoreStrategy', 'kind'], strategies.restoreStrategy);
   const body: JsonObject = { spec };
   if (isJsonObject(specDocument?.metadata)) {
     const metadata: JsonObject = {};
@@ -149,7 +172,7 @@ export function buildPatchBody(specDocument: JsonObject | undefined, jarUri: str
  * metadata, with `metadata.name`/`namespace` set, the jarUri set, `artifact.kind` defaulting to
  * `JAR` and `spec.state` defaulting to `RUNNING`.
  */
-export function buildCreateBody(specDocument: JsonObject, target: { name: string; namespace: string; jarUri: string }): JsonObject {
+export function buildCreateBody(specDocument: JsonObject, target: { name: string; namespace: string; jarUri: string } & PatchStrategies): JsonObject {
   const doc = structuredClone(specDocument);
   delete doc.status;
   const metadata: JsonObject = isJsonObject(doc.metadata) ? doc.metadata : {};
@@ -161,6 +184,8 @@ export function buildCreateBody(specDocument: JsonObject, target: { name: string
   const artifact = getPath(spec, ['template', 'spec', 'artifact']) as JsonObject;
   if (artifact.kind === undefined) artifact.kind = 'JAR';
   if (spec.state === undefined) spec.state = 'RUNNING';
+  if (target.upgradeStrategy) setPath(spec, ['upgradeStrategy', 'kind'], target.upgradeStrategy);
+  if (target.restoreStrategy) setPath(spec, ['restoreStrategy', 'kind'], target.restoreStrategy);
   return { ...doc, kind: 'Deployment', apiVersion: typeof doc.apiVersion === 'string' ? doc.apiVersion : 'v1', metadata, spec };
 }
 

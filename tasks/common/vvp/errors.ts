@@ -66,6 +66,10 @@ export interface RollbackReport {
   state?: string;
   /** Why the rollback did not succeed. */
   detail?: string;
+  /** The state the rolled-back job restored (`spec.savepointLocation` of its job); undefined: none. */
+  restoredFrom?: string;
+  /** Where that state came from, for the log and the summary. */
+  stateFrom?: 'upgradeSavepoint' | 'restoreStrategy';
 }
 
 const MAX_EVENTS_IN_MESSAGE = 12;
@@ -94,7 +98,7 @@ export function renderFailure(failure: JobFailure): string {
 export function renderRollback(rollback: RollbackReport): string {
   switch (rollback.outcome) {
     case 'succeeded':
-      return `Rolled back: the deployment from before this step is restored exactly and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again.`;
+      return `Rolled back: the deployment from before this step is restored exactly and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again, ${renderRestoredState(rollback)}.`;
     case 'refused':
       return `Not rolled back: ${rollback.detail ?? 'no detail'}. Nothing was rolled back.`;
     case 'failed':
@@ -108,6 +112,14 @@ export function renderRollback(rollback: RollbackReport): string {
       return `Rollback: ${String(unknown)}`;
     }
   }
+}
+
+/** "started from <location>, the savepoint taken before the upgrade", or how else its state was chosen. */
+export function renderRestoredState(rollback: Pick<RollbackReport, 'restoredFrom' | 'stateFrom'>): string {
+  if (!rollback.restoredFrom) return rollback.stateFrom === 'upgradeSavepoint' ? 'started without state (none was restored)' : "started without state (the restore strategy chose none)";
+  return rollback.stateFrom === 'upgradeSavepoint'
+    ? `started from ${rollback.restoredFrom}, the savepoint taken before the upgrade`
+    : `started from ${rollback.restoredFrom}, chosen by the deployment's restore strategy`;
 }
 
 /** Collapses control characters (newlines included) of server text into single spaces. */
@@ -202,6 +214,50 @@ export class WaitTimeoutError extends TaskError implements DeploymentProblem {
     ];
     if (d.rollback) parts.push(renderRollback(d.rollback));
     else parts.push('Check the deployment and its events in the VVP UI; raise timeoutMinutes if the upgrade is just slow.');
+    parts.push(renderEvents(d.events));
+    return parts.join('\n');
+  }
+}
+
+/**
+ * The new job ran, but the health check failed: it restarted more than allowed, left STARTED,
+ * the deployment left RUNNING, or a JobFailing / ClusterUnreachable condition stayed True.
+ */
+export class HealthCheckFailedError extends TaskError implements DeploymentProblem {
+  readonly deployment: string;
+  readonly namespace: string;
+  readonly state?: string;
+  /** The watched job. */
+  readonly jobId: string;
+  /** What failed, e.g. "job … restarted 2 times (maxJobRestarts 0); JobFailing: True — …". */
+  readonly reason: string;
+  /** How long the job was watched before the verdict. */
+  readonly watchedInMs: number;
+  readonly events: readonly EventLine[];
+  readonly rollback?: RollbackReport;
+
+  constructor(details: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number; cause?: unknown }) {
+    super(HealthCheckFailedError.render(details), { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.jobId = details.jobId;
+    this.reason = details.reason;
+    this.watchedInMs = details.watchedInMs;
+    this.events = details.events;
+    this.rollback = details.rollback;
+  }
+
+  /** The same failure, told together with what the rollback achieved. */
+  withRollback(rollback: RollbackReport): HealthCheckFailedError {
+    return new HealthCheckFailedError({ ...this, rollback, cause: this.cause });
+  }
+
+  private static render(d: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number }): string {
+    const parts = [
+      `VVP deployment '${d.deployment}' in namespace '${d.namespace}' started job ${d.jobId}, but the health check failed after ${formatDuration(d.watchedInMs)}: ${d.reason}.`,
+    ];
+    if (d.rollback) parts.push(renderRollback(d.rollback));
     parts.push(renderEvents(d.events));
     return parts.join('\n');
   }

@@ -2,6 +2,7 @@ import { adaptiveSchedule, pollUntilDone, type PollOutcome } from '../../../comm
 import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type UpgradeSuccess } from '../../../common/vvp/classify';
 import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
+import { restoredLocation } from '../../../common/vvp/savepoints';
 import { guardJarUri, type FlowContext, type WriteStage } from './context';
 
 /** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
@@ -65,7 +66,7 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     let runningJob: UpgradeObservation['runningJob'];
     if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
       const job = await vvp.getJob(config.namespace, runningJobId, options);
-      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: guardJarUri(context, jobJarUri(job)) };
+      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: guardJarUri(context, jobJarUri(job)), restoredFrom: restoredLocation(job) };
     }
     const specJarUri = guardJarUri(context, jarUriOf(d));
     return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };

@@ -40,7 +40,8 @@ export async function explainWait(
   return new DeploymentFailedError({ ...common, reason: outcome.reason, failure });
 }
 
-async function readEvents(context: FlowContext, deploymentId: string, sinceMs: number, deadline: number): Promise<EventLine[]> {
+/** The deployment's events since `sinceMs`; a line saying why when they cannot be read. */
+export async function readEvents(context: FlowContext, deploymentId: string, sinceMs: number, deadline: number): Promise<EventLine[]> {
   try {
     return eventsSince(await context.vvp.listEvents(context.config.namespace, deploymentId, requestOptions(context, deadline)), sinceMs);
   } catch (error) {

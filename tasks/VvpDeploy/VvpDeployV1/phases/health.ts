@@ -1,0 +1,92 @@
+import { adaptiveSchedule, pollUntilDone } from '../../../common/poll/poller';
+import { HealthCheckFailedError, formatDuration, oneLine } from '../../../common/vvp/errors';
+import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObservation, type HealthSuccess } from '../../../common/vvp/health';
+import { runningJobIdOf } from '../../../common/vvp/resources';
+import { isTransientVvpError } from './await-job';
+import { requestOptions, type FlowContext, type WriteStage } from './context';
+import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
+
+/** The job to watch. */
+export interface HealthTarget {
+  deploymentId: string;
+  deploymentName: string;
+  jobId: string;
+  /** Events from then on explain a failure. */
+  sinceMs: number;
+}
+
+/** A passed check, or the failure to report (and roll back on). */
+export type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; error: HealthCheckFailedError };
+
+/**
+ * Watches the new job for `healthCheckSeconds` with the one poller (the deployment and the
+ * job each probe), logging a line whenever the restart count or a condition changes. Fails at
+ * the first probe that sees too many restarts, the deployment leaving RUNNING or the job
+ * leaving STARTED; at the end of the window, a JobFailing / ClusterUnreachable condition still
+ * True fails it too.
+ */
+export async function watchHealth(context: FlowContext, stage: WriteStage, target: HealthTarget): Promise<HealthResult> {
+  const { config, vvp, clock, logger } = context;
+  const first = await vvp.getJob(config.namespace, target.jobId, requestOptions(context));
+  const expectation: HealthExpectation = {
+    jobId: target.jobId,
+    baselineRestarts: first?.status?.started?.observedFlinkJobRestarts ?? 0,
+    maxJobRestarts: config.maxJobRestarts,
+  };
+  const deadline = clock.now() + config.healthCheckInMs + DIAGNOSTICS_BOUND_MS;
+  const probe = async (signal: AbortSignal | undefined): Promise<HealthObservation> => {
+    const options = { abortSignal: signal, deadline };
+    const d = await vvp.getDeployment(config.namespace, target.deploymentId, options);
+    stage.lastState = d?.status?.state;
+    const job = await vvp.getJob(config.namespace, target.jobId, options);
+    return {
+      deploymentState: d ? d.status?.state : 'deleted',
+      runningJobId: d ? runningJobIdOf(d) : undefined,
+      job: job ? { id: job.metadata.id, state: job.status?.state, restarts: job.status?.started?.observedFlinkJobRestarts ?? 0 } : undefined,
+      conditions: d?.status?.running?.conditions ?? [],
+    };
+  };
+  logger.info(
+    `Watching job ${oneLine(target.jobId)} for ${formatDuration(config.healthCheckInMs)} (health check; ${config.maxJobRestarts} restart${config.maxJobRestarts === 1 ? '' : 's'} tolerated).`,
+  );
+  const outcome = await pollUntilDone<HealthObservation, HealthSuccess>({
+    probe,
+    classify: (obs) => classifyHealth(obs, expectation),
+    schedule: adaptiveSchedule(config.pollIntervalInMs),
+    timeoutInMs: config.healthCheckInMs,
+    clock,
+    abortSignal: context.abortSignal,
+    isTransientProbeError: isTransientVvpError,
+    onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
+  });
+  let verdict;
+  let watchedInMs = outcome.elapsedInMs;
+  switch (outcome.kind) {
+    case 'failed':
+      verdict = { status: 'failed' as const, reason: outcome.reason };
+      break;
+    case 'timedOut':
+      // The window ended: decide on the last probe that answered.
+      verdict = outcome.last ? concludeHealth(outcome.last, expectation) : { status: 'failed' as const, reason: `the job's health could not be read (${oneLine(outcome.state)})` };
+      watchedInMs = config.healthCheckInMs;
+      break;
+    case 'succeeded':
+      // classifyHealth never succeeds during the window; a success can only come from concludeHealth.
+      verdict = { status: 'succeeded' as const, result: outcome.result };
+      break;
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unknown poll outcome ${JSON.stringify(unknown)}`);
+    }
+  }
+  if (verdict.status === 'succeeded') {
+    logger.info(`Health check passed: job ${oneLine(target.jobId)} ran ${formatDuration(config.healthCheckInMs)} with ${verdict.result.restarts} restart${verdict.result.restarts === 1 ? '' : 's'}.`);
+    return { kind: 'healthy', restarts: verdict.result.restarts };
+  }
+  if (verdict.status !== 'failed') throw new Error('a health verdict is succeeded or failed');
+  const events = await readEvents(context, target.deploymentId, target.sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS);
+  return {
+    kind: 'failed',
+    error: new HealthCheckFailedError({ deployment: target.deploymentName, namespace: config.namespace, state: stage.lastState, jobId: oneLine(target.jobId), reason: verdict.reason, watchedInMs, events }),
+  };
+}
