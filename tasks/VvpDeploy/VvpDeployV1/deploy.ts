@@ -5,7 +5,6 @@
  */
 import { CancelledError, InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
-import { PollAbortedError } from '../../common/poll/poller';
 import { planChange } from '../../common/vvp/change-plan';
 import type { UpgradeExpectation } from '../../common/vvp/classify';
 import { buildCreateBody, buildPatchBody, deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
@@ -14,8 +13,11 @@ import { ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckF
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
+import { runLifecycle } from './lifecycle';
+import type { LifecycleAction } from '../../common/vvp/lifecycle';
 import { applyPatch, createDeployment, type AppliedChange } from './phases/apply';
 import { awaitJob, type JobTarget } from './phases/await-job';
+import { explainCancellation } from './phases/cancellation';
 import { WriteStage, type FlowContext } from './phases/context';
 import { explainWait } from './phases/explain';
 import { watchHealth } from './phases/health';
@@ -43,6 +45,7 @@ type Facts = Omit<DeployResult, 'outcome' | 'message' | 'error' | 'finishedAtMs'
  * what state VVP was left in.
  */
 export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise<DeployResult> {
+  if (isLifecycle(config)) return runLifecycle(config, deps);
   const context: FlowContext = { ...deps, config };
   const stage = new WriteStage();
   let phase = GROUP_READ;
@@ -116,7 +119,9 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineJobId: runningJobIdOf(current), baselineState: current.status?.state, requireNewJob: templateChanged };
     return await awaitAndConclude(current, expectation, baseline.knownJobIds, applied.sinceMs, { previous: current, applied });
   } catch (error) {
-    const final = cancellation(error) ?? (error as Error);
+    const final =
+      explainCancellation(error, deps.abortSignal, stage, phase, { deployment: nameOf(facts), change: `the change (jarUri ${config.jarUri})`, lastState: facts.state }) ??
+      (error as Error);
     return finish(outcomeOf(final), final?.message ?? String(final), final);
   }
 
@@ -191,33 +196,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const told = failure.withRollback(rollback);
     return finish(outcome, told.message, told);
   }
-
-  /** An abort, told as what state VVP was left in; undefined for other errors. Abort never undoes VVP's work. */
-  function cancellation(error: unknown): CancelledError | undefined {
-    if (deps.abortSignal?.aborted !== true || !(isAbortError(error) || error instanceof PollAbortedError)) return undefined;
-    const state = stage.lastState ?? facts.state;
-    const seen = state ? `; last observed state: ${oneLine(state)}` : '';
-    let detail: string;
-    switch (stage.stage) {
-      case 'notSent':
-        detail = 'nothing was changed in VVP';
-        break;
-      case 'sending':
-        detail = `the ${stage.method} was sent but its answer did not arrive, so VVP may or may not have applied it; check deployment '${nameOf(facts)}' in VVP`;
-        break;
-      case 'applied':
-        detail = `the change (jarUri ${config.jarUri}) was applied and VVP keeps working on it${seen}; nothing was undone`;
-        break;
-      case 'rollingBack':
-        detail = `during the rollback to the previous deployment${seen}; VVP keeps working on it; nothing was undone`;
-        break;
-      default: {
-        const unknown: never = stage.stage;
-        detail = String(unknown);
-      }
-    }
-    return new CancelledError(phase.toLowerCase(), detail);
-  }
 }
 
 /** The POST body for a missing deployment, or the input error that says why it cannot be created. */
@@ -262,6 +240,10 @@ function createBody(config: DeployConfig): ReturnType<typeof buildCreateBody> {
 /** The pipeline annotations this run writes (none with `annotateDeployment: false`). */
 function runAnnotations(config: DeployConfig): Readonly<Record<string, string>> {
   return config.annotateDeployment ? config.runAnnotations : {};
+}
+
+function isLifecycle(config: DeployConfig): config is DeployConfig & { action: LifecycleAction } {
+  return config.action !== 'deploy' && config.action !== 'plan';
 }
 
 function adopt(facts: Facts, deployment: Deployment): void {

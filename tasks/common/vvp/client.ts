@@ -37,6 +37,10 @@ export interface VvpApi {
   patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** PUT: create or replace the whole deployment (metadata + spec; VVP ignores status). Sent once. */
   replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  /** DELETE, sent once. Resolves false when VVP answers 404 (nothing to delete); a 409 (not CANCELLED/SUSPENDED) is a VvpApiError. */
+  deleteDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<boolean>;
+  /** A savepoint by id, or undefined on 404. */
+  getSavepoint(namespace: string, savepointId: string, options?: VvpRequestOptions): Promise<Savepoint | undefined>;
   /** GET /savepoints?deploymentId=[&jobId=]. */
   listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options?: VvpRequestOptions): Promise<Savepoint[]>;
   /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
@@ -76,7 +80,7 @@ export interface VvpClientOptions {
 type Access = 'read' | 'write';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, string>;
   body?: JsonObject;
@@ -248,6 +252,35 @@ export class VvpClient implements VvpApi {
       throw this.malformed('GET', `reading job ${jobId}`, 'a Job object');
     }
     return answer.body as unknown as Job;
+  }
+
+  async deleteDeployment(namespace: string, nameOrId: string, options: VvpRequestOptions = {}): Promise<boolean> {
+    const answer = await this.send({
+      method: 'DELETE',
+      path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
+      operation: `deleting deployment '${nameOrId}' in namespace '${namespace}'`,
+      namespace,
+      access: 'write',
+      acceptStatuses: [404],
+      abortSignal: options.abortSignal,
+      deadline: options.deadline,
+    });
+    return answer.status !== 404;
+  }
+
+  async getSavepoint(namespace: string, savepointId: string, options: VvpRequestOptions = {}): Promise<Savepoint | undefined> {
+    const answer = await this.send({
+      method: 'GET',
+      path: `${nsPath(namespace)}/savepoints/${enc(savepointId)}`,
+      operation: `reading savepoint ${savepointId} in namespace '${namespace}'`,
+      namespace,
+      access: 'read',
+      acceptStatuses: [404],
+      abortSignal: options.abortSignal,
+      deadline: options.deadline,
+    });
+    if (answer.status === 404) return undefined;
+    return answer.body as Savepoint;
   }
 
   async listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options: VvpRequestOptions = {}): Promise<Savepoint[]> {

@@ -263,6 +263,13 @@ export class HealthCheckFailedError extends TaskError implements DeploymentProbl
   }
 }
 
+/**
+ * A lifecycle action did not reach the state it leads to: a suspend whose savepoint failed, a
+ * savepoint that FAILED, a delete that did not complete. The message carries VVP's reason and
+ * events.
+ */
+export class ActionFailedError extends TaskError {}
+
 /** "90 s", "15 min", "1 min 30 s". */
 export function formatDuration(ms: number): string {
   const totalSeconds = Math.round(ms / 1000);
