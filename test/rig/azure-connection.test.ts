@@ -4,7 +4,10 @@
  * be https, and an OIDC error body is masked before it is shortened.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as http from 'node:http';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { resolveCloud } from '../../tasks/common/azure/cloud';
@@ -13,23 +16,13 @@ import { InputError } from '../../tasks/common/errors/errors';
 import { DIRECT, IMDS_HOST, isProxyBypassed, managedIdentityHosts, NetworkAgents, parseNoProxy, type NetworkSettings } from '../../tasks/common/http/network';
 import { RIG_DEFAULTS as D } from './config';
 import { jwtClaims } from './http-request';
+import { minimalEnv } from './azurite';
 import { startRig, type Rig } from './rig';
 
 const OIDC_URL = `https://dev.azure.com/${D.organization}/${D.projectId}/_apis/distributedtask/hubs/build/plans/${D.planId}/jobs/${D.jobId}/oidctoken`;
 
-/** Sets environment variables for the duration of `work` (MSAL reads the managed identity source from them). */
-async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await work();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const MI_PROBE = path.join(__dirname, 'fixtures', 'managed-identity-token.js');
+const execFileAsync = promisify(execFile);
 
 /** Every message in an error and its causes. */
 function errorText(error: unknown): string {
@@ -105,40 +98,32 @@ describe('the AzureRM credential against the rig', () => {
     await rig?.stop();
   });
 
-  const managedIdentity: AzureRmConnection = { name: 'mi-connection', scheme: 'ManagedServiceIdentity', tenantId: D.tenantId, clientId: D.userAssignedClientId, cloud };
+  /** A managed identity token got by the task's credential code in a fresh process (see the fixture). */
+  const managedIdentityToken = async (settings: Partial<NetworkSettings>, clientId?: string): Promise<{ appid?: string; error?: string }> => {
+    const { stdout } = await execFileAsync(process.execPath, [MI_PROBE], {
+      env: { ...minimalEnv(), ...rig.imdsEnv(), MI_PROBE_SETTINGS: JSON.stringify(settings), MI_PROBE_CLIENT_ID: clientId ?? '' },
+      timeout: 30_000,
+    });
+    return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { appid?: string; error?: string };
+  };
 
   it('gets a managed identity token from IMDS without going through the agent proxy', async () => {
-    const agents = new NetworkAgents(proxied());
-    try {
-      const since = await rig.control.mark();
-      const token = await withEnv(rig.imdsEnv(), () =>
-        createAzureCredential(managedIdentity, { agents, onSecret: () => undefined, retry: { maxRetries: 0 } }).getToken('https://vault.azure.net/.default'),
-      );
-      assert.equal(jwtClaims(token!.token)['appid'], D.userAssignedClientId);
-      // The rig records what reaches its IMDS port directly as plain http to 169.254.169.254;
-      // what goes through the proxy opens a CONNECT tunnel first.
-      const seen = await rig.control.requests({ since });
-      assert.deepEqual(
-        seen.filter((r) => r.scheme === 'connect' || r.tunnel !== undefined).map((r) => `${r.scheme} ${r.method} ${r.host}:${r.port}`),
-        [],
-        'the proxy saw none of the managed identity traffic',
-      );
-      assert.ok(seen.some((r) => r.host === IMDS_HOST && r.status === 200), 'IMDS was asked directly');
-    } finally {
-      agents.destroy();
-    }
+    const since = await rig.control.mark();
+    const outcome = await managedIdentityToken({ proxyUrl: rig.proxyUrl, caFile: rig.caFile }, D.userAssignedClientId);
+    assert.deepEqual(outcome, { appid: D.userAssignedClientId });
+    // The rig records what reaches its IMDS port directly as plain http to 169.254.169.254;
+    // what goes through the proxy opens a CONNECT tunnel first.
+    const seen = await rig.control.requests({ since });
+    assert.deepEqual(
+      seen.filter((r) => r.scheme === 'connect' || r.tunnel !== undefined).map((r) => `${r.scheme} ${r.method} ${r.host}:${r.port}`),
+      [],
+      'the proxy saw none of the managed identity traffic',
+    );
+    assert.ok(seen.some((r) => r.host === IMDS_HOST && r.status === 200), 'IMDS was asked directly');
   });
 
   it('gets a managed identity token when the agent has no proxy at all', async () => {
-    const agents = new NetworkAgents(DIRECT);
-    try {
-      const token = await withEnv(rig.imdsEnv(), () =>
-        createAzureCredential(managedIdentity, { agents, onSecret: () => undefined, retry: { maxRetries: 0 } }).getToken('https://storage.azure.com/.default'),
-      );
-      assert.equal(jwtClaims(token!.token)['aud'], 'https://storage.azure.com');
-    } finally {
-      agents.destroy();
-    }
+    assert.deepEqual(await managedIdentityToken({}), { appid: D.managedIdentityClientId });
   });
 
   it('still sends service principal token requests through the proxy', async () => {
