@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +20,7 @@ import { RIG_DEFAULTS as D } from './config';
 import { jwtClaims } from './http-request';
 import { minimalEnv } from './azurite';
 import { startRig, type Rig } from './rig';
+import { readPem, tlsFiles } from './tls-files';
 
 const OIDC_URL = `https://dev.azure.com/${D.organization}/${D.projectId}/_apis/distributedtask/hubs/build/plans/${D.planId}/jobs/${D.jobId}/oidctoken`;
 
@@ -82,6 +85,41 @@ describe('which requests bypass the proxy', () => {
       assert.ok(agents.agentFor('https://login.microsoftonline.com/') instanceof HttpsProxyAgent);
     } finally {
       agents.destroy();
+    }
+  });
+});
+
+describe('the routing agent', () => {
+  it('sends each request, http or https, through the agent of its own origin', async () => {
+    const files = tlsFiles();
+    const plain = http.createServer((_req, res) => res.end('plain'));
+    const secure = https.createServer({ cert: readPem('leafCert'), key: readPem('leafKey') }, (_req, res) => res.end('secure'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    // The name the leaf certificate is for, on whichever loopback address it resolves to.
+    await new Promise<void>((r) => secure.listen(0, 'localhost', r));
+    const agents = new NetworkAgents({ proxyBypass: [], caFile: files.caCert });
+    try {
+      const router = agents.routingAgent();
+      assert.equal(agents.routingAgent(), router, 'one routing agent per NetworkAgents');
+      const get = (lib: typeof http | typeof https, url: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          lib
+            .get(url, { agent: router }, (res) => {
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => resolve(body));
+            })
+            .on('error', reject);
+        });
+      assert.equal(await get(http, `http://127.0.0.1:${(plain.address() as AddressInfo).port}/`), 'plain');
+      // localhost is in the leaf certificate; the agent CA (Agent.CAInfo) is trusted through agentFor.
+      assert.equal(await get(https, `https://localhost:${(secure.address() as AddressInfo).port}/`), 'secure');
+    } finally {
+      agents.destroy();
+      for (const server of [plain, secure]) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
     }
   });
 });

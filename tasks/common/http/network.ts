@@ -120,8 +120,9 @@ function isLinkLocal(host: string): boolean {
  *
  * Why not the SDKs' own `proxyOptions`/`tlsOptions`: behind a proxy the Azure SDK ignores
  * `tlsOptions`, and https-proxy-agent 7 drops a `ca` given to its constructor. So we build one
- * agent, set the TLS options on `agent.options` after construction, and hand that same agent
- * to the Azure SDK (`agent` client option) and to axios (`httpsAgent`, `proxy: false`).
+ * agent per origin, set the TLS options on `agent.options` after construction, and hand it to
+ * the Azure SDK (`agent` client option) and to axios (`httpsAgent`, `proxy: false`); a client
+ * that reaches several hosts through one `agent` option gets `routingAgent()`.
  */
 export class NetworkAgents {
   private readonly tlsOptions: tls.ConnectionOptions;
