@@ -337,10 +337,10 @@ class Tunnel implements PortForward {
         this.markLost(next);
         return;
       }
-      // Stalled: kubectl runs but does not listen. End it; the message says why.
+      // Stalled: kubectl runs but does not listen. Lost first (VVP calls stop now), then end it.
       const said = next.stderr() ? `; kubectl said: ${next.lastError()}` : '';
-      await next.kill();
       this.markLost(next, `${(error as Error).message}${said}`);
+      await next.kill();
       return;
     }
     if (this.stopped) return;
