@@ -7,6 +7,7 @@
  * (pid, arguments, what the kubeconfig looked like, how it ended) for assertions.
  *
  * Its errors are kubectl's own wording, so the task's messages are tested against real text.
+ * SIGUSR2 makes a running port-forward lose its pod: it prints kubectl's error and exits 1.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +22,9 @@ export type FakeKubectlMode =
   /** First invocation prints its Forwarding line, then loses the pod and exits; later ones work. */
   | 'dropOnce'
   /** Forwarding line printed, connections accepted but never answered. */
-  | 'hang';
+  | 'hang'
+  /** Starts and never prints its Forwarding line (an API server that accepts and stalls). */
+  | 'stuck';
 
 export interface FakeKubectlBehaviour {
   /** What `version --client` reports, e.g. `v1.34.2`. */
@@ -78,6 +81,7 @@ const save = () => { fs.writeFileSync(recordFile + '.tmp', JSON.stringify(record
 const die = (code, text) => { if (text) process.stderr.write(text + '\\n'); record.exitCode = code; save(); process.exit(code); };
 process.on('SIGTERM', () => { record.signal = 'SIGTERM'; die(0); });
 process.on('SIGINT', () => { record.signal = 'SIGINT'; die(0); });
+process.on('SIGUSR2', () => die(1, 'E1122 10:00:00.000000 ' + process.pid + ' portforward.go:413] an error occurred forwarding ' + (record.localPort || 0) + ' -> 8080: error forwarding port 8080 to pod vvp-ververica-platform-7d9c6b5f4-x2x9q, uid : lost connection to pod'));
 save();
 
 if (args[0] === 'version') {
@@ -135,6 +139,10 @@ if (B.mode === 'forbidden') {
 if (!B.services.includes(ns + '/' + svc + ':' + remoteText)) {
   if (B.services.some((s) => s.startsWith(ns + '/' + svc + ':'))) die(1, 'error: Service ' + svc + ' does not have a service port ' + remoteText);
   die(1, 'Error from server (NotFound): services "' + svc + '" not found');
+}
+if (B.mode === 'stuck') {
+  setInterval(() => {}, 1000);
+  return;
 }
 const dropNow = B.mode === 'dropOnce' && !fs.existsSync(path.join(B.recordDir, 'dropped'));
 const [targetHost, targetPort] = B.target.split(':');

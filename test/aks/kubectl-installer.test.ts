@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceError } from '../../tasks/common/errors/errors';
-import { ensureKubectl, type ToolCache } from '../../tasks/common/kubectl/kubectl-installer';
+import { ensureKubectl, type KubectlInstallOptions, type ToolCache } from '../../tasks/common/kubectl/kubectl-installer';
 import { kubectlDownload, kubectlPlatform } from '../../tasks/common/kubectl/kubectl-release';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { setBehaviour, writeFakeKubectl } from './fake-kubectl';
@@ -51,8 +51,22 @@ describe('kubectl from the tool cache', { skip }, () => {
   const base = new URL('https://dl.k8s.io');
   const urls = (version: string) => kubectlDownload(base, version, target);
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-  const install = (version: string, logger = new MemoryLogger()) =>
-    ensureKubectl({ version, downloadBaseUrl: base, toolCache: cache, tempDirectory: path.join(work, 'temp'), logger });
+  const install = (version: string, logger = new MemoryLogger(), more: Partial<KubectlInstallOptions> = {}) =>
+    ensureKubectl({ version, downloadBaseUrl: base, toolCache: cache, tempDirectory: path.join(work, 'temp'), logger, ...more });
+  /** Makes the first `count` downloads (or all) accept the request and never finish, like a stalled mirror. */
+  const stall = (count = Infinity): void => {
+    let stalled = 0;
+    const download = cache.download.bind(cache);
+    cache.download = async (url, destination) => {
+      if (stalled < count) {
+        stalled++;
+        cache.downloads.push(url);
+        return new Promise<string>(() => undefined);
+      }
+      return download(url, destination);
+    };
+  };
+  const cachedCopy = (): string => path.join(cache.root, 'kubectl', '1.34.2', process.arch, target.executable);
 
   before(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-installer-'));
@@ -134,5 +148,67 @@ describe('kubectl from the tool cache', { skip }, () => {
     const k = await install('1.34.2', logger);
     assert.equal(k.downloaded, true);
     assert.match(logger.lines.join('\n'), /warning: The kubectl in the tool cache .* is unusable, downloading it again/);
+  });
+
+  it('records the verified SHA-256 beside the binary in the tool cache', async () => {
+    const k = await install('1.34.2');
+    assert.equal(fs.readFileSync(`${k.path}.sha256`, 'utf8'), `${sha(binary)}  ${target.executable}\n`);
+  });
+
+  it('checks the cached copy against the recorded SHA-256 before using it', async () => {
+    await install('1.34.2');
+    cache.downloads.length = 0;
+    const logger = new MemoryLogger();
+    await install('1.34.2', logger);
+    assert.deepEqual(cache.downloads, []);
+    assert.match(logger.lines.join('\n'), new RegExp(`Using kubectl v1\\.34\\.2 from the tool cache: .* \\(SHA-256 ${sha(binary)}, as recorded when it was cached\\)`));
+  });
+
+  it('discards a cached copy that was changed after it was cached, and downloads it again', async () => {
+    await install('1.34.2');
+    // Still a working kubectl that reports the right version: only the digest gives it away.
+    fs.appendFileSync(cachedCopy(), '// replaced in the shared tool cache\n');
+    cache.downloads.length = 0;
+    const logger = new MemoryLogger();
+    const k = await install('1.34.2', logger);
+    assert.equal(k.downloaded, true);
+    assert.deepEqual(cache.downloads, [urls('1.34.2').binaryUrl, urls('1.34.2').sha256Url]);
+    assert.match(logger.lines.join('\n'), /warning: The kubectl in the tool cache .* is unusable, downloading it again: its SHA-256 is [0-9a-f]{64}, but [0-9a-f]{64} was recorded when it was cached/);
+    assert.deepEqual(fs.readFileSync(k.path), binary, 'the cache holds the published binary again');
+  });
+
+  it('does not trust a cached copy without a recorded SHA-256', async () => {
+    const dir = path.dirname(cachedCopy());
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(cachedCopy(), binary, { mode: 0o755 });
+    fs.writeFileSync(`${dir}.complete`, '');
+    const logger = new MemoryLogger();
+    const k = await install('1.34.2', logger);
+    assert.equal(k.downloaded, true);
+    assert.match(logger.lines.join('\n'), /unusable, downloading it again: no SHA-256 was recorded for it/);
+    assert.equal(fs.readFileSync(`${k.path}.sha256`, 'utf8').split(' ')[0], sha(binary));
+  });
+
+  it('abandons a download attempt that stalls past its bound and tries again', { timeout: 30_000 }, async () => {
+    stall(1);
+    const logger = new MemoryLogger();
+    const k = await install('1.34.2', logger, { downloadTimeoutInMs: 300 });
+    assert.equal(k.downloaded, true);
+    assert.equal(cache.downloads.filter((u) => u === urls('1.34.2').binaryUrl).length, 2);
+    assert.match(logger.lines.join('\n'), /Retrying the download of kubectl \(attempt 2\)/);
+    assert.deepEqual(fs.readdirSync(path.join(work, 'temp')), [], 'no partial download is left behind');
+  });
+
+  it('fails naming the mirror when every download attempt stalls', { timeout: 30_000 }, async () => {
+    stall();
+    await assert.rejects(install('1.34.2', new MemoryLogger(), { downloadTimeoutInMs: 200 }), (e: unknown) => {
+      assert.ok(e instanceof ServiceError);
+      assert.match(
+        e.message,
+        /^kubectl download: downloading kubectl from https:\/\/dl\.k8s\.io\/.* failed after 3 attempts: the download from dl\.k8s\.io did not finish within 200 ms\. Check that the agent can reach dl\.k8s\.io/,
+      );
+      return true;
+    });
+    assert.equal(cache.find('kubectl', '1.34.2', process.arch), undefined);
   });
 });

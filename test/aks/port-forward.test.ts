@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
-import { openPortForward, portForwardHint, type PortForwardOptions } from '../../tasks/common/kubectl/port-forward';
+import { openPortForward, portForwardHint, TunnelLostError, type PortForward, type PortForwardOptions } from '../../tasks/common/kubectl/port-forward';
 import { isProcessAlive } from '../rig/child-processes';
 import { clearRecords, readRecords, setBehaviour, writeFakeKubectl, type FakeKubectlBehaviour } from './fake-kubectl';
 
@@ -21,6 +21,18 @@ async function get(url: URL): Promise<number> {
   const res = await fetch(new URL('/api/v1/status', url));
   await res.text();
   return res.status;
+}
+
+/** The reason `tunnel.lost` aborts with (fails the test after `timeoutInMs`). */
+function lostReason(tunnel: PortForward, timeoutInMs = 15_000): Promise<unknown> {
+  if (tunnel.lost.aborted) return Promise.resolve(tunnel.lost.reason);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the tunnel was not marked lost in time')), timeoutInMs);
+    tunnel.lost.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve(tunnel.lost.reason);
+    });
+  });
 }
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutInMs = 5000): Promise<void> {
@@ -138,11 +150,76 @@ describe('kubectl port-forward tunnel', { skip }, () => {
       assert.equal(await get(tunnel.baseUrl), 200);
       const second = readRecords(recordDir).find((r) => r.pid !== first.pid)!;
       process.kill(second.pid, 'SIGKILL');
-      await waitUntil(() => logger.lines.some((l) => /The tunnel is down/.test(l)));
+      await waitUntil(() => tunnel.lost.aborted);
       assert.equal(readRecords(recordDir).length, 2, 'only one restart');
+      assert.ok(logger.lines.some((l) => /^warning: Tunnel to .* lost: kubectl ended by signal SIGKILL/.test(l)), logger.lines.join('\n'));
     } finally {
       await tunnel.stop();
     }
+  });
+
+  it("marks the tunnel lost with kubectl's error when it drops and cannot be started again", async () => {
+    behave({});
+    const logger = new MemoryLogger();
+    const tunnel = await openPortForward(options(logger));
+    try {
+      assert.equal(tunnel.lost.aborted, false);
+      const first = readRecords(recordDir)[0]!;
+      // The pod goes away, and the restart is refused.
+      behave({ mode: 'forbidden' });
+      process.kill(first.pid, 'SIGUSR2');
+      const reason = await lostReason(tunnel);
+      assert.ok(reason instanceof TunnelLostError);
+      assert.match(
+        reason.message,
+        /^Tunnel to service vvp\/vvp-ververica-platform:80 in AKS cluster test lost: Error from server \(Forbidden\): services "vvp-ververica-platform" is forbidden: .*\. VVP calls through 127\.0\.0\.1:\d+ were stopped, as another process could listen on that port now\. The cluster identity may not port-forward/,
+      );
+      assert.equal(reason.localPort, tunnel.localPort);
+      assert.match(logger.lines.join('\n'), /warning: kubectl port-forward exited \(exit code 1\): .*lost connection to pod\. Starting it again/);
+      assert.match(logger.lines.join('\n'), /warning: Tunnel to .* lost: /);
+    } finally {
+      await tunnel.stop();
+    }
+  });
+
+  it('marks the tunnel lost at once when kubectl drops and no restart is allowed', async () => {
+    behave({});
+    const tunnel = await openPortForward(options(new MemoryLogger(), { maxRestarts: 0 }));
+    try {
+      process.kill(readRecords(recordDir)[0]!.pid, 'SIGUSR2');
+      const reason = await lostReason(tunnel);
+      assert.ok(reason instanceof TunnelLostError);
+      assert.match(reason.message, /lost: E1122 .*lost connection to pod\. VVP calls through .* were stopped.*\. The service has no running pod to forward to/);
+      assert.equal(readRecords(recordDir).length, 1, 'no restart');
+    } finally {
+      await tunnel.stop();
+    }
+  });
+
+  it('marks the tunnel lost and stops kubectl when a restart never starts forwarding', async () => {
+    behave({});
+    const tunnel = await openPortForward(options(new MemoryLogger(), { readyTimeoutInMs: 3000 }));
+    try {
+      const first = readRecords(recordDir)[0]!;
+      behave({ mode: 'stuck' });
+      process.kill(first.pid, 'SIGUSR2');
+      const reason = await lostReason(tunnel);
+      assert.ok(reason instanceof TunnelLostError);
+      assert.match(reason.message, /lost: kubectl did not start forwarding again within 3 s\./);
+      const restarted = readRecords(recordDir).find((r) => r.pid !== first.pid);
+      assert.ok(restarted);
+      await waitUntil(() => !isProcessAlive(restarted.pid));
+    } finally {
+      await tunnel.stop();
+    }
+  });
+
+  it('is not marked lost when it is stopped', async () => {
+    behave({});
+    const tunnel = await openPortForward(options(new MemoryLogger()));
+    await tunnel.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(tunnel.lost.aborted, false);
   });
 
   it('stops kubectl when cancelled while waiting for the tunnel to answer', async () => {

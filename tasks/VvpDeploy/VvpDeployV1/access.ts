@@ -26,6 +26,13 @@ export interface VvpAccess {
   tokenSource: string;
   /** Where people open VVP (links in the run summary); undefined behind a tunnel without `vvpUrl`. */
   publicUrl?: URL;
+  /**
+   * Behind a tunnel: aborts (reason: a TunnelLostError naming the service, the cluster and
+   * kubectl's last error) once the tunnel is down for good. Every VVP call must then fail at once
+   * without sending anything: the token would go to a local port another process may hold.
+   * Undefined for direct access.
+   */
+  connectionLost?: AbortSignal;
   /** Releases what access needed: stops kubectl and deletes the kubeconfig. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -74,7 +81,7 @@ export async function resolveVvpAccess(config: DeployConfig, deps: AccessDeps): 
   }
   const tunnel = await openAksTunnel(portForward, deps);
   if (config.vvpUrl) deps.logger.info(`VVP calls go through the tunnel; vvpUrl (${config.vvpUrl.origin}) is only used for links.`);
-  return { baseUrl: tunnel.baseUrl, token, tokenSource, publicUrl, dispose: tunnel.close };
+  return { baseUrl: tunnel.baseUrl, token, tokenSource, publicUrl, connectionLost: tunnel.lost, dispose: tunnel.close };
 }
 
 async function readToken(config: DeployConfig, deps: AccessDeps): Promise<{ token: string; tokenSource: string; connectionUrl?: URL }> {
@@ -153,6 +160,8 @@ export function connectionUrlOf(connection: VvpServiceConnection, allowInsecureH
 /** A tunnel to VVP inside AKS and how to take it down again. */
 interface AksTunnel {
   baseUrl: URL;
+  /** Aborts when the tunnel is down for good (see `PortForward.lost`). */
+  lost: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -203,6 +212,7 @@ async function openAksTunnel(pf: AksPortForwardConfig, deps: AccessDeps): Promis
     let closed: Promise<void> | undefined;
     return {
       baseUrl: forward.baseUrl,
+      lost: forward.lost,
       close: () =>
         (closed ??= (async () => {
           try {

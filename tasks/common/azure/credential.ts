@@ -7,9 +7,9 @@ import {
   type TokenCredentialOptions,
 } from '@azure/identity';
 import * as https from 'node:https';
-import type { AzureCloud } from './cloud';
+import { assertUsableCloud, type AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
-import { InputError, ServiceError } from '../errors/errors';
+import { InputError, ServiceError, truncate } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
 
 /** The AzureRM service connection as plain data (read by the pipeline adapter). */
@@ -75,13 +75,16 @@ export interface CredentialOptions {
 }
 
 /**
- * Builds the `@azure/identity` credential for a service connection. All token traffic goes
- * through the agent's proxy and CA (the `agent` option), and the authority host comes from the
- * connection's cloud, so sovereign clouds and Azure Stack work.
+ * Builds the `@azure/identity` credential for a service connection. Token traffic follows the
+ * agent's proxy and CA rules per host (the `agent` option is a routing agent: Entra ID through
+ * the proxy unless bypassed, IMDS and other managed identity endpoints never), and the
+ * authority host comes from the connection's cloud, so sovereign clouds and Azure Stack work.
  *
- * @throws InputError when the connection lacks a field its scheme needs.
+ * @throws InputError when the connection lacks a field its scheme needs, or its authority or
+ * resource manager URL is not https.
  */
 export function createAzureCredential(connection: AzureRmConnection, options: CredentialOptions): TokenCredential {
+  assertUsableCloud(connection.name, connection.cloud);
   const timeouts: string[] = [];
   const inner = createSdkCredential(connection, options, (message) => timeouts.push(message));
   return observedCredential(inner, options.onSecret, timeouts);
@@ -90,8 +93,9 @@ export function createAzureCredential(connection: AzureRmConnection, options: Cr
 function createSdkCredential(connection: AzureRmConnection, options: CredentialOptions, onTimeout: (message: string) => void): TokenCredential {
   const common: TokenCredentialOptions = {
     authorityHost: connection.cloud.authorityHost,
-    // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests.
-    ...({ agent: options.agents.agentFor(connection.cloud.authorityHost) } as object),
+    // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests. It is one
+    // agent for every host the credential talks to, hence the routing agent.
+    ...({ agent: options.agents.routingAgent() } as object),
     retryOptions: { maxRetries: options.retry?.maxRetries ?? 3, retryDelayInMs: options.retry?.retryDelayInMs ?? 1_000 },
     // Without it a token endpoint that never answers hangs the step.
     additionalPolicies: [{ policy: tryTimeoutPolicy(options.timeoutInMs ?? DEFAULT_TOKEN_TIMEOUT_IN_MS, onTimeout), position: 'perRetry' }],
@@ -240,11 +244,14 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
     throw new ServiceError({ service: 'Azure DevOps', operation, serviceMessage: cause.message, cause });
   });
   if (status !== 200) {
+    // Masked before it is shortened: a body that echoes the job token, cut through the token,
+    // would keep a piece no mask matches any more.
+    const shown = truncate(body.split(connection.accessToken).join('***'), 300);
     throw new ServiceError({
       service: 'Azure DevOps',
       operation,
       status,
-      serviceMessage: body.slice(0, 300),
+      serviceMessage: shown,
       hint: 'Check that the pipeline may use the service connection and that the job has an OAuth token (System.AccessToken)',
     });
   }

@@ -4,6 +4,7 @@
  * parameter), so a peer that accepts the connection and never answers (a dead proxy, a stuck
  * token endpoint) would hang the step until the agent's job timeout.
  */
+import { withTimeout } from '../poll/timeout';
 
 /** What the SDKs accept as an abort signal (`AbortSignalLike`); a platform AbortSignal is one. */
 export interface AbortSignalLike {
@@ -40,28 +41,25 @@ export function tryTimeoutPolicy(tryTimeoutInMs: number, onTimeout?: (message: s
     name: 'vvpTryTimeout',
     async sendRequest(request, next) {
       const outer = request.abortSignal;
-      const controller = new AbortController();
-      const onAbort = (): void => controller.abort(outer?.reason);
-      if (outer?.aborted) controller.abort(outer.reason);
-      else outer?.addEventListener('abort', onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, tryTimeoutInMs);
-      request.abortSignal = controller.signal;
+      const caller = asAbortSignal(outer);
       try {
-        return await next(request);
-      } catch (error) {
-        if (timedOut && !outer?.aborted) {
-          const timeout = tryTimeoutError(request.url, tryTimeoutInMs, error);
-          onTimeout?.(timeout.message);
-          throw timeout;
-        }
-        throw error;
+        return await withTimeout(
+          (signal) => {
+            request.abortSignal = signal;
+            return next(request);
+          },
+          {
+            timeoutInMs: tryTimeoutInMs,
+            abortSignal: caller.signal,
+            timeoutError: () => {
+              const timeout = tryTimeoutError(request.url, tryTimeoutInMs);
+              onTimeout?.(timeout.message);
+              return timeout;
+            },
+          },
+        );
       } finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onAbort);
+        caller.dispose();
         // Later tries (and the retry policy's own abort check) must see the caller's signal.
         request.abortSignal = outer;
       }
@@ -69,15 +67,28 @@ export function tryTimeoutPolicy(tryTimeoutInMs: number, onTimeout?: (message: s
   };
 }
 
+/**
+ * The caller's signal as a platform AbortSignal. core-rest-pipeline already hands policies one
+ * (its wrapAbortSignalLikePolicy), so the bridge is only for a bare `AbortSignalLike`.
+ */
+function asAbortSignal(like: AbortSignalLike | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (like === undefined || like instanceof AbortSignal) return { signal: like, dispose: () => undefined };
+  if (like.aborted) return { signal: AbortSignal.abort(like.reason), dispose: () => undefined };
+  const bridge = new AbortController();
+  const onAbort = (): void => bridge.abort(like.reason);
+  like.addEventListener('abort', onAbort, { once: true });
+  return { signal: bridge.signal, dispose: () => like.removeEventListener('abort', onAbort) };
+}
+
 /** Shaped like the SDK's RestError (`isRestError` checks the name), so the retry policies see a network error. */
-function tryTimeoutError(url: string, tryTimeoutInMs: number, cause: unknown): Error {
+function tryTimeoutError(url: string, tryTimeoutInMs: number): Error {
   let host = url;
   try {
     host = new URL(url).host;
   } catch {
     // Keep the raw value; it is only used in the message.
   }
-  const error = new Error(`no answer from ${host} within ${formatSeconds(tryTimeoutInMs)}`, { cause }) as Error & { code: string };
+  const error = new Error(`no answer from ${host} within ${formatSeconds(tryTimeoutInMs)}`) as Error & { code: string };
   error.name = 'RestError';
   error.code = 'ETIMEDOUT';
   return error;

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { Agent as DelegatingAgent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { InputError } from '../errors/errors';
 
@@ -53,13 +55,63 @@ export function parseNoProxy(list: string): ProxyBypassRule[] {
     });
 }
 
-/** True when `url` must not go through the proxy. Loopback never does. */
-export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[]): boolean {
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return true;
+/** The Azure Instance Metadata Service: managed identity tokens on VMs, scale sets and (by default) AKS. */
+export const IMDS_HOST = '169.254.169.254';
+
+/**
+ * Environment variables that name the managed identity endpoint, as MSAL reads them: App Service
+ * and Service Fabric (`IDENTITY_ENDPOINT`), Azure Arc (`IDENTITY_ENDPOINT`, `IMDS_ENDPOINT`),
+ * Cloud Shell and Machine Learning (`MSI_ENDPOINT`), the IMDS override (`AZURE_POD_IDENTITY_AUTHORITY_HOST`).
+ */
+const MANAGED_IDENTITY_ENDPOINT_VARIABLES = ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT', 'MSI_ENDPOINT', 'AZURE_POD_IDENTITY_AUTHORITY_HOST'];
+
+/**
+ * Hosts a managed identity token comes from on this machine: IMDS and the hosts of the endpoint
+ * variables in `env`. Lower case, IPv6 without brackets.
+ */
+export function managedIdentityHosts(env: NodeJS.ProcessEnv): string[] {
+  const hosts = new Set([IMDS_HOST]);
+  for (const name of MANAGED_IDENTITY_ENDPOINT_VARIABLES) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    try {
+      hosts.add(bareHost(new URL(value)));
+    } catch {
+      // MSAL refuses a malformed endpoint itself; there is no host to exempt.
+    }
+  }
+  return [...hosts];
+}
+
+/**
+ * True when `url` must not go through the proxy. Loopback, link-local addresses (169.254.0.0/16,
+ * fe80::/10) and the managed identity endpoints never do, whatever the bypass rules say: a
+ * proxy cannot reach the metadata service of the machine the agent runs on, and a token from
+ * it must not pass through a third party. `env` is where the managed identity endpoints are
+ * read from (see `managedIdentityHosts`).
+ */
+export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const host = bareHost(url);
+  if (isLoopback(host) || isLinkLocal(host) || managedIdentityHosts(env).includes(host)) return true;
   return rules.some((r) =>
     r.kind === 'regex' ? r.pattern.test(url.href) || r.pattern.test(host) : host === r.host || host.endsWith(`.${r.host}`),
   );
+}
+
+function bareHost(url: URL): string {
+  return url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+function isLoopback(host: string): boolean {
+  // `new URL` writes IPv4-mapped IPv6 in hex: [::ffff:127.0.0.1] becomes ::ffff:7f00:1.
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
+}
+
+function isLinkLocal(host: string): boolean {
+  if (net.isIPv4(host)) return host.startsWith('169.254.');
+  if (!net.isIPv6(host)) return false;
+  // fe80::/10 is fe80: to febf:; ::ffff:a9fe:x is 169.254.x.x written as IPv4-mapped IPv6.
+  return /^fe[89ab][0-9a-f]:/.test(host) || /^::ffff:a9fe:[0-9a-f]{1,4}$/.test(host);
 }
 
 /**
@@ -68,18 +120,26 @@ export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[]): bo
  *
  * Why not the SDKs' own `proxyOptions`/`tlsOptions`: behind a proxy the Azure SDK ignores
  * `tlsOptions`, and https-proxy-agent 7 drops a `ca` given to its constructor. So we build one
- * agent, set the TLS options on `agent.options` after construction, and hand that same agent
- * to the Azure SDK (`agent` client option) and to axios (`httpsAgent`, `proxy: false`).
+ * agent per origin, set the TLS options on `agent.options` after construction, and hand it to
+ * the Azure SDK (`agent` client option) and to axios (`httpsAgent`, `proxy: false`); a client
+ * that reaches several hosts through one `agent` option gets `routingAgent()`.
  */
 export class NetworkAgents {
   private readonly tlsOptions: tls.ConnectionOptions;
   private readonly cache = new Map<string, http.Agent>();
+  private router: RoutingAgent | undefined;
+  private readonly env: NodeJS.ProcessEnv;
 
+  /**
+   * @param agentOptions keep-alive (default true) and sockets per origin (default 16).
+   * @param agentOptions.env where the managed identity endpoints are read from; default `process.env`.
+   */
   constructor(
     readonly settings: NetworkSettings,
-    private readonly agentOptions: { keepAlive?: boolean; maxSockets?: number } = {},
+    private readonly agentOptions: { keepAlive?: boolean; maxSockets?: number; env?: NodeJS.ProcessEnv } = {},
   ) {
     this.tlsOptions = loadTlsOptions(settings);
+    this.env = agentOptions.env ?? process.env;
   }
 
   /** The agent for requests to `target` (cached per origin). */
@@ -94,16 +154,30 @@ export class NetworkAgents {
     return agent;
   }
 
+  /**
+   * One agent for a client that sends requests to several hosts through a single `agent`
+   * option: each request goes through the agent `agentFor` picks for its own origin. The Azure
+   * SDK credentials need it: a managed identity credential asks IMDS (plain http, never through
+   * the proxy) and, for AKS workload identity, Entra ID (https, maybe through the proxy), but
+   * takes one agent for both; an https agent cannot even send an http request.
+   */
+  routingAgent(): http.Agent {
+    this.router ??= new RoutingAgent(this, this.agentOptions.keepAlive ?? true);
+    return this.router;
+  }
+
   /** Whether requests to `target` use the proxy; for log lines. */
   usesProxy(target: string | URL): boolean {
     const url = typeof target === 'string' ? new URL(target) : target;
-    return !!this.settings.proxyUrl && !isProxyBypassed(url, this.settings.proxyBypass);
+    return !!this.settings.proxyUrl && !isProxyBypassed(url, this.settings.proxyBypass, this.env);
   }
 
   /** Closes idle sockets so the process can exit promptly. */
   destroy(): void {
     for (const agent of this.cache.values()) agent.destroy();
     this.cache.clear();
+    this.router?.destroy();
+    this.router = undefined;
   }
 
   private create(url: URL): http.Agent {
@@ -123,6 +197,26 @@ export class NetworkAgents {
     }
     if (url.protocol === 'http:') return new http.Agent({ keepAlive, maxSockets });
     return new https.Agent({ keepAlive, maxSockets, ...this.tlsOptions });
+  }
+}
+
+/**
+ * Hands each request to the agent of its origin (agent-base delegates when `connect` returns an
+ * agent); agent-base also reports the right `protocol` for http and https requests, which a
+ * plain `http.Agent` cannot do for both.
+ */
+class RoutingAgent extends DelegatingAgent {
+  constructor(
+    private readonly agents: NetworkAgents,
+    keepAlive: boolean,
+  ) {
+    super({ keepAlive });
+  }
+
+  connect(_req: http.ClientRequest, options: AgentConnectOpts): http.Agent {
+    const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
+    const origin = `${options.secureEndpoint ? 'https' : 'http'}://${net.isIPv6(host) ? `[${host}]` : host}:${options.port}`;
+    return this.agents.agentFor(origin);
   }
 }
 

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { ServiceError } from '../errors/errors';
 import { isRetryableNetworkCode, isRetryableStatus, RetryExhaustedError, withRetry } from '../http/retry';
 import type { Logger } from '../logging/logger';
-import { abortReason, throwIfAborted } from '../poll/clock';
+import { throwIfAborted } from '../poll/clock';
+import { withTimeout } from '../poll/timeout';
 import {
   clientVersionOf,
   kubectlDownload,
@@ -47,6 +48,11 @@ export interface KubectlInstallOptions {
   arch?: string;
   /** Bound for `kubectl version --client`. Default 30 000. */
   versionCheckTimeoutInMs?: number;
+  /**
+   * Bound for one download attempt (of up to 3, for the binary and for its `.sha256` each): a
+   * mirror that accepts the connection and then stalls must not hang the step. Default 300 000.
+   */
+  downloadTimeoutInMs?: number;
 }
 
 /** The kubectl the step will run. */
@@ -63,12 +69,14 @@ const TOOL = 'kubectl';
 
 /**
  * Finds `version` of kubectl in the tool cache, or downloads it for this OS and architecture,
- * verifies it against the SHA-256 published next to it, caches it, and returns that exact
- * binary. Either way the binary must run and report the requested version
- * (`kubectl version --client`); a cached copy that does not is replaced by a fresh download.
+ * verifies it against the SHA-256 published next to it, caches it with that digest recorded
+ * beside it (`kubectl.sha256`), and returns that exact binary. A cached copy is used only when
+ * its SHA-256 still matches the recorded one (the tool cache is shared by every job on the
+ * agent) and it reports the requested version (`kubectl version --client`); otherwise it is
+ * discarded and downloaded again.
  *
- * @throws ServiceError for a failed download (404: no such release), a SHA-256 mismatch, or a
- * binary that does not run here.
+ * @throws ServiceError for a failed or stalled download (404: no such release), a SHA-256
+ * mismatch, or a binary that does not run here.
  */
 export async function ensureKubectl(options: KubectlInstallOptions): Promise<InstalledKubectl> {
   const target = kubectlPlatform(options.platform ?? process.platform, options.arch ?? process.arch);
@@ -77,16 +85,54 @@ export async function ensureKubectl(options: KubectlInstallOptions): Promise<Ins
   if (cachedDir) {
     const file = path.join(cachedDir, target.executable);
     try {
+      // The digest first: a replaced binary must not even run for the version check.
+      const digest = await verifyRecordedDigest(file);
       const version = await checkVersion(file, options);
-      logger.info(`Using kubectl ${version} from the tool cache: ${file}`);
+      logger.info(`Using kubectl ${version} from the tool cache: ${file} (SHA-256 ${digest}, as recorded when it was cached)`);
       return { path: file, version, downloaded: false };
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
       // A half-copied or replaced file in a shared cache should not block every later run.
       logger.warn(`The kubectl in the tool cache (${file}) is unusable, downloading it again: ${(error as Error).message}`);
+      discard(cachedDir, logger);
     }
   }
   return download(target, options);
+}
+
+/** The file beside a cached binary that records its SHA-256, in `sha256sum` format. */
+function digestFileOf(file: string): string {
+  return `${file}.sha256`;
+}
+
+/**
+ * Checks a cached binary against the digest recorded when it was cached; returns the digest.
+ *
+ * @throws Error saying what does not match (or that nothing was recorded).
+ */
+async function verifyRecordedDigest(file: string): Promise<string> {
+  const record = digestFileOf(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(record, 'utf8');
+  } catch {
+    throw new Error(`no SHA-256 was recorded for it (${record} is missing)`);
+  }
+  const recorded = parseSha256File(text);
+  if (!recorded) throw new Error(`${record} holds no SHA-256 digest`);
+  const actual = await sha256Of(file);
+  if (actual !== recorded) throw new Error(`its SHA-256 is ${actual}, but ${recorded} was recorded when it was cached: the file was changed`);
+  return actual;
+}
+
+/** Removes a cached version folder that failed its checks, so no later run trusts it. */
+function discard(cachedDir: string, logger: Logger): void {
+  try {
+    fs.rmSync(cachedDir, { recursive: true, force: true });
+  } catch (error) {
+    // The download below replaces the folder anyway; a leftover is checked again next time.
+    logger.debug(`Could not remove ${cachedDir}: ${(error as Error).message}`);
+  }
 }
 
 async function download(target: KubectlPlatform, options: KubectlInstallOptions): Promise<InstalledKubectl> {
@@ -124,27 +170,51 @@ async function download(target: KubectlPlatform, options: KubectlInstallOptions)
     const dir = await toolCache.cacheFile(binaryFile, target.executable, TOOL, options.version, target.cacheArch);
     const file = path.join(dir, target.executable);
     if (target.os !== 'windows') fs.chmodSync(file, 0o755);
+    const cached = await sha256Of(file);
+    if (cached !== actual) {
+      throw new ServiceError({
+        service: 'kubectl download',
+        operation: `caching ${urls.binaryUrl}`,
+        serviceMessage: `the copy in the tool cache (${file}) has SHA-256 ${cached}, not the verified ${actual}`,
+        hint: 'Check the disk and what else writes to Agent.ToolsDirectory',
+      });
+    }
+    // Recorded beside the binary, so every later run can check the cached copy before using it.
+    fs.writeFileSync(digestFileOf(file), `${actual}  ${target.executable}\n`, 'utf8');
     const version = await checkVersion(file, options);
     logger.info(`Cached kubectl ${version}: ${file}`);
     return { path: file, version, downloaded: true };
   } finally {
-    for (const f of [binaryFile, sha256File]) fs.rmSync(f, { force: true });
+    for (const f of [binaryFile, sha256File]) removeQuietly(f);
   }
 }
 
-/** Downloads one file, retrying transient failures; 4xx are final (a missing release stays missing). */
+/**
+ * Downloads one file, retrying transient failures and stalled attempts; 4xx are final (a missing
+ * release stays missing). The tool cache's download cannot be cancelled: an attempt past its
+ * deadline is abandoned, and the next attempt writes to a file of its own.
+ */
 async function fetchFile(toolCache: ToolCache, url: string, destination: string, options: KubectlInstallOptions, what: string): Promise<void> {
   const signal = options.abortSignal;
+  const timeoutInMs = options.downloadTimeoutInMs ?? DEFAULT_DOWNLOAD_TIMEOUT_IN_MS;
+  const host = new URL(url).host;
   try {
     await withRetry(
       async (attempt) => {
-        // A failed attempt may leave a partial file; the tool cache refuses to overwrite one.
-        fs.rmSync(destination, { force: true });
         if (attempt > 1) options.logger.info(`Retrying the download of ${what} (attempt ${attempt})`);
-        await abortable(toolCache.download(url, destination), signal);
+        // A failed or abandoned attempt may leave a partial file (or still be writing one); the
+        // tool cache refuses to overwrite a file, so each attempt gets its own.
+        const file = `${destination}.${attempt}`;
+        await withTimeout(() => toolCache.download(url, file), {
+          timeoutInMs,
+          abortSignal: signal,
+          timeoutError: () =>
+            Object.assign(new Error(`the download from ${host} did not finish within ${formatDuration(timeoutInMs)}`), { code: 'ETIMEDOUT' }),
+        });
+        fs.renameSync(file, destination);
       },
       {
-        policy: { maxAttempts: 3, baseDelayInMs: 1000 },
+        policy: { maxAttempts: DOWNLOAD_ATTEMPTS, baseDelayInMs: 1000 },
         abortSignal: signal,
         isRetryable: (error) => {
           const status = (error as { httpStatusCode?: number }).httpStatusCode;
@@ -158,7 +228,6 @@ async function fetchFile(toolCache: ToolCache, url: string, destination: string,
     const last = error instanceof RetryExhaustedError ? error.lastError : error;
     const attempts = error instanceof RetryExhaustedError ? error.attempts : 1;
     const status = (last as { httpStatusCode?: number }).httpStatusCode;
-    const host = new URL(url).host;
     throw new ServiceError({
       service: 'kubectl download',
       operation: `downloading ${what} from ${url}`,
@@ -173,27 +242,25 @@ async function fetchFile(toolCache: ToolCache, url: string, destination: string,
             : undefined,
       cause: last,
     });
+  } finally {
+    for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) removeQuietly(`${destination}.${attempt}`);
   }
 }
 
-/** Rejects with the abort reason as soon as `signal` fires; the download itself cannot be cancelled. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+const DEFAULT_DOWNLOAD_TIMEOUT_IN_MS = 300_000;
+const DOWNLOAD_ATTEMPTS = 3;
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** Deletes a leftover download; one an abandoned attempt still writes to may resist (Windows). */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // Agent.TempDirectory is emptied by the agent after the job.
+  }
 }
 
 async function sha256Of(file: string): Promise<string> {

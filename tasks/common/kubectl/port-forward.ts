@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import { ServiceError, truncate } from '../errors/errors';
+import { ServiceError, TaskError, truncate } from '../errors/errors';
 import type { Logger } from '../logging/logger';
-import { abortReason, systemClock, type Clock } from '../poll/clock';
+import { systemClock, type Clock } from '../poll/clock';
 import { pollUntilDone } from '../poll/poller';
+import { withTimeout } from '../poll/timeout';
 
 /** What to tunnel to and how. */
 export interface PortForwardOptions {
@@ -16,7 +17,7 @@ export interface PortForwardOptions {
   description: string;
   logger: Logger;
   abortSignal?: AbortSignal;
-  /** Bound for kubectl to start forwarding and for the tunnel to answer HTTP. Default 60 000. */
+  /** Bound for kubectl to start forwarding and for the tunnel to answer HTTP; also for a restart to forward again. Default 60 000. */
   readyTimeoutInMs?: number;
   /** How often kubectl is started again after it exits on its own. Default 1. */
   maxRestarts?: number;
@@ -34,8 +35,32 @@ export interface PortForward {
   /** `http://127.0.0.1:<port>`: the VVP base URL while the tunnel runs. */
   readonly baseUrl: URL;
   readonly localPort: number;
+  /**
+   * Aborts, with a {@link TunnelLostError} as its reason, once the tunnel is down for good:
+   * kubectl exited and could not be started again. From then on nothing listens for us on
+   * `localPort` and another process may, so no request carrying the API token may go there.
+   * Not aborted by `stop()`.
+   */
+  readonly lost: AbortSignal;
   /** Stops kubectl and waits until it exited. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** The tunnel dropped after it was open and kubectl could not be started again. */
+export class TunnelLostError extends TaskError {
+  constructor(
+    /** What the tunnel led to, e.g. "service vvp/vvp-ververica-platform:80 in AKS cluster 'aks' (resource group 'rg')". */
+    readonly description: string,
+    readonly localPort: number,
+    /** kubectl's last error line, or how it ended. */
+    readonly lastError: string,
+    readonly hint?: string,
+  ) {
+    super(
+      `Tunnel to ${description} lost: ${lastError}. VVP calls through 127.0.0.1:${localPort} were stopped, as another process could listen on that port now` +
+        (hint ? `. ${hint}` : ''),
+    );
+  }
 }
 
 /** kubectl's line once it listens: `Forwarding from 127.0.0.1:41234 -> 8080`. */
@@ -45,8 +70,8 @@ const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/m;
  * Starts `kubectl port-forward service/<service> :<port> -n <namespace>` on a free loopback
  * port, waits (bounded) until VVP answers through it, and keeps it up for the step: when kubectl
  * exits on its own (a dropped connection to the pod), it is started once more on the same local
- * port, so the base URL stays valid. kubectl is stopped on `stop()`, on failure, on
- * cancellation, and when this process exits, so it never outlives the step.
+ * port, so the base URL stays valid. When that fails too, `lost` aborts. kubectl is stopped on
+ * `stop()`, on failure, on cancellation, and when this process exits, so it never outlives the step.
  *
  * @throws ServiceError with kubectl's own error output and what to check (RBAC, service or
  * namespace missing, API server unreachable), or when the tunnel does not answer in time.
@@ -137,9 +162,22 @@ class KubectlProcess {
   async kill(graceInMs = 3000): Promise<void> {
     if (this.exit) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceInMs);
-    await this.exited;
-    clearTimeout(timer);
+    try {
+      await withTimeout(() => this.exited, { timeoutInMs: graceInMs, timeoutError: () => new Error('kubectl did not end on SIGTERM') });
+    } catch {
+      // SIGKILL cannot be ignored.
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  /** kubectl's last error line, or how it ended: the "why" of a lost tunnel. */
+  lastError(): string {
+    const last = this.stderrLines[this.stderrLines.length - 1];
+    if (last) return last;
+    const exit = this.exit;
+    if (!exit) return 'kubectl stopped forwarding';
+    return exit.signal ? `kubectl ended by signal ${exit.signal}` : `kubectl exited with code ${exit.exitCode} and no message`;
   }
 
   private addStderr(line: string, logger: Logger): void {
@@ -159,6 +197,7 @@ class Tunnel implements PortForward {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private readonly clock: Clock;
+  private readonly lostController = new AbortController();
   /** A step that ends abruptly (process.exit after cancellation) must not leave kubectl behind. */
   private readonly killOnExit = (): void => {
     this.current?.child.kill('SIGKILL');
@@ -176,6 +215,10 @@ class Tunnel implements PortForward {
 
   get baseUrl(): URL {
     return new URL(`http://127.0.0.1:${this.localPort}`);
+  }
+
+  get lost(): AbortSignal {
+    return this.lostController.signal;
   }
 
   /** Starts kubectl and waits until the tunnel answers, restarting kubectl once if it drops meanwhile. */
@@ -225,34 +268,18 @@ class Tunnel implements PortForward {
     return this.current;
   }
 
-  private async untilForwarding(proc: KubectlProcess, deadline: number, timeoutInMs: number): Promise<number> {
-    const signal = this.options.abortSignal;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      return await Promise.race([
-        proc.forwarding,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ServiceError({
-              service: 'kubectl port-forward',
-              operation: `opening a tunnel to ${this.options.description}`,
-              serviceMessage: `kubectl did not start forwarding within ${Math.round(timeoutInMs / 1000)} s${proc.stderr() ? `: ${proc.stderr()}` : ''}`,
-              hint: portForwardHint(proc.stderr(), this.options) ?? API_SERVER_HINT,
-            })),
-            Math.max(0, deadline - this.clock.now()),
-          );
-          if (signal) {
-            onAbort = () => reject(abortReason(signal));
-            if (signal.aborted) onAbort();
-            else signal.addEventListener('abort', onAbort, { once: true });
-          }
+  private untilForwarding(proc: KubectlProcess, deadline: number, timeoutInMs: number): Promise<number> {
+    return withTimeout(() => proc.forwarding, {
+      timeoutInMs: Math.max(0, deadline - this.clock.now()),
+      abortSignal: this.options.abortSignal,
+      timeoutError: () =>
+        new ServiceError({
+          service: 'kubectl port-forward',
+          operation: `opening a tunnel to ${this.options.description}`,
+          serviceMessage: `kubectl did not start forwarding within ${Math.round(timeoutInMs / 1000)} s${proc.stderr() ? `: ${proc.stderr()}` : ''}`,
+          hint: portForwardHint(proc.stderr(), this.options) ?? API_SERVER_HINT,
         }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
+    });
   }
 
   private async untilAnswering(proc: KubectlProcess, deadline: number, timeoutInMs: number): Promise<void> {
@@ -282,26 +309,52 @@ class Tunnel implements PortForward {
     });
   }
 
-  /** After the tunnel was open: start kubectl again once; after that, say why VVP calls will fail. */
+  /** After the tunnel was open: start kubectl again once; when that is spent or fails, the tunnel is lost. */
   private onUnexpectedExit(proc: KubectlProcess, exit: KubectlExited): void {
     if (this.stopped || proc !== this.current) return;
     const o = this.options;
     if (this.restarts >= (o.maxRestarts ?? 1)) {
-      o.logger.warn(`${exit.message}. The tunnel is down; VVP calls through ${this.baseUrl.origin} will fail.`);
+      this.markLost(proc);
       return;
     }
     this.restarts++;
     o.logger.warn(`${exit.message}. Starting it again on local port ${this.port}.`);
-    const next = this.start();
-    next.forwarding.then(
-      () => {
-        o.logger.info(`Tunnel open again on ${this.baseUrl.origin} (kubectl pid ${next.child.pid})`);
-        void next.exited.then((e) => this.onUnexpectedExit(next, e));
-      },
-      (error: unknown) => {
-        if (!this.stopped) o.logger.warn(`Could not restart the tunnel: ${(error as Error).message}`);
-      },
-    );
+    void this.restart(this.start());
+  }
+
+  /** Waits (bounded) for a restarted kubectl to forward again; marks the tunnel lost when it does not. */
+  private async restart(next: KubectlProcess): Promise<void> {
+    const o = this.options;
+    const timeoutInMs = o.readyTimeoutInMs ?? 60_000;
+    try {
+      await withTimeout(() => next.forwarding, {
+        timeoutInMs,
+        timeoutError: () => new Error(`kubectl did not start forwarding again within ${Math.round(timeoutInMs / 1000)} s`),
+      });
+    } catch (error) {
+      if (this.stopped) return;
+      if (error instanceof KubectlExited) {
+        this.markLost(next);
+        return;
+      }
+      // Stalled: kubectl runs but does not listen. Lost first (VVP calls stop now), then end it.
+      const said = next.stderr() ? `; kubectl said: ${next.lastError()}` : '';
+      this.markLost(next, `${(error as Error).message}${said}`);
+      await next.kill();
+      return;
+    }
+    if (this.stopped) return;
+    o.logger.info(`Tunnel open again on ${this.baseUrl.origin} (kubectl pid ${next.child.pid})`);
+    void next.exited.then((e) => this.onUnexpectedExit(next, e));
+  }
+
+  /** The tunnel is down for good: abort `lost`, so no VVP call sends the token to the freed port. */
+  private markLost(proc: KubectlProcess, lastError = proc.lastError()): void {
+    if (this.stopped || this.lostController.signal.aborted) return;
+    const o = this.options;
+    const error = new TunnelLostError(o.description, this.localPort, lastError, portForwardHint(proc.stderr(), o));
+    o.logger.warn(error.message);
+    this.lostController.abort(error);
   }
 
   private failure(error: unknown, proc: KubectlProcess): unknown {
