@@ -19,6 +19,7 @@ import { TunnelLostError } from '../../tasks/common/kubectl/port-forward';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { resolveVvpAccess, type AccessDeps } from '../../tasks/VvpDeploy/VvpDeployV1/access';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
+import { deployConfig } from '../deploy/deploy-config';
 import { readRecords, setBehaviour, writeFakeKubectl, type FakeKubectlBehaviour } from './fake-kubectl';
 
 const skip = process.platform === 'win32' ? 'the fake kubectl is a shebang script' : false;
@@ -52,19 +53,13 @@ describe('VVP access through a port-forward into AKS', { skip }, () => {
   const behave = (b: Partial<FakeKubectlBehaviour> = {}): void =>
     setBehaviour(behaviourFile, { version: 'v1.34.2', target, services: ['vvp/vvp-ververica-platform:80'], mode: 'ok', recordDir, ...b });
 
-  const config: DeployConfig = {
+  const config: DeployConfig = deployConfig({
     azureSubscription: 'arm-connection',
     keyVaultName: '',
-    tokenSecretName: 'vvpAPIToken',
-    namespace: 'default',
     deployment: 'app',
-    deploymentIsId: false,
     jarUri: 'wasbs://c@a.blob.core.windows.net/app.jar',
-    createIfMissing: true,
-    waitForRunning: true,
     timeoutInMs: 60_000,
     pollIntervalInMs: 1000,
-    rollbackOnFailure: false,
     access: {
       token: { kind: 'serviceConnection', connection: 'vvp-connection' },
       portForward: {
@@ -77,7 +72,8 @@ describe('VVP access through a port-forward into AKS', { skip }, () => {
         kubectlDownloadUrl: new URL('https://dl.k8s.io'),
       },
     },
-  };
+  });
+
 
   const deps = (toolsDir: string, logger: MemoryLogger): AccessDeps => ({
     azure: () => ({
