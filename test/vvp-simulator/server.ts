@@ -11,7 +11,6 @@ import { parseBody, responseType, serialise } from './body-codec';
 import { handleControl } from './control-routes';
 import type { FaultAction } from './faults';
 import type { RecordedRequest } from './request-log';
-import { isoNow } from './sim-clock';
 import { SimulatorState, type SimulatorInit } from './simulator-state';
 
 /** Options of {@link SimulatorServer.listen}. */
@@ -119,7 +118,7 @@ export class SimulatorServer {
       loggedBody = raw;
     }
     const entry = this.state.requests.begin({
-      at: isoNow(),
+      at: this.state.clock.isoNow(),
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
