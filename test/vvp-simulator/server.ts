@@ -9,7 +9,7 @@ import { handleApi } from './api-routes';
 import { ApiError } from './api-error';
 import { parseBody, responseType, serialise } from './body-codec';
 import { handleControl } from './control-routes';
-import type { FaultAction } from './faults';
+import { faultTargetOf, type FaultAction } from './faults';
 import type { RecordedRequest } from './request-log';
 import { SimulatorState, type SimulatorInit } from './simulator-state';
 
@@ -130,7 +130,7 @@ export class SimulatorServer {
       entry.durationMs = Date.now() - started;
     };
 
-    const fault = this.state.faults.take(this.faultTarget(method, url));
+    const fault = this.state.faults.take(faultTargetOf(this.state.store, method, url.pathname, url.searchParams));
     if (fault) entry.fault = fault.type;
     if (fault && (await this.applyFault(fault, req, res, entry))) {
       if (entry.status !== null) entry.durationMs = Date.now() - started;
@@ -192,17 +192,6 @@ export class SimulatorServer {
   private loseResponse(req: http.IncomingMessage, finish: (status: number | null) => void): void {
     req.socket.destroy();
     finish(null);
-  }
-
-  private faultTarget(method: string, url: URL): { method: string; path: string; namespace?: string; deploymentName?: string } {
-    const match = /^\/api\/v1\/namespaces\/([^/]+)(?:\/deployments\/([^/]+))?/.exec(url.pathname);
-    const namespace = match ? decodeURIComponent(match[1]) : undefined;
-    let deploymentName: string | undefined;
-    if (namespace && this.state.store.namespaceNames().includes(namespace)) {
-      const ref = match?.[2] ? decodeURIComponent(match[2]) : url.searchParams.get('deploymentId');
-      if (ref) deploymentName = this.state.store.findDeployment(namespace, ref)?.metadata.name ?? (match?.[2] ? ref : undefined);
-    }
-    return { method, path: url.pathname, namespace, deploymentName };
   }
 
   private handleControlRequest(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, raw: string): void {
