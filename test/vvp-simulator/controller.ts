@@ -68,7 +68,7 @@ class RunAborted extends Error {}
 const ACTIVE_JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING'];
 /** Origins of the savepoint VVP takes of a job it stops (suspension, STATEFUL upgrade). */
 const TEARDOWN_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
-/** Flink's default checkpoint interval in VVP deployments, for the `chk-N` number of a retained checkpoint. */
+/** An assumed `execution.checkpointing.interval`, only to number a retained checkpoint (`chk-N`). */
 const CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** Compares dotted versions (`2.4.3` < `2.7.1`). */
@@ -150,7 +150,7 @@ export class DeploymentController {
   seedSuspended(deployment: Deployment): void {
     const job = this.createJob(deployment, undefined);
     this.setJobState(deployment, job, 'STARTED');
-    this.createSavepoint(deployment, 'SUSPEND', { job, state: 'COMPLETED' });
+    this.createSavepoint(deployment, 'SUSPEND', { job, location: this.newSavepointLocation(deployment, job), state: 'COMPLETED' });
     this.setJobState(deployment, job, 'TERMINATED');
     this.setStatus(deployment, 'SUSPENDED');
   }
@@ -188,7 +188,7 @@ export class DeploymentController {
     if (!job) return undefined;
     const { namespace, name } = deployment.metadata;
     const fails = this.env.behaviours.savepointFails(namespace, name, jarUriOf(deployment.spec));
-    const savepoint = this.createSavepoint(deployment, 'USER_REQUEST', { job });
+    const savepoint = this.createSavepoint(deployment, 'USER_REQUEST', { job, location: this.newSavepointLocation(deployment, job) });
     this.sideTimer(() => {
       if (savepoint.status.state !== 'STARTED') return;
       if (!fails && job.status.state === 'STARTED') return this.setSavepointState(deployment, savepoint, 'COMPLETED');
@@ -375,7 +375,7 @@ export class DeploymentController {
       const jobId = job.metadata.id;
       if (purpose === 'upgrade') this.event(deployment, 'NEED_TO_TRIGGER_A_SAVEPOINT', `Need to trigger a savepoint for job ${jobId} before upgrading.`, jobId);
       else this.event(deployment, 'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', `Creating a savepoint for job ${jobId} before suspension.`, jobId);
-      const savepoint = this.createSavepoint(deployment, origin, { job });
+      const savepoint = this.createSavepoint(deployment, origin, { job, location: this.newSavepointLocation(deployment, job) });
       this.event(deployment, 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT', `Successfully triggered savepoint ${savepoint.metadata.id} for job ${jobId}.`, jobId);
       if (purpose === 'upgrade') this.event(deployment, 'AWAITING_FOR_A_SAVEPOINT_TO_COMPLETE', `Awaiting savepoint ${savepoint.metadata.id} to complete.`, jobId);
       else this.event(deployment, 'AWAITING_SAVEPOINT_COMPLETION_TO_TRANSITION_TO_SUSPENDED', `Awaiting savepoint ${savepoint.metadata.id} to complete before transitioning to SUSPENDED.`, jobId);
@@ -541,20 +541,14 @@ export class DeploymentController {
     this.setJobState(deployment, job, 'FAILED');
   }
 
-  /**
-   * Adds a Savepoint. Its location: `location` when given (copies, checkpoints), else a new
-   * savepoint directory under the job's storage, named as Flink names them
-   * (`savepoint-<6 chars of the job id>-<12 hex>`).
-   */
-  private createSavepoint(deployment: Deployment, origin: SavepointOrigin, options: { job?: Job; location?: string; state?: SavepointState }): Savepoint {
+  /** Adds a Savepoint (of `job`, unless COPIED) at `location`, STARTED unless `state` says otherwise. */
+  private createSavepoint(deployment: Deployment, origin: SavepointOrigin, options: { job?: Job; location: string; state?: SavepointState }): Savepoint {
     const now = this.env.clock.isoNow();
     const { namespace, id } = deployment.metadata;
-    const { job } = options;
+    const { job, location } = options;
     const state = options.state ?? 'STARTED';
+    // Only savepoints VVP triggered in Flink have a Flink savepoint id.
     const triggered = origin !== 'COPIED' && origin !== 'RETAINED_CHECKPOINT';
-    const location =
-      options.location ??
-      `${this.jobStorage(deployment, job as Job)}/savepoints/savepoint-${(job as Job).metadata.id.replace(/-/g, '').slice(0, 6)}-${randomBytes(6).toString('hex')}`;
     const savepoint: Savepoint = {
       kind: 'Savepoint',
       apiVersion: 'v1',
@@ -582,6 +576,11 @@ export class DeploymentController {
   /** Where VVP's universal blob storage keeps a job's checkpoints and savepoints. */
   private jobStorage(deployment: Deployment, job: Job): string {
     return `${this.env.blobStorageBaseUri()}/flink-jobs/namespaces/${deployment.metadata.namespace}/jobs/${job.metadata.id}`;
+  }
+
+  /** A new savepoint directory of `job`, named as Flink names them: `savepoint-<6 chars of the job id>-<12 hex>`. */
+  private newSavepointLocation(deployment: Deployment, job: Job): string {
+    return `${this.jobStorage(deployment, job)}/savepoints/savepoint-${job.metadata.id.replace(/-/g, '').slice(0, 6)}-${randomBytes(6).toString('hex')}`;
   }
 
   private failSavepoint(deployment: Deployment, savepoint: Savepoint, failure: { reason: string; message: string }): void {

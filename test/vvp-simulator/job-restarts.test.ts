@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { InMemoryVvp } from '../support/in-memory-vvp';
 import type { DeploymentCondition } from './resources';
+import { loadScenario } from './scenario';
 import { JAR_A, JAR_B, deploymentBody, jarPatch, startTestSimulator } from './sim-harness';
 
 const NS = 'default';
@@ -148,5 +150,23 @@ describe('Flink job restarts while a deployment runs', () => {
     } finally {
       await sim.stop();
     }
+  });
+
+  it('crash-loops every upgrade of the crash-loop scenario and runs the rollback to commit 0000000 healthy', async () => {
+    const vvp = new InMemoryVvp(loadScenario(join(__dirname, '..', '..', '..', 'test', 'vvp-simulator', 'scenarios', 'crash-loop.yaml')));
+    const name = 'top-speed-windowing';
+    const good = vvp.truth(NS, name).specJarUri as string;
+    const { jobId } = await upgradeAndStart(vvp, name);
+    await vvp.clock.sleep(10_000);
+    const broken = vvp.truth(NS, name);
+    assert.equal(broken.statusState, 'RUNNING');
+    assert.equal(broken.jobs.find((j) => j.id === jobId)?.restarts, 6, 'one restart every 1.5 s');
+    assert.match(broken.conditions?.find((c) => c.type === 'JobFailing')?.message ?? '', /NullPointerException/);
+    await vvp.patchDeployment(NS, name, upgradeTo(good));
+    await vvp.clock.sleep(20_000);
+    const back = vvp.truth(NS, name);
+    assert.equal(back.runningJob?.jarUri, good);
+    assert.equal(back.jobs.at(-1)?.restarts, 0);
+    assert.equal(back.conditions?.find((c) => c.type === 'JobFailing')?.status, 'False');
   });
 });
