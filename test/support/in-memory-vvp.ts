@@ -20,7 +20,7 @@
  */
 import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
-import type { Deployment, Job, JsonObject, Savepoint, VvpEvent } from '../../tasks/common/vvp/resources';
+import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
 import { throwIfAborted } from '../../tasks/common/poll/clock';
 import { ApiError } from '../vvp-simulator/api-error';
 import { handleApi } from '../vvp-simulator/api-routes';
@@ -122,8 +122,7 @@ export class InMemoryVvp implements VvpApi {
   }
 
   async createDeployment(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment> {
-    const metadata = body.metadata as JsonObject | undefined;
-    const name = metadata && typeof metadata === 'object' ? String(metadata.name) : '(unnamed)';
+    const name = isJsonObject(body.metadata) ? String(body.metadata.name) : '(unnamed)';
     const answer = await this.call({ method: 'POST', namespace, segments: ['deployments'], body, operation: `creating deployment '${name}' in namespace '${namespace}'` }, options);
     return answer.body as Deployment;
   }
@@ -179,8 +178,7 @@ export class InMemoryVvp implements VvpApi {
   }
 
   async createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint> {
-    const metadata = body.metadata as JsonObject | undefined;
-    const deploymentId = metadata && typeof metadata === 'object' ? String(metadata.deploymentId) : '(none)';
+    const deploymentId = isJsonObject(body.metadata) ? String(body.metadata.deploymentId) : '(none)';
     const answer = await this.call(
       { method: 'POST', namespace, segments: ['savepoints'], body, operation: `creating a savepoint of deployment ${deploymentId} in namespace '${namespace}'` },
       options,

@@ -7,7 +7,9 @@
  * pending, the clock jumps to the earliest entry, runs it, and lets the code it woke run to its
  * next wait before taking the next entry. Concurrent sleeps therefore overlap as they would in
  * real time (two parallel 1 s sleeps take 1 s, not 2 s), and a 15-minute wait runs in
- * milliseconds, the same way every time.
+ * milliseconds, the same way every time. A sleep that nobody aborts (say, the losing side of a
+ * `Promise.race`) keeps time moving until it ends, as a forgotten real timer would keep the
+ * process alive.
  */
 import { abortReason, type Clock } from '../../tasks/common/poll/clock';
 import { MicrosecondStamps, type SimClock, type SimTimer } from '../vvp-simulator/sim-clock';
