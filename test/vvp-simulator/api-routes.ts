@@ -5,7 +5,7 @@
 import { ApiError, badRequest, notFound } from './api-error';
 import { createDeployment, deleteDeployment, patchDeployment, putDeployment, requireDeployment } from './deployment-writes';
 import { deepClone, isPlainObject } from './plain-object';
-import { resourceList } from './resources';
+import { resourceList, type Savepoint } from './resources';
 import type { SimulatorState } from './simulator-state';
 import { isUuid } from './store';
 
@@ -154,20 +154,39 @@ function jobs(sim: SimulatorState, ns: string, id: string | undefined, req: ApiR
   return ok(job);
 }
 
+/**
+ * POST /savepoints. `{metadata: {deploymentId}}` triggers a savepoint of the deployment's running
+ * job (origin USER_REQUEST, STARTED, then COMPLETED or FAILED); with `spec.savepointLocation` it
+ * registers that existing location instead (origin COPIED, COMPLETED at once, no job), which is
+ * how a deployment is made to start from a chosen state.
+ * @throws ApiError 400 bad body, 404 unknown deployment, 409 nothing running to savepoint.
+ */
+function createSavepoint(sim: SimulatorState, ns: string, body: unknown): Savepoint {
+  if (!isPlainObject(body)) throw badRequest('Request body must be a Savepoint object.');
+  const metadata = isPlainObject(body.metadata) ? body.metadata : {};
+  if (typeof metadata.deploymentId !== 'string') throw badRequest('metadata.deploymentId is required.');
+  const deployment = sim.store.deploymentById(ns, uuidPath(metadata.deploymentId, 'deployment').toLowerCase());
+  if (!deployment) throw notFound(`Deployment '${metadata.deploymentId}' does not exist in namespace '${ns}'.`);
+  const spec = body.spec === undefined || body.spec === null ? {} : body.spec;
+  if (!isPlainObject(spec)) throw badRequest('spec must be an object.');
+  const location = spec.savepointLocation;
+  if (location !== undefined && location !== null) {
+    if (typeof location !== 'string' || !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S+$/.test(location)) {
+      throw badRequest(`Invalid spec.savepointLocation ${JSON.stringify(location)}: expected a URI such as s3://bucket/savepoints/savepoint-abc123.`);
+    }
+    return sim.controller.copySavepoint(deployment, location);
+  }
+  const savepoint = sim.controller.requestSavepoint(deployment);
+  if (!savepoint) throw new ApiError(409, 'Conflict', `Deployment '${deployment.metadata.name}' has no running job to take a savepoint of.`);
+  return savepoint;
+}
+
 function savepoints(sim: SimulatorState, ns: string, id: string | undefined, req: ApiRequest): ApiResponse {
   if (id === undefined) {
     if (req.method === 'GET') {
       return ok(resourceList(sim.store.listSavepoints(ns, { deploymentId: uuidParam(req.query, 'deploymentId'), jobId: uuidParam(req.query, 'jobId') })));
     }
-    if (req.method === 'POST') {
-      const metadata = isPlainObject(req.body) && isPlainObject(req.body.metadata) ? req.body.metadata : {};
-      if (typeof metadata.deploymentId !== 'string') throw badRequest('metadata.deploymentId is required.');
-      const deployment = sim.store.deploymentById(ns, uuidPath(metadata.deploymentId, 'deployment').toLowerCase());
-      if (!deployment) throw notFound(`Deployment '${metadata.deploymentId}' does not exist in namespace '${ns}'.`);
-      const savepoint = sim.controller.requestSavepoint(deployment);
-      if (!savepoint) throw new ApiError(409, 'Conflict', `Deployment '${deployment.metadata.name}' has no running job to take a savepoint of.`);
-      return { status: 201, body: deepClone(savepoint) };
-    }
+    if (req.method === 'POST') return { status: 201, body: deepClone(createSavepoint(sim, ns, req.body)) };
     throw methodNotAllowed(req.method);
   }
   if (req.method !== 'GET') throw methodNotAllowed(req.method);

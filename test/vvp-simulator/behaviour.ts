@@ -10,12 +10,19 @@ import { isPlainObject } from './plain-object';
  * What happens to a transition that starts a job or takes a savepoint.
  * - `runs`: the new job starts (default).
  * - `fails`: job creation fails `maxJobCreationAttempts` times, job and deployment FAILED.
- * - `savepointFails`: the savepoint fails `maxSavepointCreationAttempts` times, deployment FAILED.
+ * - `savepointFails`: the savepoint fails `maxSavepointCreationAttempts` times, deployment FAILED
+ *   (also the outcome of a suspension or user-requested savepoint, see {@link BehaviourBook.savepointFails}).
  * - `stuck`: the new job stays STARTING, the deployment TRANSITIONING, forever.
  * - `finishes`: the job starts, then reaches FINISHED after `finishMs` (bounded job).
+ * - `crashLoops`: the job starts and the deployment goes RUNNING; then Flink restarts the job every
+ *   `restartIntervalMs`, for as long as it runs: `observedFlinkJobRestarts` grows, the condition
+ *   `JobFailing` turns "True", and the deployment stays RUNNING (VVP does not leave RUNNING for
+ *   Flink restarts).
+ * - `restartsOnce`: the job starts, Flink restarts it once after `restartIntervalMs` (JobFailing
+ *   "True") and it recovers `restartIntervalMs` later (JobFailing "False", 1 restart).
  */
-export type Outcome = 'runs' | 'fails' | 'savepointFails' | 'stuck' | 'finishes';
-export const OUTCOMES: readonly Outcome[] = ['runs', 'fails', 'savepointFails', 'stuck', 'finishes'];
+export type Outcome = 'runs' | 'fails' | 'savepointFails' | 'stuck' | 'finishes' | 'crashLoops' | 'restartsOnce';
+export const OUTCOMES: readonly Outcome[] = ['runs', 'fails', 'savepointFails', 'stuck', 'finishes', 'crashLoops', 'restartsOnce'];
 
 /** Picks an outcome by the new template's `jarUri` (substring match). */
 export interface OutcomeRule {
@@ -41,6 +48,8 @@ export interface Behaviour {
   startMs: number;
   /** STARTED → FINISHED for the `finishes` outcome. Default 1000. */
   finishMs: number;
+  /** Time between Flink restarts for `crashLoops`; restart and recovery delay for `restartsOnce`. Default 2000. */
+  restartIntervalMs: number;
   /** Outcome when neither the queue nor a rule decides. Default `runs`. */
   outcome: Outcome;
   /** Outcomes for the next transitions, consumed one per transition that starts a job or takes a savepoint. */
@@ -51,6 +60,15 @@ export interface Behaviour {
   jobFailure: FailureText;
   /** Failure of a savepoint. */
   savepointFailure: FailureText;
+  /** `reason`/`message` of the `JobFailing` condition while Flink restarts the job. */
+  restartFailure: FailureText;
+  /**
+   * A job torn down without a savepoint (STATELESS upgrade, cancel) leaves its last checkpoint
+   * behind as a Savepoint with origin RETAINED_CHECKPOINT (Flink's
+   * `execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION`, which
+   * VVP's LATEST_STATE restore relies on). Default true.
+   */
+  retainedCheckpoints: boolean;
 }
 
 /** Defaults: an upgrade takes ~5 s of which 2 s look like the old job still running. */
@@ -61,6 +79,7 @@ export function defaultBehaviour(): Behaviour {
     terminateMs: 500,
     startMs: 1500,
     finishMs: 1000,
+    restartIntervalMs: 2000,
     outcome: 'runs',
     outcomeQueue: [],
     outcomeRules: [],
@@ -77,13 +96,21 @@ export function defaultBehaviour(): Behaviour {
         'java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: ' +
         'Checkpoint Coordinator is suspending.',
     },
+    restartFailure: {
+      reason: 'FlinkJobRestarting',
+      message:
+        'java.lang.NullPointerException: Cannot invoke "com.ververica.example.CarEvent.getSpeed()" because "event" is null\n' +
+        '\tat com.ververica.example.TopSpeedWindowing$SpeedMapper.map(TopSpeedWindowing.java:142)',
+    },
+    retainedCheckpoints: true,
   };
 }
 
 /** A partial behaviour as sent to the control API or written in a scenario. */
 export type BehaviourPatch = Partial<Behaviour>;
 
-const DURATION_KEYS = ['staleRunningMs', 'savepointMs', 'terminateMs', 'startMs', 'finishMs'] as const;
+const DURATION_KEYS = ['staleRunningMs', 'savepointMs', 'terminateMs', 'startMs', 'finishMs', 'restartIntervalMs'] as const;
+const FAILURE_KEYS = ['jobFailure', 'savepointFailure', 'restartFailure'] as const;
 
 /**
  * Validates a behaviour patch from JSON.
@@ -111,14 +138,18 @@ export function parseBehaviourPatch(input: unknown): BehaviourPatch {
         }
         return { jarUriContains: rule.jarUriContains, outcome: parseOutcome(rule.outcome, `behaviour.outcomeRules[${i}].outcome`) };
       });
-    } else if (key === 'jobFailure' || key === 'savepointFailure') {
+    } else if ((FAILURE_KEYS as readonly string[]).includes(key)) {
+      const failureKey = key as (typeof FAILURE_KEYS)[number];
       if (!isPlainObject(value) || typeof value.message !== 'string') {
         throw badRequest(`behaviour.${key} must be {reason?: string, message: string}`);
       }
-      patch[key] = { reason: typeof value.reason === 'string' ? value.reason : defaultBehaviour()[key].reason, message: value.message };
+      patch[failureKey] = { reason: typeof value.reason === 'string' ? value.reason : defaultBehaviour()[failureKey].reason, message: value.message };
+    } else if (key === 'retainedCheckpoints') {
+      if (typeof value !== 'boolean') throw badRequest(`behaviour.retainedCheckpoints must be true or false, got ${JSON.stringify(value)}`);
+      patch.retainedCheckpoints = value;
     } else {
       throw badRequest(
-        `unknown behaviour field '${key}'; accepted: ${[...DURATION_KEYS, 'outcome', 'outcomeQueue', 'outcomeRules', 'jobFailure', 'savepointFailure'].join(', ')}`,
+        `unknown behaviour field '${key}'; accepted: ${[...DURATION_KEYS, 'outcome', 'outcomeQueue', 'outcomeRules', ...FAILURE_KEYS, 'retainedCheckpoints'].join(', ')}`,
       );
     }
   }
@@ -169,6 +200,25 @@ export class BehaviourBook {
     const effective = this.get(namespace, name);
     const rule = effective.outcomeRules.find((r) => jarUri !== undefined && jarUri.includes(r.jarUriContains));
     return rule ? rule.outcome : effective.outcome;
+  }
+
+  /**
+   * Decides whether a savepoint outside an upgrade (suspension, user request) fails. A
+   * `savepointFails` at the head of the queue is consumed; any other queued outcome is left for
+   * the next job start, which it is meant for. With nothing queued, the jarUri rule or the
+   * default outcome decides (without consuming anything).
+   */
+  savepointFails(namespace: string, name: string, jarUri: string | undefined): boolean {
+    const own = this.perDeployment.get(`${namespace}/${name}`);
+    const queue = own?.outcomeQueue && own.outcomeQueue.length > 0 ? own.outcomeQueue : this.global.outcomeQueue;
+    if (queue.length > 0) {
+      if (queue[0] !== 'savepointFails') return false;
+      queue.shift();
+      return true;
+    }
+    const effective = this.get(namespace, name);
+    const rule = effective.outcomeRules.find((r) => jarUri !== undefined && jarUri.includes(r.jarUriContains));
+    return (rule ? rule.outcome : effective.outcome) === 'savepointFails';
   }
 
   /** Forgets all overrides and restores the defaults. */

@@ -1,7 +1,9 @@
 /**
  * The simulated AppManager controller: drives deployments from their desired state
- * (`spec.state` + template) to an observed state with real timers, writing jobs,
- * savepoints and events in the order documented in API-NOTES §7.
+ * (`spec.state` + template) to an observed state on the simulator's clock (real timers over
+ * HTTP, virtual time in memory), writing jobs, savepoints and events in the order documented
+ * in API-NOTES §7. Running jobs may then be restarted by "Flink" (the `crashLoops` and
+ * `restartsOnce` outcomes) without the deployment leaving RUNNING, as on VVP.
  *
  * Each deployment has at most one run (an async sequence of steps). A spec change
  * that needs a transition aborts the current run and starts a new one, which picks up
@@ -22,9 +24,10 @@ import {
   type Job,
   type JobState,
   type Savepoint,
+  type SavepointOrigin,
   type SavepointState,
 } from './resources';
-import { isoNow } from './sim-clock';
+import type { SimClock, SimTimer } from './sim-clock';
 import type { SimStore } from './store';
 
 /** One observed state change, for the standalone simulator's stderr log. */
@@ -41,6 +44,8 @@ export interface StateChange {
 /** What the controller needs from the simulator around it. */
 export interface ControllerEnvironment {
   store: SimStore;
+  /** Time and timers: every duration, timestamp and annotation time comes from here. */
+  clock: SimClock;
   behaviours: BehaviourBook;
   /** Multiplier applied to every duration (read at each step, so changes apply at once). */
   timeScale(): number;
@@ -61,6 +66,10 @@ export interface SpecChange {
 class RunAborted extends Error {}
 
 const ACTIVE_JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING'];
+/** Origins of the savepoint VVP takes of a job it stops (suspension, STATEFUL upgrade). */
+const TEARDOWN_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
+/** An assumed `execution.checkpointing.interval`, only to number a retained checkpoint (`chk-N`). */
+const CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** Compares dotted versions (`2.4.3` < `2.7.1`). */
 export function versionAtLeast(version: string, minimum: string): boolean {
@@ -75,7 +84,8 @@ export function versionAtLeast(version: string, minimum: string): boolean {
 /** Runs deployment transitions on timers. */
 export class DeploymentController {
   private readonly runs = new Map<string, AbortController>();
-  private readonly sideTimers = new Set<NodeJS.Timeout>();
+  /** Timers outside runs: user savepoints and Flink restarts of running jobs. */
+  private readonly sideTimers = new Set<SimTimer>();
 
   constructor(private readonly env: ControllerEnvironment) {}
 
@@ -121,7 +131,7 @@ export class DeploymentController {
   /** Aborts every run and timer (reset, shutdown). */
   stopAll(): void {
     for (const id of [...this.runs.keys()]) this.abort(id);
-    for (const timer of this.sideTimers) clearTimeout(timer);
+    for (const timer of this.sideTimers) timer.clear();
     this.sideTimers.clear();
   }
 
@@ -140,8 +150,7 @@ export class DeploymentController {
   seedSuspended(deployment: Deployment): void {
     const job = this.createJob(deployment, undefined);
     this.setJobState(deployment, job, 'STARTED');
-    const savepoint = this.createSavepoint(deployment, job, 'SUSPEND');
-    this.setSavepointState(deployment, savepoint, 'COMPLETED');
+    this.createSavepoint(deployment, 'SUSPEND', { job, location: this.newSavepointLocation(deployment, job), state: 'COMPLETED' });
     this.setJobState(deployment, job, 'TERMINATED');
     this.setStatus(deployment, 'SUSPENDED');
   }
@@ -155,47 +164,48 @@ export class DeploymentController {
     return job;
   }
 
-  /** Sets (or adds) a condition in `status.running.conditions`. Returns false when not RUNNING. */
+  /**
+   * Sets (or adds) a condition in `status.running.conditions` (control API). `JobFailing` "True"
+   * also counts as one Flink restart of the running job. Returns false when not RUNNING.
+   */
   setCondition(deployment: Deployment, condition: { type: string; status: DeploymentCondition['status']; reason?: string; message?: string }): boolean {
-    const running = deployment.status.running;
-    if (!running) return false;
-    const now = isoNow();
-    const existing = running.conditions.find((c) => c.type === condition.type);
-    if (existing) {
-      if (existing.status !== condition.status) existing.lastTransitionTime = now;
-      existing.status = condition.status;
-      existing.reason = condition.reason ?? '';
-      existing.message = condition.message ?? '';
-      existing.lastUpdateTime = now;
-    } else {
-      running.conditions.push({ type: condition.type, status: condition.status, reason: condition.reason ?? '', message: condition.message ?? '', lastTransitionTime: now, lastUpdateTime: now });
-    }
+    if (!this.writeCondition(deployment, condition)) return false;
     if (condition.type === 'JobFailing' && condition.status === 'True') {
-      const job = this.env.store.job(deployment.metadata.namespace, running.jobId);
-      if (job?.status.started) {
-        job.status.started.observedFlinkJobRestarts += 1;
-        job.status.started.observedFlinkJobStatus = 'RESTARTING';
-        job.status.started.lastUpdateTime = now;
-      }
+      const job = this.env.store.job(deployment.metadata.namespace, deployment.status.running?.jobId ?? '');
+      if (job?.status.started) this.countRestart(deployment, job);
     }
-    this.touch(deployment);
     return true;
   }
 
   /**
-   * Takes a user-requested savepoint of the running job (POST /savepoints).
-   * Returns undefined when no job is running.
+   * Takes a user-requested savepoint of the running job (POST /savepoints): STARTED, then after
+   * `savepointMs` COMPLETED, or FAILED with `status.failure` when the deployment's savepoints
+   * fail (see BehaviourBook.savepointFails) or the job stopped meanwhile. Returns undefined when
+   * no job is running.
    */
   requestSavepoint(deployment: Deployment): Savepoint | undefined {
     const job = this.activeJobs(deployment).find((j) => j.status.state === 'STARTED');
     if (!job) return undefined;
-    const savepoint = this.createSavepoint(deployment, job, 'USER_REQUEST');
-    const timer = setTimeout(() => {
-      this.sideTimers.delete(timer);
-      if (savepoint.status.state === 'STARTED') this.setSavepointState(deployment, savepoint, 'COMPLETED');
-    }, this.scaled(this.behaviour(deployment).savepointMs));
-    this.sideTimers.add(timer);
+    const { namespace, name } = deployment.metadata;
+    const fails = this.env.behaviours.savepointFails(namespace, name, jarUriOf(deployment.spec));
+    const savepoint = this.createSavepoint(deployment, 'USER_REQUEST', { job, location: this.newSavepointLocation(deployment, job) });
+    this.sideTimer(() => {
+      if (savepoint.status.state !== 'STARTED') return;
+      if (!fails && job.status.state === 'STARTED') return this.setSavepointState(deployment, savepoint, 'COMPLETED');
+      const failure = fails
+        ? this.behaviour(deployment).savepointFailure
+        : { reason: 'SavepointFailed', message: `Job ${job.metadata.id} stopped before savepoint ${savepoint.metadata.id} completed.` };
+      this.failSavepoint(deployment, savepoint, failure);
+    }, this.behaviour(deployment).savepointMs);
     return savepoint;
+  }
+
+  /**
+   * Registers an existing savepoint location (POST /savepoints with `spec.savepointLocation`):
+   * origin COPIED, COMPLETED at once, no job.
+   */
+  copySavepoint(deployment: Deployment, savepointLocation: string): Savepoint {
+    return this.createSavepoint(deployment, 'COPIED', { location: savepointLocation, state: 'COMPLETED' });
   }
 
   /** Non-terminal jobs of a deployment, oldest first. */
@@ -272,20 +282,22 @@ export class DeploymentController {
     if (!this.targetExists(deployment)) return;
 
     const outcome = this.env.behaviours.takeOutcome(namespace, deployment.metadata.name, jarUriOf(deployment.spec));
-    let savepointLocation: string | undefined;
+    // STATEFUL upgrade: the new job resumes from the savepoint just taken. Otherwise (STATELESS
+    // upgrade, start from a stopped state) the restore strategy picks the state, after the old
+    // job is gone, so its retained checkpoint is a candidate too.
+    let upgradeSavepoint: Savepoint | undefined;
     if (running) {
       this.event(deployment, 'USING_AN_UPGRADE_STRATEGY', `Using upgrade strategy ${strategy} to upgrade the Deployment.`);
       if (strategy === 'STATEFUL') {
-        const origin = versionAtLeast(this.env.buildVersion(), '2.6') ? 'SUSPEND' : 'SUSPEND_AND_UPGRADE';
-        const savepoint = await this.takeSavepoint(ctx, running, origin, outcome === 'savepointFails', 'upgrade');
-        if (!savepoint) return;
-        savepointLocation = savepoint.spec.savepointLocation;
+        const origin: SavepointOrigin = versionAtLeast(this.env.buildVersion(), '2.6') ? 'SUSPEND' : 'SUSPEND_AND_UPGRADE';
+        upgradeSavepoint = await this.takeSavepoint(ctx, running, origin, outcome === 'savepointFails', 'upgrade');
+        if (!upgradeSavepoint) return;
       }
       for (const job of this.activeJobs(ctx.current())) await this.terminate(ctx, job, 'FOUND_AN_OLD_JOB_AND_WILL_TERMINATE_IT');
     } else {
       for (const job of active) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
-      savepointLocation = this.restoreLocation(ctx.current());
     }
+    const savepointLocation = upgradeSavepoint ? upgradeSavepoint.spec.savepointLocation : this.restoreLocation(ctx.current());
     await this.startJob(ctx, savepointLocation, outcome);
   }
 
@@ -302,8 +314,9 @@ export class DeploymentController {
     this.beginTransition(deployment, target);
     const running = active.find((j) => j.status.state === 'STARTED');
     if (target === 'SUSPENDED' && running) {
-      const outcome = this.env.behaviours.takeOutcome(deployment.metadata.namespace, deployment.metadata.name, jarUriOf(deployment.spec));
-      const savepoint = await this.takeSavepoint(ctx, running, 'SUSPEND', outcome === 'savepointFails', 'suspend');
+      // Only a queued savepointFails is consumed: other outcomes are meant for the next job start.
+      const fails = this.env.behaviours.savepointFails(deployment.metadata.namespace, deployment.metadata.name, jarUriOf(deployment.spec));
+      const savepoint = await this.takeSavepoint(ctx, running, 'SUSPEND', fails, 'suspend');
       if (!savepoint) return;
     }
     for (const job of this.activeJobs(ctx.current())) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
@@ -335,27 +348,34 @@ export class DeploymentController {
     return false;
   }
 
-  /** LATEST_STATE / LATEST_SAVEPOINT start from the newest completed savepoint, if any. */
+  /**
+   * The state a starting job restores by `restoreStrategy.kind` (VVP docs, "Deployment
+   * Upgrades"): LATEST_STATE the newest COMPLETED Savepoint of any origin (retained checkpoints
+   * included), LATEST_SAVEPOINT the newest COMPLETED one that is not a RETAINED_CHECKPOINT,
+   * NONE nothing. "Newest" is by `createdAt`.
+   */
   private restoreLocation(deployment: Deployment): string | undefined {
-    if (restoreStrategy(deployment.spec).kind === 'NONE') return undefined;
-    const completed = this.env.store
+    const kind = restoreStrategy(deployment.spec).kind;
+    if (kind === 'NONE') return undefined;
+    const candidates = this.env.store
       .listSavepoints(deployment.metadata.namespace, { deploymentId: deployment.metadata.id })
-      .filter((s) => s.status.state === 'COMPLETED');
-    return completed.at(-1)?.spec.savepointLocation;
+      .filter((s) => s.status.state === 'COMPLETED' && (kind === 'LATEST_STATE' || s.metadata.origin !== 'RETAINED_CHECKPOINT'));
+    const newest = candidates.reduce<Savepoint | undefined>((best, s) => (!best || s.metadata.createdAt >= best.metadata.createdAt ? s : best), undefined);
+    return newest?.spec.savepointLocation;
   }
 
   /**
    * Savepoint before an upgrade or a suspension; with `fail`, every attempt fails and
    * the deployment goes FAILED (the old job keeps running). Returns the completed savepoint.
    */
-  private async takeSavepoint(ctx: RunContext, job: Job, origin: string, fail: boolean, purpose: 'upgrade' | 'suspend'): Promise<Savepoint | undefined> {
+  private async takeSavepoint(ctx: RunContext, job: Job, origin: SavepointOrigin, fail: boolean, purpose: 'upgrade' | 'suspend'): Promise<Savepoint | undefined> {
     const attempts = fail ? Number(ctx.current().spec.maxSavepointCreationAttempts) || 1 : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const deployment = ctx.current();
       const jobId = job.metadata.id;
       if (purpose === 'upgrade') this.event(deployment, 'NEED_TO_TRIGGER_A_SAVEPOINT', `Need to trigger a savepoint for job ${jobId} before upgrading.`, jobId);
       else this.event(deployment, 'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', `Creating a savepoint for job ${jobId} before suspension.`, jobId);
-      const savepoint = this.createSavepoint(deployment, job, origin);
+      const savepoint = this.createSavepoint(deployment, origin, { job, location: this.newSavepointLocation(deployment, job) });
       this.event(deployment, 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT', `Successfully triggered savepoint ${savepoint.metadata.id} for job ${jobId}.`, jobId);
       if (purpose === 'upgrade') this.event(deployment, 'AWAITING_FOR_A_SAVEPOINT_TO_COMPLETE', `Awaiting savepoint ${savepoint.metadata.id} to complete.`, jobId);
       else this.event(deployment, 'AWAITING_SAVEPOINT_COMPLETION_TO_TRANSITION_TO_SUSPENDED', `Awaiting savepoint ${savepoint.metadata.id} to complete before transitioning to SUSPENDED.`, jobId);
@@ -367,8 +387,7 @@ export class DeploymentController {
         return savepoint;
       }
       const failure = this.behaviour(after).savepointFailure;
-      savepoint.status.failure = { ...failure, failedAt: isoNow() };
-      this.setSavepointState(after, savepoint, 'FAILED');
+      this.failSavepoint(after, savepoint, failure);
       this.event(after, 'RECOVERABLE_FAILURE_WHILE_TRIGGERING_A_SAVEPOINT', `Failed to take savepoint (attempt ${attempt} of ${attempts}): ${failure.message}`, jobId);
     }
     const deployment = ctx.current();
@@ -387,7 +406,26 @@ export class DeploymentController {
       this.setJobState(deployment, job, 'TERMINATING');
     }
     await ctx.sleep(this.behaviour(deployment).terminateMs);
-    this.setJobState(ctx.current(), job, 'TERMINATED');
+    const after = ctx.current();
+    this.setJobState(after, job, 'TERMINATED');
+    this.retainCheckpoint(after, job);
+  }
+
+  /**
+   * A job that ran and was stopped without a savepoint leaves its last checkpoint behind
+   * (when retained checkpoints are on): a COMPLETED Savepoint with origin RETAINED_CHECKPOINT.
+   */
+  private retainCheckpoint(deployment: Deployment, job: Job): void {
+    const started = job.status.started;
+    if (!started || !this.behaviour(deployment).retainedCheckpoints) return;
+    const savepointed = this.env.store
+      .listSavepoints(deployment.metadata.namespace, { deploymentId: deployment.metadata.id, jobId: job.metadata.id })
+      .some((s) => s.status.state === 'COMPLETED' && TEARDOWN_ORIGINS.includes(s.metadata.origin));
+    if (savepointed) return;
+    const ranMs = Math.max(0, this.env.clock.now() - (Date.parse(started.startedAt) || this.env.clock.now()));
+    const checkpoint = 1 + Math.floor(ranMs / CHECKPOINT_INTERVAL_MS);
+    const location = `${this.jobStorage(deployment, job)}/checkpoints/${started.flinkJobId}/chk-${checkpoint}`;
+    this.createSavepoint(deployment, 'RETAINED_CHECKPOINT', { job, location, state: 'COMPLETED' });
   }
 
   private async startJob(ctx: RunContext, savepointLocation: string | undefined, outcome: Outcome): Promise<void> {
@@ -421,6 +459,7 @@ export class DeploymentController {
     this.event(deployment, 'STATE_TRANSITION_IS_COMPLETED', 'Transition to RUNNING is completed.', jobId);
     this.setRunning(deployment, job);
     this.setTransitioning(deployment, false);
+    if (outcome === 'crashLoops' || outcome === 'restartsOnce') return this.scheduleRestarts(deployment, job, outcome);
     if (outcome !== 'finishes') return;
 
     await ctx.sleep(behaviour.finishMs);
@@ -441,7 +480,7 @@ export class DeploymentController {
   // ---- resource writes ----------------------------------------------------------------
 
   private createJob(deployment: Deployment, savepointLocation: string | undefined): Job {
-    const now = isoNow();
+    const now = this.env.clock.isoNow();
     const template = deployment.spec.template as JsonObject;
     const tspec = deepClone((template.spec ?? {}) as JsonObject);
     const targetRef = deployment.spec.deploymentTargetId ?? deployment.spec.deploymentTargetName;
@@ -477,7 +516,7 @@ export class DeploymentController {
   private setJobState(deployment: Deployment, job: Job, state: JobState): void {
     const from = job.status.state;
     if (from === state) return;
-    const now = isoNow();
+    const now = this.env.clock.isoNow();
     job.status.state = state;
     if (state === 'STARTED') {
       job.status.started = {
@@ -498,13 +537,18 @@ export class DeploymentController {
   }
 
   private failJob(deployment: Deployment, job: Job, failure: { reason: string; message: string }): void {
-    job.status.failure = { reason: failure.reason, message: failure.message, failedAt: isoNow() };
+    job.status.failure = { reason: failure.reason, message: failure.message, failedAt: this.env.clock.isoNow() };
     this.setJobState(deployment, job, 'FAILED');
   }
 
-  private createSavepoint(deployment: Deployment, job: Job, origin: string): Savepoint {
-    const now = isoNow();
+  /** Adds a Savepoint (of `job`, unless COPIED) at `location`, STARTED unless `state` says otherwise. */
+  private createSavepoint(deployment: Deployment, origin: SavepointOrigin, options: { job?: Job; location: string; state?: SavepointState }): Savepoint {
+    const now = this.env.clock.isoNow();
     const { namespace, id } = deployment.metadata;
+    const { job, location } = options;
+    const state = options.state ?? 'STARTED';
+    // Only savepoints VVP triggered in Flink have a Flink savepoint id.
+    const triggered = origin !== 'COPIED' && origin !== 'RETAINED_CHECKPOINT';
     const savepoint: Savepoint = {
       kind: 'Savepoint',
       apiVersion: 'v1',
@@ -512,31 +556,42 @@ export class DeploymentController {
         id: randomUUID(),
         namespace,
         deploymentId: id,
-        jobId: job.metadata.id,
+        ...(job ? { jobId: job.metadata.id } : {}),
         origin,
-        ...(versionAtLeast(this.env.buildVersion(), '2.7') ? { type: 'FULL' } : {}),
+        // VVP cannot know the format of a copied location.
+        ...(versionAtLeast(this.env.buildVersion(), '2.7') ? { type: origin === 'COPIED' ? 'UNKNOWN' : 'FULL' } : {}),
         createdAt: now,
         modifiedAt: now,
         annotations: { [SPEC_VERSION_ANNOTATION]: deployment.metadata.annotations[SPEC_VERSION_ANNOTATION] ?? '1' },
         resourceVersion: 1,
       },
-      spec: {
-        savepointLocation:
-          `${this.env.blobStorageBaseUri()}/flink-savepoints/namespaces/${namespace}/deployments/${id}/` +
-          `savepoint-${job.metadata.id.replace(/-/g, '').slice(0, 6)}-${randomBytes(6).toString('hex')}`,
-        flinkSavepointId: randomUUID(),
-      },
-      status: { state: 'STARTED' },
+      spec: { savepointLocation: location, ...(triggered ? { flinkSavepointId: randomUUID() } : {}) },
+      status: { state },
     };
     this.env.store.putSavepoint(savepoint);
-    this.report(deployment, 'Savepoint', savepoint.metadata.id, null, 'STARTED');
+    this.report(deployment, 'Savepoint', savepoint.metadata.id, null, state);
     return savepoint;
+  }
+
+  /** Where VVP's universal blob storage keeps a job's checkpoints and savepoints. */
+  private jobStorage(deployment: Deployment, job: Job): string {
+    return `${this.env.blobStorageBaseUri()}/flink-jobs/namespaces/${deployment.metadata.namespace}/jobs/${job.metadata.id}`;
+  }
+
+  /** A new savepoint directory of `job`, named as Flink names them: `savepoint-<6 chars of the job id>-<12 hex>`. */
+  private newSavepointLocation(deployment: Deployment, job: Job): string {
+    return `${this.jobStorage(deployment, job)}/savepoints/savepoint-${job.metadata.id.replace(/-/g, '').slice(0, 6)}-${randomBytes(6).toString('hex')}`;
+  }
+
+  private failSavepoint(deployment: Deployment, savepoint: Savepoint, failure: { reason: string; message: string }): void {
+    savepoint.status.failure = { reason: failure.reason, message: failure.message, failedAt: this.env.clock.isoNow() };
+    this.setSavepointState(deployment, savepoint, 'FAILED');
   }
 
   private setSavepointState(deployment: Deployment, savepoint: Savepoint, state: SavepointState): void {
     const from = savepoint.status.state;
     savepoint.status.state = state;
-    savepoint.metadata.modifiedAt = isoNow();
+    savepoint.metadata.modifiedAt = this.env.clock.isoNow();
     savepoint.metadata.resourceVersion += 1;
     this.report(deployment, 'Savepoint', savepoint.metadata.id, from, state);
   }
@@ -550,7 +605,7 @@ export class DeploymentController {
 
   private setRunning(deployment: Deployment, job: Job): void {
     const from = deployment.status.state ?? null;
-    const now = isoNow();
+    const now = this.env.clock.isoNow();
     const condition = (type: string): DeploymentCondition => ({ type, status: 'False', reason: '', message: '', lastTransitionTime: now, lastUpdateTime: now });
     deployment.status = {
       state: 'RUNNING',
@@ -563,13 +618,13 @@ export class DeploymentController {
   private setTransitioning(deployment: Deployment, transitioning: boolean): void {
     const annotations = deployment.metadata.annotations;
     annotations[TRANSITIONING_ANNOTATION] = String(transitioning);
-    if (transitioning) annotations[TRANSITIONING_SINCE_ANNOTATION] = String(Date.now());
+    if (transitioning) annotations[TRANSITIONING_SINCE_ANNOTATION] = String(this.env.clock.now());
   }
 
   /** Controller writes are writes too: they bump resourceVersion and modifiedAt. */
   private touch(deployment: Deployment): void {
     deployment.metadata.resourceVersion += 1;
-    deployment.metadata.modifiedAt = isoNow();
+    deployment.metadata.modifiedAt = this.env.clock.isoNow();
   }
 
   private event(deployment: Deployment, name: string, message: string, jobId?: string): void {
@@ -577,7 +632,78 @@ export class DeploymentController {
   }
 
   private report(deployment: Deployment, resource: StateChange['resource'], id: string, from: string | null, to: string): void {
-    this.env.onStateChange({ at: isoNow(), namespace: deployment.metadata.namespace, deployment: deployment.metadata.name, resource, id, from, to });
+    this.env.onStateChange({ at: this.env.clock.isoNow(), namespace: deployment.metadata.namespace, deployment: deployment.metadata.name, resource, id, from, to });
+  }
+
+  // ---- Flink restarts of a running job ------------------------------------------------
+
+  /**
+   * `crashLoops`: Flink restarts the job every `restartIntervalMs` while it stays STARTED.
+   * `restartsOnce`: one restart, then recovery `restartIntervalMs` later. The deployment stays
+   * RUNNING throughout; replacing or stopping the job ends the loop.
+   */
+  private scheduleRestarts(deployment: Deployment, job: Job, mode: 'crashLoops' | 'restartsOnce'): void {
+    const { namespace, id } = deployment.metadata;
+    const step = (phase: 'restart' | 'recover'): void => {
+      this.sideTimer(() => {
+        const current = this.env.store.deploymentById(namespace, id);
+        if (!current || job.status.state !== 'STARTED') return;
+        if (phase === 'recover') return this.flinkRecovered(current, job);
+        this.countRestart(current, job);
+        // The condition describes the job the status shows; during TRANSITIONING there is none.
+        if (current.status.running?.jobId === job.metadata.id) {
+          this.writeCondition(current, { type: 'JobFailing', status: 'True', ...this.behaviour(current).restartFailure });
+        }
+        step(mode === 'crashLoops' ? 'restart' : 'recover');
+      }, this.behaviour(deployment).restartIntervalMs, 1); // ≥ 1 ms: with timeScale 0 a crash loop must still let time pass
+    };
+    step('restart');
+  }
+
+  /** One Flink restart of a job: `observedFlinkJobRestarts` + 1, Flink status RESTARTING. */
+  private countRestart(deployment: Deployment, job: Job): void {
+    const started = job.status.started;
+    if (!started) return;
+    started.observedFlinkJobRestarts += 1;
+    started.observedFlinkJobStatus = 'RESTARTING';
+    started.lastUpdateTime = this.env.clock.isoNow();
+    job.metadata.modifiedAt = started.lastUpdateTime;
+    job.metadata.resourceVersion += 1;
+    this.report(deployment, 'Job', job.metadata.id, 'STARTED', `STARTED (Flink restart ${started.observedFlinkJobRestarts})`);
+  }
+
+  /** The restarted job runs again: Flink status RUNNING, JobFailing back to False. */
+  private flinkRecovered(deployment: Deployment, job: Job): void {
+    const started = job.status.started;
+    if (!started) return;
+    started.observedFlinkJobStatus = 'RUNNING';
+    started.lastUpdateTime = this.env.clock.isoNow();
+    job.metadata.modifiedAt = started.lastUpdateTime;
+    job.metadata.resourceVersion += 1;
+    if (deployment.status.running?.jobId === job.metadata.id) this.writeCondition(deployment, { type: 'JobFailing', status: 'False' });
+    this.report(deployment, 'Job', job.metadata.id, 'STARTED (restarting)', 'STARTED (recovered)');
+  }
+
+  /**
+   * Sets (or adds) a running condition; `lastTransitionTime` moves only when the status changes.
+   * Returns false when the deployment is not RUNNING (conditions exist only in `status.running`).
+   */
+  private writeCondition(deployment: Deployment, condition: { type: string; status: DeploymentCondition['status']; reason?: string; message?: string }): boolean {
+    const running = deployment.status.running;
+    if (!running) return false;
+    const now = this.env.clock.isoNow();
+    const existing = running.conditions.find((c) => c.type === condition.type);
+    if (existing) {
+      if (existing.status !== condition.status) existing.lastTransitionTime = now;
+      existing.status = condition.status;
+      existing.reason = condition.reason ?? '';
+      existing.message = condition.message ?? '';
+      existing.lastUpdateTime = now;
+    } else {
+      running.conditions.push({ type: condition.type, status: condition.status, reason: condition.reason ?? '', message: condition.message ?? '', lastTransitionTime: now, lastUpdateTime: now });
+    }
+    this.touch(deployment);
+    return true;
   }
 
   // ---- timing -------------------------------------------------------------------------
@@ -593,16 +719,25 @@ export class DeploymentController {
   private sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new RunAborted());
-      const timer = setTimeout(() => {
+      const timer = this.env.clock.setTimer(() => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       }, this.scaled(ms));
       const onAbort = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         reject(new RunAborted());
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** A timer outside any run (cleared by stopAll); `ms` is scaled, then raised to `minimumMs`. */
+  private sideTimer(callback: () => void, ms: number, minimumMs = 0): void {
+    const timer = this.env.clock.setTimer(() => {
+      this.sideTimers.delete(timer);
+      callback();
+    }, Math.max(minimumMs, this.scaled(ms)));
+    this.sideTimers.add(timer);
   }
 
   private waitForAbort(signal: AbortSignal): Promise<void> {

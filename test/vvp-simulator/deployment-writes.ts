@@ -9,7 +9,6 @@ import { ApiError, badRequest, conflict, notFound } from './api-error';
 import { expandDefaults, validateName, validateSpec } from './deployment-spec';
 import { deepClone, deepEqual, isPlainObject, mergePatch, type JsonObject } from './plain-object';
 import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, type Deployment } from './resources';
-import { isoNow } from './sim-clock';
 import type { SimulatorState } from './simulator-state';
 import { isUuid } from './store';
 
@@ -88,7 +87,7 @@ export function createDeployment(sim: SimulatorState, namespace: string, bodyIn:
   const name = validateName(metadata.name ?? pathName);
   if (sim.store.findDeployment(namespace, name)) throw duplicate(sim, namespace, name);
   const spec = prepareSpec(sim, namespace, body.spec);
-  const now = isoNow();
+  const now = sim.clock.isoNow();
   const deployment: Deployment = {
     kind: 'Deployment',
     apiVersion: 'v1',
@@ -129,7 +128,7 @@ function applyWrite(sim: SimulatorState, deployment: Deployment, next: { spec: J
   if (next.displayName !== undefined) deployment.metadata.displayName = next.displayName;
   // Every accepted write counts, even when nothing changed (VVP bumps the version anyway).
   deployment.metadata.resourceVersion += 1;
-  deployment.metadata.modifiedAt = isoNow();
+  deployment.metadata.modifiedAt = sim.clock.isoNow();
   sim.controller.specWritten(deployment, { created: false, templateChanged, stateChanged });
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest } from './api-error';
 import { isPlainObject } from './plain-object';
+import type { SimStore } from './store';
 
 /**
  * What a matching request gets:
@@ -48,6 +49,22 @@ export interface FaultTarget {
 }
 
 const ACTIONS = ['status', 'delay', 'lostResponse', 'dropRequest', 'hang'];
+
+/**
+ * What a fault rule can match on for an AppManager request: the deployment is found from the
+ * path (by id or name) or from `?deploymentId=`, so a rule naming a deployment matches however
+ * the client addresses it.
+ */
+export function faultTargetOf(store: SimStore, method: string, pathname: string, query: URLSearchParams): FaultTarget {
+  const match = /^\/api\/v1\/namespaces\/([^/]+)(?:\/deployments\/([^/]+))?/.exec(pathname);
+  const namespace = match ? decodeURIComponent(match[1]) : undefined;
+  let deploymentName: string | undefined;
+  if (namespace && store.namespaceNames().includes(namespace)) {
+    const ref = match?.[2] ? decodeURIComponent(match[2]) : query.get('deploymentId');
+    if (ref) deploymentName = store.findDeployment(namespace, ref)?.metadata.name ?? (match?.[2] ? ref : undefined);
+  }
+  return { method, path: pathname, namespace, deploymentName };
+}
 
 /**
  * Parses a fault from the control API: flat JSON

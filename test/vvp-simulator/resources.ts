@@ -12,6 +12,12 @@ export type DeploymentState = DesiredState | 'TRANSITIONING' | 'FAILED' | 'FINIS
 export type JobState = 'STARTING' | 'STANDBY' | 'STARTED' | 'TERMINATING' | 'FAILED' | 'TERMINATED' | 'FINISHED';
 /** Savepoint state (2.7.1 adds the deletion states, which the simulator never reaches). */
 export type SavepointState = 'STARTED' | 'COMPLETED' | 'FAILED';
+/**
+ * `metadata.origin` of a Savepoint: `SUSPEND` (suspension, and upgrades from 2.6 on),
+ * `SUSPEND_AND_UPGRADE` (upgrades before 2.6), `USER_REQUEST`, `COPIED` (created from an existing
+ * location), `RETAINED_CHECKPOINT` (a torn-down job's last checkpoint).
+ */
+export type SavepointOrigin = 'USER_REQUEST' | 'SUSPEND' | 'SUSPEND_AND_UPGRADE' | 'COPIED' | 'RETAINED_CHECKPOINT';
 /** `spec.upgradeStrategy.kind`. */
 export type UpgradeStrategy = 'STATEFUL' | 'STATELESS' | 'NONE';
 
@@ -119,14 +125,15 @@ export interface Savepoint {
     namespace: string;
     deploymentId: string;
     jobId?: string;
-    origin: string;
+    origin: SavepointOrigin;
     type?: string;
     createdAt: string;
     modifiedAt: string;
     annotations: Record<string, string>;
     resourceVersion: number;
   };
-  spec: { savepointLocation: string; flinkSavepointId: string };
+  /** `flinkSavepointId` only for savepoints VVP triggered itself (not copies or retained checkpoints). */
+  spec: { savepointLocation: string; flinkSavepointId?: string };
   status: { state: SavepointState; failure?: Failure };
 }
 

@@ -9,9 +9,8 @@ import { handleApi } from './api-routes';
 import { ApiError } from './api-error';
 import { parseBody, responseType, serialise } from './body-codec';
 import { handleControl } from './control-routes';
-import type { FaultAction } from './faults';
+import { faultTargetOf, type FaultAction } from './faults';
 import type { RecordedRequest } from './request-log';
-import { isoNow } from './sim-clock';
 import { SimulatorState, type SimulatorInit } from './simulator-state';
 
 /** Options of {@link SimulatorServer.listen}. */
@@ -119,7 +118,7 @@ export class SimulatorServer {
       loggedBody = raw;
     }
     const entry = this.state.requests.begin({
-      at: isoNow(),
+      at: this.state.clock.isoNow(),
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -131,7 +130,7 @@ export class SimulatorServer {
       entry.durationMs = Date.now() - started;
     };
 
-    const fault = this.state.faults.take(this.faultTarget(method, url));
+    const fault = this.state.faults.take(faultTargetOf(this.state.store, method, url.pathname, url.searchParams));
     if (fault) entry.fault = fault.type;
     if (fault && (await this.applyFault(fault, req, res, entry))) {
       if (entry.status !== null) entry.durationMs = Date.now() - started;
@@ -193,17 +192,6 @@ export class SimulatorServer {
   private loseResponse(req: http.IncomingMessage, finish: (status: number | null) => void): void {
     req.socket.destroy();
     finish(null);
-  }
-
-  private faultTarget(method: string, url: URL): { method: string; path: string; namespace?: string; deploymentName?: string } {
-    const match = /^\/api\/v1\/namespaces\/([^/]+)(?:\/deployments\/([^/]+))?/.exec(url.pathname);
-    const namespace = match ? decodeURIComponent(match[1]) : undefined;
-    let deploymentName: string | undefined;
-    if (namespace && this.state.store.namespaceNames().includes(namespace)) {
-      const ref = match?.[2] ? decodeURIComponent(match[2]) : url.searchParams.get('deploymentId');
-      if (ref) deploymentName = this.state.store.findDeployment(namespace, ref)?.metadata.name ?? (match?.[2] ? ref : undefined);
-    }
-    return { method, path: url.pathname, namespace, deploymentName };
   }
 
   private handleControlRequest(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, raw: string): void {

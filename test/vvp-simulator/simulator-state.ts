@@ -11,8 +11,8 @@ import { expandDefaults, jarUriOf, validateName, validateSpec } from './deployme
 import { FaultBook, parseFault } from './faults';
 import { deepClone, isPlainObject, mergePatch, type JsonObject } from './plain-object';
 import { RequestLog } from './request-log';
-import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, UPGRADE_STRATEGIES, type Deployment } from './resources';
-import { isoNow } from './sim-clock';
+import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, UPGRADE_STRATEGIES, type Deployment, type DeploymentCondition, type Failure } from './resources';
+import { realSimClock, type SimClock } from './sim-clock';
 import { DEFAULT_TARGET_NAME, SimStore, type Addressing } from './store';
 
 /** Simulator-wide settings; all can be changed at run time through `PUT /__sim/config`. */
@@ -125,9 +125,36 @@ export interface DeploymentTruth {
   statusJobId: string | null;
   /** The job actually in state STARTED, if any. */
   runningJob: { id: string; jarUri: string | null; savepointLocation: string | null } | null;
+  /**
+   * `status.running.conditions` (`ClusterUnreachable`, `JobFailing`, ...); empty unless RUNNING.
+   * Always filled by the simulator; optional only so hand-built truths in tests stay short.
+   */
+  conditions?: DeploymentCondition[];
   transitionInProgress: boolean;
-  jobs: { id: string; state: string; jarUri: string | null; createdAt: string; savepointLocation: string | null; failure: unknown }[];
-  savepoints: { id: string; state: string; origin: string; savepointLocation: string }[];
+  /**
+   * Every job, oldest first. `restarts` is `status.started.observedFlinkJobRestarts` and
+   * `flinkStatus` its `observedFlinkJobStatus` (null for a job that never started).
+   */
+  jobs: {
+    id: string;
+    state: string;
+    jarUri: string | null;
+    createdAt: string;
+    savepointLocation: string | null;
+    failure: unknown;
+    restarts: number | null;
+    flinkStatus: string | null;
+  }[];
+  /** Every Savepoint of the deployment, oldest first; `jobId` null for COPIED ones. */
+  savepoints: {
+    id: string;
+    state: string;
+    origin: string;
+    savepointLocation: string;
+    jobId: string | null;
+    createdAt: string;
+    failure: Failure | null;
+  }[];
   events: string[];
   pendingOutcomes: string[];
 }
@@ -150,7 +177,9 @@ export interface SimulatorInit {
 /** The simulator's state and the operations on it that both APIs use. */
 export class SimulatorState {
   config: SimulatorConfig = defaultConfig();
-  readonly store = new SimStore();
+  /** Time and timers of the controller and every timestamp written. */
+  readonly clock: SimClock;
+  readonly store: SimStore;
   readonly behaviours = new BehaviourBook();
   readonly auth = new TokenAuth();
   readonly faults = new FaultBook();
@@ -158,9 +187,20 @@ export class SimulatorState {
   readonly controller: DeploymentController;
   private readonly listeners: ((change: StateChange) => void)[] = [];
 
-  constructor(private readonly init: SimulatorInit = {}) {
+  /**
+   * @param init The startup state (also what `reset` returns to).
+   * @param options `clock`: where time comes from; default the real clock (the HTTP simulator).
+   *   The in-memory VVP passes a virtual clock.
+   */
+  constructor(
+    private readonly init: SimulatorInit = {},
+    options: { clock?: SimClock } = {},
+  ) {
+    this.clock = options.clock ?? realSimClock();
+    this.store = new SimStore(this.clock);
     this.controller = new DeploymentController({
       store: this.store,
+      clock: this.clock,
       behaviours: this.behaviours,
       timeScale: () => this.config.timeScale,
       buildVersion: () => this.config.buildVersion,
@@ -223,7 +263,7 @@ export class SimulatorState {
     };
     const spec = expandDefaults(mergePatch(baseSpec, seed.spec ?? {}) as JsonObject, namespace, this.store, this.defaultTargetId(namespace));
     validateSpec(spec);
-    const now = isoNow();
+    const now = this.clock.isoNow();
     const deployment: Deployment = {
       kind: 'Deployment',
       apiVersion: 'v1',
@@ -283,6 +323,7 @@ export class SimulatorState {
       runningJob: running
         ? { id: running.metadata.id, jarUri: jarOf(running.spec), savepointLocation: typeof running.spec.savepointLocation === 'string' ? running.spec.savepointLocation : null }
         : null,
+      conditions: deepClone(deployment.status.running?.conditions ?? []),
       transitionInProgress: this.controller.isBusy(deployment.metadata.id),
       jobs: jobs.map((j) => ({
         id: j.metadata.id,
@@ -291,12 +332,17 @@ export class SimulatorState {
         createdAt: j.metadata.createdAt,
         savepointLocation: typeof j.spec.savepointLocation === 'string' ? j.spec.savepointLocation : null,
         failure: j.status.failure ? deepClone(j.status.failure) : null,
+        restarts: j.status.started?.observedFlinkJobRestarts ?? null,
+        flinkStatus: j.status.started?.observedFlinkJobStatus ?? null,
       })),
       savepoints: this.store.listSavepoints(namespace, { deploymentId: deployment.metadata.id }).map((s) => ({
         id: s.metadata.id,
         state: s.status.state,
         origin: s.metadata.origin,
         savepointLocation: s.spec.savepointLocation,
+        jobId: s.metadata.jobId ?? null,
+        createdAt: s.metadata.createdAt,
+        failure: s.status.failure ? deepClone(s.status.failure) : null,
       })),
       events: this.store.listEvents(namespace, { deploymentId: deployment.metadata.id }).map((e) => e.metadata.name),
       pendingOutcomes: [...this.behaviours.get(namespace, deployment.metadata.name).outcomeQueue],

@@ -92,7 +92,8 @@ describe('deployment state machine', () => {
   });
 
   it('takes no savepoint in a STATELESS upgrade', async () => {
-    await sim.control.seedDeployment({ name: 'stateless', jarUri: JAR_A, upgradeStrategy: 'STATELESS' });
+    // Without retained checkpoints there is no state at all to restore (see savepoints.test.ts for them).
+    await sim.control.seedDeployment({ name: 'stateless', jarUri: JAR_A, upgradeStrategy: 'STATELESS', behaviour: { retainedCheckpoints: false } });
     await sim.api('PATCH', 'deployments/stateless', { body: jarPatch(JAR_B) });
     const truth = await sim.control.waitFor('default', 'stateless', (t) => t.runningJob?.jarUri === JAR_B && t.statusState === 'RUNNING');
     assert.equal(truth.savepoints.length, 0);
@@ -193,7 +194,7 @@ describe('deployment state machine', () => {
     await sim.api('PATCH', 'deployments/lifecycle', { body: { spec: { state: 'CANCELLED' } } });
     let truth = await settled('lifecycle', 'CANCELLED');
     assert.equal(truth.runningJob, null);
-    assert.equal(truth.savepoints.length, 0);
+    assert.deepEqual(truth.savepoints.map((s) => s.origin), ['RETAINED_CHECKPOINT'], 'cancelling takes no savepoint; only the last checkpoint is retained');
 
     await sim.api('PATCH', 'deployments/lifecycle', { body: { spec: { state: 'RUNNING' } } });
     truth = await settled('lifecycle');
@@ -201,14 +202,15 @@ describe('deployment state machine', () => {
 
     await sim.api('PATCH', 'deployments/lifecycle', { body: { spec: { state: 'SUSPENDED' } } });
     truth = await settled('lifecycle', 'SUSPENDED');
-    assert.equal(truth.savepoints.length, 1);
-    assert.equal(truth.savepoints[0].origin, 'SUSPEND');
+    const suspendSavepoints = truth.savepoints.filter((s) => s.origin === 'SUSPEND');
+    assert.equal(suspendSavepoints.length, 1);
+    assert.equal(truth.savepoints.length, 2, 'a suspended job leaves no retained checkpoint: it has a savepoint');
     assert.ok(truth.events.includes('CREATING_A_SAVEPOINT_BEFORE_SUSPENSION'));
     assert.ok(truth.events.includes('FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION'));
 
     await sim.api('PATCH', 'deployments/lifecycle', { body: { spec: { state: 'RUNNING' } } });
     truth = await settled('lifecycle');
-    assert.equal(truth.runningJob?.savepointLocation, truth.savepoints[0].savepointLocation);
+    assert.equal(truth.runningJob?.savepointLocation, suspendSavepoints[0].savepointLocation);
   });
 
   it('restarts the transition when the template changes again during the stale window', async () => {

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { notFound } from './api-error';
 import type { Deployment, DeploymentTarget, Job, Savepoint, VvpEvent } from './resources';
-import { isoNow } from './sim-clock';
+import type { SimClock } from './sim-clock';
 
 /** Name of the deployment target every namespace starts with. */
 export const DEFAULT_TARGET_NAME = 'vvp-default';
@@ -42,10 +42,13 @@ interface NamespaceData {
 export class SimStore {
   private readonly namespaces = new Map<string, NamespaceData>();
 
+  /** @param clock Source of the timestamps the store writes (namespace targets, events). */
+  constructor(private readonly clock: SimClock) {}
+
   /** Adds a namespace (with its `vvp-default` target) unless it exists. */
   addNamespace(name: string): void {
     if (this.namespaces.has(name)) return;
-    const now = isoNow();
+    const now = this.clock.isoNow();
     const target: DeploymentTarget = {
       kind: 'DeploymentTarget',
       apiVersion: 'v1',
@@ -158,7 +161,7 @@ export class SimStore {
         namespace,
         deploymentId,
         ...(jobId ? { jobId } : {}),
-        createdAt: isoNow(),
+        createdAt: this.clock.isoNow(),
         resourceVersion: 1,
       },
       spec: { message },
