@@ -1,7 +1,9 @@
 // Generates tasks/common/vvp/deployment-schema.json, the VVP Deployment JSON schema the task
 // ships for `action: plan`, from the Application Manager swagger (Swagger 2.0):
 //
-//   node .ci/generate-deployment-schema.mjs <path to appmanager-api-swagger.json>
+//   node .ci/generate-deployment-schema.mjs <path to appmanager-api-swagger.json> [<output file>]
+//
+// (the output defaults to the committed file).
 //
 // The output is committed: the task and its tests never need the swagger. Run this again after
 // changing the rules below or when a newer swagger is adopted; the output is deterministic
@@ -178,17 +180,17 @@ function sortObjectKeys(schema) {
 }
 
 function main() {
-  const input = process.argv[2];
+  const [input, output = OUTPUT] = process.argv.slice(2);
   if (!input) {
-    console.error('usage: node .ci/generate-deployment-schema.mjs <path to appmanager-api-swagger.json>');
+    console.error('usage: node .ci/generate-deployment-schema.mjs <path to appmanager-api-swagger.json> [<output file>]');
     process.exit(2);
   }
   const bytes = readFileSync(input);
   const swagger = JSON.parse(bytes.toString('utf8'));
   const schema = buildDeploymentSchema(swagger, { file: basename(input), sha256: createHash('sha256').update(bytes).digest('hex') });
   const text = `${JSON.stringify(schema, null, 2)}\n`;
-  writeFileSync(OUTPUT, text);
-  console.log(`wrote ${OUTPUT.slice(root.length + 1)}: ${Object.keys(schema.definitions).length} definitions, ${(text.length / 1024).toFixed(0)} KiB`);
+  writeFileSync(output, text);
+  console.log(`wrote ${output}: ${Object.keys(schema.definitions).length} definitions, ${(text.length / 1024).toFixed(0)} KiB`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
