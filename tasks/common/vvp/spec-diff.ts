@@ -61,7 +61,7 @@ export interface PlanInput {
 }
 
 /** Metadata fields a user changes; the rest (id, name, resourceVersion, timestamps) is VVP's. */
-const USER_METADATA = ['labels', 'annotations', 'displayName'] as const;
+const USER_METADATA = ['displayName', 'labels', 'annotations'] as const;
 /** Annotations VVP's controller keeps on every deployment (spec version, transitioning flags). */
 const SYSTEM_ANNOTATION_PREFIX = 'com.dataartisans.appmanager.controller.deployment.';
 

@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { maskJarUriQuery } from './jar-uri-secrets';
 import { formatPath, type PathSegment } from './json-path';
 import deploymentSchema from './deployment-schema.json';
 
@@ -51,7 +52,12 @@ function validator(): ValidateFunction {
 export function validateDeploymentSpec(document: unknown): SpecProblem[] {
   const validate = validator();
   if (validate(document)) return [];
-  const problems = (validate.errors ?? []).map((error) => describeError(error, document));
+  const errors = validate.errors ?? [];
+  // 1.5 for an int32 fails both `type: integer` and the format; the type says it all.
+  const typeFailed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const problems = errors
+    .filter((e) => !(e.keyword === 'format' && typeFailed.has(e.instancePath)))
+    .map((error) => describeError(error, document));
   const seen = new Set<string>();
   return problems
     .filter((p) => (seen.has(p.message) ? false : (seen.add(p.message), true)))
@@ -156,7 +162,9 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `a list (${value.length} item${value.length === 1 ? '' : 's'})`;
   switch (typeof value) {
     case 'string': {
-      const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+      // A URI put in the wrong field may carry a SAS: its query values are never shown.
+      const safe = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S*\?/.test(value) ? maskJarUriQuery(value) : value;
+      const shown = safe.length > 60 ? `${safe.slice(0, 57)}...` : safe;
       return `the string ${JSON.stringify(shown)}`;
     }
     case 'number':
