@@ -156,6 +156,29 @@ describe('planDeploymentChange: the diff', () => {
     assert.deepEqual(plan.impact, { kind: 'create', desiredState: 'RUNNING', upgradeStrategy: 'STATEFUL' });
   });
 
+  it('with PUT, lists the fields the body lacks as removed (a rollback to the deployment as read)', () => {
+    const previous = deploymentAsRead();
+    const current = withSpec((d) => {
+      d.spec.template = structuredClone(d.spec.template);
+      const spec = (d.spec.template as { spec: JsonObject }).spec;
+      (spec.artifact as JsonObject).jarUri = NEW_JAR;
+      (spec.artifact as JsonObject).entryClass = 'com.example.NewJob';
+      d.metadata.labels = { app: 'wikiedits', release: 'canary' };
+      d.metadata.annotations = { ...d.metadata.annotations, 'azure-pipelines/run': '20240502.7' };
+    });
+    const body: JsonObject = { metadata: { labels: previous.metadata.labels ?? {}, annotations: previous.metadata.annotations ?? {} }, spec: previous.spec };
+    const plan = planDeploymentChange({ current, change: body, method: 'PUT' });
+    assert.deepEqual(plan.changes, [
+      { op: '~', path: 'spec.template.spec.artifact.jarUri', before: NEW_JAR, after: OLD_JAR },
+      { op: '-', path: 'spec.template.spec.artifact.entryClass', before: 'com.example.NewJob' },
+      { op: '-', path: 'metadata.displayName', before: 'vvp-pipeline-demo' },
+      { op: '-', path: 'metadata.labels.release', before: 'canary' },
+    ]);
+    assert.deepEqual(plan.pipelineAnnotations, [{ op: '-', path: 'metadata.annotations["azure-pipelines/run"]', before: '20240502.7' }]);
+    assert.equal(plan.restartRequired, true);
+    assert.equal(planDeploymentChange({ current, change: body }).changes.some((c) => c.op === '-'), false, 'a PATCH of the same body removes nothing');
+  });
+
   it('does not modify the deployment or the change it is given', () => {
     const current = deploymentAsRead();
     const change = buildPatchBody({ spec: { template: { spec: { parallelism: 3 } } } }, NEW_JAR);

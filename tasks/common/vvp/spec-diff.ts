@@ -53,11 +53,18 @@ export interface DeploymentPlan {
   impact: JobImpact;
 }
 
-export interface PlanInput {
+/** What {@link planDeploymentChange} compares. */
+export interface DeploymentPlanInput {
   /** The deployment as read; undefined when it does not exist. */
   current?: Deployment;
-  /** The body that would be sent: the PATCH body (merged as VVP merges it), or the POST body when `current` is undefined. */
+  /** The body that would be sent: the PATCH (or PUT) body, or the POST body when `current` is undefined. */
   change: JsonObject;
+  /**
+   * How VVP applies `change` to an existing deployment. `PATCH` (default): merged (`deepMerge`),
+   * so nothing is removed. `PUT` (a rollback restoring a deployment as read): `spec`, labels,
+   * annotations and displayName are replaced, so fields the change lacks show as `-`.
+   */
+  method?: 'PATCH' | 'PUT';
 }
 
 /** Metadata fields a user changes; the rest (id, name, resourceVersion, timestamps) is VVP's. */
@@ -74,19 +81,21 @@ interface RawChange extends SpecChange {
  * PATCH (`deepMerge`: objects key by key, arrays and scalars replaced) and compared field by
  * field. An added or removed object is listed leaf by leaf, so `planChanges` counts fields.
  */
-export function planDeploymentChange(input: PlanInput): DeploymentPlan {
+export function planDeploymentChange(input: DeploymentPlanInput): DeploymentPlan {
   const { current, change } = input;
+  const merges = current !== undefined && input.method !== 'PUT';
   const changeSpec = isJsonObject(change.spec) ? change.spec : {};
   const changeMetadata = isJsonObject(change.metadata) ? change.metadata : {};
   const currentSpec: JsonObject | undefined = current ? current.spec : undefined;
-  const mergedSpec = deepMerge(currentSpec ?? {}, changeSpec) as JsonObject;
+  const mergedSpec = merges ? (deepMerge(currentSpec, changeSpec) as JsonObject) : changeSpec;
 
-  const raw: RawChange[] = diffValues(currentSpec, current ? mergedSpec : changeSpec, ['spec']);
+  const raw: RawChange[] = diffValues(currentSpec, mergedSpec, ['spec']);
   const currentMetadata = (current?.metadata ?? {}) as JsonObject;
   for (const key of USER_METADATA) {
-    if (changeMetadata[key] === undefined) continue;
+    // A PATCH leaves a field it does not name alone; a PUT replaces it.
+    if (changeMetadata[key] === undefined && merges) continue;
     const before = currentMetadata[key];
-    const after = current ? deepMerge(before, changeMetadata[key]) : changeMetadata[key];
+    const after = merges ? deepMerge(before, changeMetadata[key]) : changeMetadata[key];
     raw.push(...diffValues(before, after, ['metadata', key]));
   }
 
