@@ -1,7 +1,7 @@
 import type { RollbackReport } from '../../common/vvp/errors';
 
 /** How the step ended. */
-export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
+export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
 
 /**
  * What a run did, returned by `runDeploy` whatever happened: the outputs and the run summary are
@@ -12,6 +12,10 @@ export interface DeployResult {
   /** The one-line result (success) or the error's message. */
   message: string;
   error?: Error;
+  /** Succeeded, but something deserves attention (SucceededWithIssues): a plan that could only run offline. */
+  withIssues?: boolean;
+  /** The plan as markdown for the run summary (`action: plan`). */
+  planMarkdown?: string;
   namespace: string;
   /** The `deployment` input (a name or an id). */
   deployment: string;

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createAzureCredential } from '../../common/azure/credential';
+import { isAbortError } from '../../common/errors/errors';
 import { NetworkAgents } from '../../common/http/network';
 import {
   agentToolCache,
@@ -20,7 +21,8 @@ import {
 } from '../../common/pipeline/pipeline-agent';
 import { systemClock } from '../../common/poll/clock';
 import { VvpClient } from '../../common/vvp/client';
-import { resolveVvpAccess } from './access';
+import { resolveVvpAccess, type VvpAccess } from './access';
+import { runPlan } from './plan';
 import { runDeploy, type DeployResult } from './deploy';
 import { parseDeployInputs } from './inputs';
 import { deployOutputs, renderSummary } from './summary';
@@ -36,25 +38,45 @@ runTask(async ({ logger, signal }) => {
   let result: DeployResult | undefined;
   let vvpUrl = '';
   try {
-    const access = await resolveVvpAccess(config, {
-      azure: once(() => {
-        const connection = readAzureRmConnection('azureSubscription');
-        return { connection, credential: createAzureCredential(connection, { agents, onSecret: registerSecret }) };
-      }),
-      readVvpConnection: () => readVvpServiceConnection('vvpServiceConnection'),
-      agents,
-      toolCache: agentToolCache,
-      tempDirectory: readVariable('Agent.TempDirectory') ?? os.tmpdir(),
-      registerSecret,
-      logger,
-      abortSignal: signal,
-    });
-    vvpUrl = access.publicUrl?.href.replace(/\/+$/, '') ?? '';
-    try {
-      const vvp = new VvpClient(access.baseUrl, access.token, { agents, logger, tokenSource: access.tokenSource, userAgent: 'vvp-azure-pipelines VvpDeploy/1', allowInsecureHttp: config.allowInsecureHttp });
-      result = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret, abortSignal: signal });
-    } finally {
-      await access.dispose();
+    const flow = { clock: systemClock, logger, registerSecret, abortSignal: signal };
+    if (config.action === 'plan' && !config.online) {
+      result = await runPlan(config, flow);
+    } else {
+      let access: VvpAccess | undefined;
+      try {
+        access = await resolveVvpAccess(config, {
+          azure: once(() => {
+            const connection = readAzureRmConnection('azureSubscription');
+            return { connection, credential: createAzureCredential(connection, { agents, onSecret: registerSecret }) };
+          }),
+          readVvpConnection: () => readVvpServiceConnection('vvpServiceConnection'),
+          agents,
+          toolCache: agentToolCache,
+          tempDirectory: readVariable('Agent.TempDirectory') ?? os.tmpdir(),
+          registerSecret,
+          logger,
+          abortSignal: signal,
+        });
+      } catch (error) {
+        // A pull-request build often has no access to the vault: its plan still runs offline.
+        if (config.action !== 'plan' || isAbortError(error)) throw error;
+        result = await runPlan(config, { ...flow, offlineReason: `the token source failed: ${(error as Error).message}` });
+      }
+      if (access) {
+        vvpUrl = access.publicUrl?.href.replace(/\/+$/, '') ?? '';
+        try {
+          const vvp = new VvpClient(access.baseUrl, access.token, {
+            agents,
+            logger,
+            tokenSource: access.tokenSource,
+            userAgent: 'vvp-azure-pipelines VvpDeploy/1',
+            allowInsecureHttp: config.allowInsecureHttp,
+          });
+          result = config.action === 'plan' ? await runPlan(config, { ...flow, vvp }) : await runDeploy(config, { ...flow, vvp });
+        } finally {
+          await access.dispose();
+        }
+      }
     }
   } finally {
     if (result) {
@@ -67,8 +89,9 @@ runTask(async ({ logger, signal }) => {
     }
     agents.destroy();
   }
+  if (!result) throw new Error('the flow ended without a result');
   if (result.error) throw result.error;
-  return { message: result.message };
+  return { message: result.message, withIssues: result.withIssues };
 });
 
 /** The AzureRM connection is read only when Key Vault or AKS need it, and then once. */

@@ -7,7 +7,8 @@ import {
   replaceTokens,
   SpecFileProblem,
 } from '../../common/vvp/deployment-spec';
-import { isAbsoluteUri, jarUriSecrets, maskJarUri, withCommit } from '../../common/vvp/jar-uri';
+import { isAbsoluteUri, withCommit } from '../../common/vvp/jar-uri';
+import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
 import { runAnnotations } from '../../common/vvp/run-annotations';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
@@ -148,7 +149,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   const jarUriInput = r.optional('jarUri');
   const jarUriValid = jarUriInput === undefined || isAbsoluteUri(jarUriInput);
   if (!jarUriValid) {
-    r.reject('jarUri', maskJarUri(jarUriInput), 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
+    r.reject('jarUri', maskJarUriQuery(jarUriInput), 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
   }
 
   const deploymentTargetId = r.optional('deploymentTargetId');
@@ -193,7 +194,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     if (fromFile === undefined) {
       r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri');
     } else if (!isAbsoluteUri(fromFile)) {
-      r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${maskJarUri(fromFile)}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
+      r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${maskJarUriQuery(fromFile)}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
     } else {
       jarUri = withCommit(fromFile, commitId);
     }
@@ -215,7 +216,7 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     deployment,
     deploymentIsId,
     jarUri: jarUri ?? '',
-    jarUriSecrets: jarUriSecrets(jarUri),
+    jarUriSecrets: jarUri ? jarUriSecrets(jarUri) : [],
     specFile,
     deploymentTargetId,
     commitId,

@@ -1,4 +1,4 @@
-import { jarUriSecrets } from '../../common/vvp/jar-uri';
+import { jarUriSecrets } from '../../common/vvp/jar-uri-secrets';
 import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 
@@ -20,6 +20,7 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
   upToDate: 'Already up to date (no change sent)',
   succeeded: 'Succeeded: the new job runs',
   applied: 'Change applied (not waiting for the job)',
+  planned: 'Planned (nothing was written)',
   failed: 'Failed',
   timedOut: 'Timed out',
   blocked: 'Not changed (the change could not start a new job)',
@@ -57,6 +58,7 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
   if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
   if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
   const lines = [`### Ververica Platform deployment ${md(name)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
+  if (report.planMarkdown) lines.push('', report.planMarkdown.trimEnd());
   if (report.error && report.message) {
     lines.push('', '```text', fence(report.message), '```');
   }
@@ -90,7 +92,7 @@ export interface OutputValue {
  */
 export function deployOutputs(report: DeployResult): Record<DeployOutputName, OutputValue> {
   const plain = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: false });
-  const jar = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: jarUriSecrets(value).length > 0 });
+  const jar = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: value !== undefined && jarUriSecrets(value).length > 0 });
   return {
     deploymentId: plain(report.deploymentId),
     jobId: plain(report.jobId),

@@ -1,7 +1,7 @@
 import type { Logger } from '../../../common/logging/logger';
 import type { Clock } from '../../../common/poll/clock';
 import type { VvpApi, VvpRequestOptions } from '../../../common/vvp/client';
-import { jarUriSecrets } from '../../../common/vvp/jar-uri';
+import { jarUriSecrets } from '../../../common/vvp/jar-uri-secrets';
 import type { DeployConfig } from '../inputs';
 
 /** What every phase gets: the parsed inputs and the outside world. Nothing in it changes during a run. */
@@ -36,6 +36,6 @@ export function requestOptions(context: FlowContext, deadline?: number): VvpRequ
 
 /** Registers the credentials a jarUri read from VVP carries (a SAS) before it reaches any output. */
 export function guardJarUri(context: FlowContext, jarUri: string | undefined): string | undefined {
-  for (const secret of jarUriSecrets(jarUri)) context.registerSecret(secret);
+  if (jarUri) for (const secret of jarUriSecrets(jarUri)) context.registerSecret(secret);
   return jarUri;
 }

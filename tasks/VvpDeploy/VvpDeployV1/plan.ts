@@ -1,0 +1,125 @@
+/**
+ * `action: plan`: what a deploy would change, without writing anything. Offline, always: the
+ * spec file validated against the VVP Deployment schema shipped with the task and the body the
+ * deploy would send. Online, when a token source is given and reachable: the live deployment
+ * read (GETs only) and the change shown as a diff, with what it means for the running job.
+ */
+import { InputError, isAbortError } from '../../common/errors/errors';
+import { inGroup, type Logger } from '../../common/logging/logger';
+import { maskSecrets } from '../../common/logging/secret-mask';
+import type { VvpApi } from '../../common/vvp/client';
+import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
+import { oneLine } from '../../common/vvp/errors';
+import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
+import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
+import type { DeployResult } from './deploy-result';
+import type { DeployConfig } from './inputs';
+import type { Clock } from '../../common/poll/clock';
+
+/** What a plan needs: VVP only when it runs online. */
+export interface PlanDeps {
+  /** Undefined: offline (no token source, or it failed: then `offlineReason` says why). */
+  vvp?: VvpApi;
+  /** Why the plan is offline although a token source was given (a warning, SucceededWithIssues). */
+  offlineReason?: string;
+  clock: Clock;
+  logger: Logger;
+  abortSignal?: AbortSignal;
+}
+
+/** Runs the plan; like runDeploy, never throws for an expected failure. Never writes. */
+export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<DeployResult> {
+  const { logger, clock } = deps;
+  const startedAtMs = clock.now();
+  const base: Omit<DeployResult, 'outcome' | 'message' | 'finishedAtMs'> = {
+    namespace: config.namespace,
+    deployment: config.deployment,
+    targetJarUri: config.jarUri,
+    created: false,
+    rolledBack: false,
+    startedAtMs,
+  };
+  const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, ...result, finishedAtMs: clock.now() });
+  const annotations = config.annotateDeployment ? config.runAnnotations : {};
+  const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
+  const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.jarUri, strategies), annotations);
+
+  const offline = await inGroup(logger, 'Plan: check the spec', async () => {
+    if (config.specFile) {
+      const problems = validateDeploymentSpec(config.specFile.document);
+      if (problems.length > 0) {
+        return new InputError(problems.map((p) => ({ input: 'deploymentSpecFile', expected: `${config.specFile?.path}: ${p.message}` })));
+      }
+      logger.info(`${config.specFile.path} is a valid VVP Deployment (the AppManager API schema shipped with the task; unknown fields are refused).`);
+    }
+    logger.info(`jarUri: ${maskJarUriQuery(config.jarUri)}`);
+    logger.info('The PATCH body a deploy would send:');
+    for (const line of JSON.stringify(patch, maskedJarUris, 2).split('\n')) logger.info(`  ${line}`);
+    return undefined;
+  });
+  if (offline) return done({ outcome: 'error', message: offline.message, error: offline });
+
+  if (!deps.vvp) {
+    const why = deps.offlineReason ?? 'no token source is given (keyVaultName or vvpServiceConnection), so the live deployment was not read';
+    if (deps.offlineReason) logger.warn(`Offline plan only: ${deps.offlineReason}.`);
+    else logger.info(`Offline plan only: ${why}.`);
+    return done({
+      outcome: 'planned',
+      message: `Plan (offline): the spec is valid; ${why}`,
+      withIssues: deps.offlineReason !== undefined,
+      planMarkdown: offlineMarkdown(patch, why),
+    });
+  }
+
+  try {
+    return await inGroup(logger, 'Plan: compare with the live deployment', async () => {
+      const vvp = deps.vvp as VvpApi;
+      const current = await vvp.getDeployment(config.namespace, config.deployment, { abortSignal: deps.abortSignal });
+      const identity = current ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) } : {};
+      let change: JsonObject = patch;
+      if (!current) {
+        const missing = !config.createIfMissing
+          ? 'it does not exist and createIfMissing is false: a deploy would fail'
+          : !config.specFile
+            ? 'it does not exist and no deploymentSpecFile is given to create it from: a deploy would fail'
+            : undefined;
+        if (missing) {
+          logger.warn(`Deployment '${config.deployment}' in namespace '${config.namespace}': ${missing}.`);
+          return done({ outcome: 'planned', message: `Plan: deployment '${config.deployment}' ${missing}`, withIssues: true, planMarkdown: `**Plan:** deployment \`${oneLine(config.deployment)}\` ${missing}.\n` });
+        }
+        change = withAnnotations(buildCreateBody(config.specFile?.document ?? {}, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, ...strategies }), annotations);
+      }
+      const plan = planDeploymentChange({ current, change });
+      for (const line of renderPlanLines(plan, { maskValue: maskSecrets })) logger.info(line);
+      return done({
+        ...identity,
+        outcome: 'planned',
+        message: `Plan: ${planHeadline(plan)}${plan.restartRequired ? ' The running job would be replaced.' : ''}`,
+        planChanges: plan.planChanges,
+        restartRequired: plan.restartRequired,
+        planMarkdown: renderPlanMarkdown(plan, { maskValue: maskSecrets }),
+      });
+    });
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    // A pull-request build without access: the plan stays useful offline.
+    const reason = `the live deployment could not be read (${(error as Error).message})`;
+    logger.warn(`Offline plan only: ${reason}.`);
+    return done({ outcome: 'planned', message: `Plan (offline): the spec is valid; ${reason}`, withIssues: true, planMarkdown: offlineMarkdown(patch, reason) });
+  }
+}
+
+/** The offline plan for the run summary: the body a deploy would send. */
+function offlineMarkdown(patch: JsonObject, why: string): string {
+  const body = maskSecrets(JSON.stringify(patch, maskedJarUris, 2));
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `**Plan (offline):** the spec is valid; ${oneLine(why).replace(/([\\`*_{}[\]<>#|~])/g, '\\$1')}.\n\nThe PATCH body a deploy would send:\n\n${fence}json\n${body}\n${fence}\n`;
+}
+
+function maskedJarUris(key: string, value: unknown): unknown {
+  return key === 'jarUri' && typeof value === 'string' ? maskJarUriQuery(value) : value;
+}
+
