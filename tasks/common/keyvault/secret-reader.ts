@@ -8,8 +8,11 @@ import type { NetworkAgents } from '../http/network';
 /** Reads one secret value; what the deploy flow's token resolution depends on. */
 export interface SecretReader {
   /**
-   * The current version's value. The caller must register it as a secret (`registerSecret`) the
-   * moment it returns, before anything else can log.
+   * The current version's value without surrounding whitespace (a trailing newline from
+   * `az keyvault secret set --file`). The caller must register it as a secret
+   * (`registerSecret`) the moment it returns, before anything else can log.
+   *
+   * @throws ServiceError when the secret is missing, empty or only whitespace.
    */
   getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<string>;
 }
@@ -47,6 +50,10 @@ export class KeyVaultSecretReader implements SecretReader {
     this.client = new SecretClient(this.vaultUrl, credential, {
       ...(agent ? { agent } : {}),
       retryOptions: { maxRetries: 3 },
+      // core-rest-pipeline's redirect policy runs before the Sign phase, so a redirected request
+      // is signed again (1.24 skips cross-origin targets by default, older releases did not):
+      // follow none, so the token goes to the vault and nowhere else. A 3xx fails as HTTP 3xx.
+      redirectOptions: { maxRetries: 0 },
       additionalPolicies: [{ policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' }],
       ...options.clientOptions,
     } as SecretClientOptions);
@@ -63,15 +70,18 @@ export class KeyVaultSecretReader implements SecretReader {
       if (options.abortSignal?.aborted) throw error;
       throw azureServiceError('Azure Key Vault', operation, error, (detail) => keyVaultHint(detail, vault, name));
     }
-    if (value === undefined || value === '') {
+    // `az keyvault secret set --file` keeps the file's trailing newline, and a token with a
+    // newline is a bad Authorization header: surrounding whitespace is never part of a token.
+    const trimmed = value?.trim();
+    if (!trimmed) {
       throw new ServiceError({
         service: 'Azure Key Vault',
         operation,
-        serviceMessage: 'the secret has no value',
+        serviceMessage: value ? 'the secret value is only whitespace' : 'the secret has no value',
         hint: `Store the VVP API token as the value of secret '${name}'`,
       });
     }
-    return value;
+    return trimmed;
   }
 }
 
