@@ -184,7 +184,8 @@ function armErrorCode(text: string): string | undefined {
 function armErrorText(text: string): string {
   try {
     const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-    if (error && typeof error.message === 'string') return `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`;
+    // The trailing period goes: the rendered error puts one before the hint.
+    if (error && typeof error.message === 'string') return `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message.trim().replace(/\.$/, '')}`;
   } catch {
     // not JSON
   }

@@ -4,6 +4,7 @@ import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { ServiceError } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
+import { refuseRedirectsPolicy } from '../http/refuse-redirects-policy';
 
 /** Reads one secret value; what the deploy flow's token resolution depends on. */
 export interface SecretReader {
@@ -54,7 +55,10 @@ export class KeyVaultSecretReader implements SecretReader {
       // is signed again (1.24 skips cross-origin targets by default, older releases did not):
       // follow none, so the token goes to the vault and nowhere else. A 3xx fails as HTTP 3xx.
       redirectOptions: { maxRetries: 0 },
-      additionalPolicies: [{ policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' }],
+      additionalPolicies: [
+        { policy: refuseRedirectsPolicy('Azure Key Vault'), position: 'perCall' },
+        { policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' },
+      ],
       ...options.clientOptions,
     } as SecretClientOptions);
   }
@@ -101,6 +105,9 @@ export function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secret
       `The service connection's identity may not read secrets in vault ${vaultHost}: grant it the role ` +
       `"Key Vault Secrets User" (vault using Azure RBAC) or the "get" secret permission (vault using access policies)`
     );
+  }
+  if (detail.status !== undefined && detail.status >= 300 && detail.status < 400) {
+    return `Check keyVaultName and the cloud of the service connection, and for a proxy between the agent and ${vaultHost} that redirects`;
   }
   if (detail.status === 401) {
     return `Vault ${vaultHost} rejected the token: check that the vault is in the tenant of the service connection`;
