@@ -159,6 +159,16 @@ describe('JsonTransport against a local HTTP server', () => {
       assert.ok(!error.message.includes(TOKEN));
     });
 
+    it('is reported from its headers, without waiting for a body that trickles in', { timeout: 20_000 }, async () => {
+      server.handler = (_req, res) => {
+        res.setHeader('Location', `${other.url}/login`);
+        server.trickle(res, 302, 20);
+      };
+      const error = await failureOf(transport({ timeoutInMs: 60_000 }).send(request()));
+      assert.equal(error.kind, 'redirect');
+      assert.equal(error.location, `${other.url}/login`);
+    });
+
     it('is not retried, for a GET either', async () => {
       server.handler = (_req, res) => (res.writeHead(302, { Location: '/elsewhere' }), res.end());
       const error = await failureOf(transport().send(request()));

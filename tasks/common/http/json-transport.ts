@@ -303,8 +303,8 @@ interface ExchangeOptions {
 /**
  * The HTTP exchange itself. One signal ends it: the caller's abort or the total timeout
  * (`AbortSignal.timeout`), whichever comes first, at any phase. Resolves with the status,
- * headers and body (all of it for accepted and 3xx answers, the first 64 KiB of an error
- * answer); rejects with an HttpRequestError or the abort reason.
+ * headers and body (all of a 2xx answer, none of a 3xx, the first 64 KiB of an error answer);
+ * rejects with an HttpRequestError or the abort reason.
  */
 function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAnswer> {
   const { url, method } = request;
@@ -369,6 +369,14 @@ function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAn
     const send = url.protocol === 'https:' ? https.request : http.request;
     const req = send(url, { method, headers, agent: options.agent }, (response) => {
       status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400) {
+        // A redirect is reported, never followed: its headers say all there is to say.
+        settle(() => {
+          resolve({ status: status as number, headers: response.headers, text: '' });
+          req.destroy();
+        });
+        return;
+      }
       const accepted = status < 400;
       const limit = accepted ? options.maxResponseBytes : ERROR_BODY_BYTES;
       const declared = Number(response.headers['content-length']);
