@@ -219,7 +219,6 @@ describe('VvpClient against a local HTTP server', () => {
       ['a JSON body that is not a Deployment', (res) => json(res, 200, { status: 'accepted' })],
       ['a body that is not JSON', (res) => (res.writeHead(201, { 'Content-Type': 'text/plain' }), res.end('Created'))],
       ['an empty body', (res) => (res.writeHead(200), res.end())],
-      ['a body cut off mid-way', (res) => (res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '500' }), res.write('{"metadata":'), setTimeout(() => res.socket?.destroy(), 10))],
     ];
     const writes: [string, string, (c: VvpClient) => Promise<{ metadata: { id: string } }>][] = [
       ['POST', '/api/v1/namespaces/default/deployments/app', (c) => c.createDeployment('default', { metadata: { name: 'app' }, spec: {} })],
@@ -236,6 +235,18 @@ describe('VvpClient against a local HTTP server', () => {
         });
       }
     }
+
+    it('a write whose answer breaks off after a 2xx status line fails as outcome unknown, so the caller reads back and compares', async () => {
+      server.handler = (_req, res) => (res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '500' }), res.write('{"metadata":'), setTimeout(() => res.socket?.destroy(), 10));
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.outcomeUnknown, true);
+        assert.equal(e.networkCode, 'ECONNRESET');
+        assert.match(e.message, /the connection broke after the answer's headers \(HTTP 200\)/);
+        return true;
+      });
+      assert.deepEqual(server.seen.map((s) => s.method), ['PATCH']);
+    });
 
     it('a write applied but not readable back fails as outcome unknown, so the caller reads again instead of assuming nothing changed', async () => {
       server.handler = (req, res) => (req.method === 'PATCH' ? json(res, 200, { ok: true }) : json(res, 503, { message: 'busy' }));

@@ -221,7 +221,7 @@ describe('JsonTransport against a local HTTP server', () => {
       assert.equal(server.seen.length, 2);
     });
 
-    it('tells that a write answered 2xx arrived even when the body broke off', async () => {
+    it('tells that a write whose answer broke off after a 2xx status line reached the server', async () => {
       server.handler = (req, res) => {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
         res.write('{"partial":');
@@ -229,8 +229,9 @@ describe('JsonTransport against a local HTTP server', () => {
       };
       const error = await failureOf(transport().send(request({ method: 'PATCH', body: {} })));
       assert.equal(error.kind, 'network');
-      assert.equal(error.answeredSuccess, true);
+      assert.equal(error.status, 200);
       assert.equal(error.mayHaveArrived, true);
+      assert.match(error.message, /^the connection broke after the answer's headers \(HTTP 200\): /);
     });
 
     it('knows that a refused connection never carried the request', async () => {

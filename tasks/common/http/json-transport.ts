@@ -124,7 +124,7 @@ export class HttpRequestError extends Error {
   readonly host: string;
   /**
    * The status line, whenever an answer arrived. For `timeout`, `network` and `tooLarge` it
-   * says the headers came but the body did not: a write answered 2xx was applied.
+   * says the headers came but the body did not arrive whole.
    */
   readonly status?: number;
   /** Node's code for `network` (`ECONNRESET`…), `ETIMEDOUT` for `timeout`, {@link RESPONSE_TOO_LARGE}. */
@@ -170,11 +170,6 @@ export class HttpRequestError extends Error {
     this.retryAfterInMs = details.retryAfterInMs;
     this.timeoutInMs = details.timeoutInMs;
     this.mayHaveArrived = details.mayHaveArrived;
-  }
-
-  /** True when an answer with a 2xx status line arrived: a write was applied, whatever followed. */
-  get answeredSuccess(): boolean {
-    return this.status !== undefined && this.status >= 200 && this.status < 300;
   }
 }
 
@@ -438,7 +433,8 @@ function networkError(request: JsonRequest, error: unknown, secrets: (string | u
   if (error instanceof HttpRequestError) return error;
   const e = error as { code?: string; message?: string };
   const code = e.code;
-  const text = `${code && !(e.message ?? '').includes(code) ? `${code}: ` : ''}${e.message ?? String(error)}`;
+  const detail = `${code && !(e.message ?? '').includes(code) ? `${code}: ` : ''}${e.message ?? String(error)}`;
+  const text = status === undefined ? detail : `the connection broke after the answer's headers (HTTP ${status}): ${detail}`;
   return new HttpRequestError({
     kind: 'network',
     method: request.method,

@@ -372,19 +372,12 @@ export class VvpClient implements VvpApi {
   }
 
   /**
-   * A write, sent exactly once. An answer whose status line said 2xx counts as applied even
-   * when its body was cut off or too large: it then has no body, and callers read back.
+   * A write, sent exactly once. A 2xx answer arrived whole; one that broke off after its status
+   * line fails as outcome unknown (like any lost answer), so the caller reads back and compares.
    */
   private async write(spec: RequestSpec): Promise<WriteAnswer> {
-    try {
-      const answer = await this.send(spec);
-      return { status: answer.status, body: answer.isJson ? answer.body : undefined };
-    } catch (error) {
-      if (error instanceof VvpApiError && error.cause instanceof HttpRequestError && error.cause.answeredSuccess) {
-        return { status: error.cause.status as number, body: undefined };
-      }
-      throw error;
-    }
+    const answer = await this.send(spec);
+    return { status: answer.status, body: answer.isJson ? answer.body : undefined };
   }
 
   /** One call through the transport (GETs with retries); failures become VvpApiErrors. */
