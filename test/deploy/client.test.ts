@@ -1,50 +1,13 @@
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAbortError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { VvpClient, errorText } from '../../tasks/common/vvp/client';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
 import { FakeClock } from './fake-clock';
+import { closedPort, LocalHttpServer as Server, sendJson as json } from './local-http-server';
 
 const TOKEN = 'tok-7f3a9c1e5b';
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization?: string;
-  body: string;
-}
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
-
-/** A local HTTP server whose behaviour each test scripts. */
-class Server {
-  readonly seen: Seen[] = [];
-  handler: Handler = (_req, res) => json(res, 200, {});
-  private server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      this.seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
-      this.handler(req, res, body);
-    });
-  });
-  url = '';
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
 
 const DEPLOYMENT = { kind: 'Deployment', metadata: { id: 'd-1', name: 'app' }, spec: { template: {} }, status: { state: 'RUNNING' } };
 
@@ -53,8 +16,15 @@ describe('VvpClient against a local HTTP server', () => {
   const other = new Server();
   let logger: MemoryLogger;
   let clock: FakeClock;
-  const client = (options: { timeoutInMs?: number; base?: string } = {}): VvpClient =>
-    new VvpClient(options.base ?? server.url, TOKEN, { logger, clock, random: () => 0, timeoutInMs: options.timeoutInMs, tokenSource: "Key Vault secret 'vvpAPIToken'" });
+  const client = (options: { timeoutInMs?: number; base?: string; maxResponseBytes?: number } = {}): VvpClient =>
+    new VvpClient(options.base ?? server.url, TOKEN, {
+      logger,
+      clock,
+      random: () => 0,
+      timeoutInMs: options.timeoutInMs,
+      maxResponseBytes: options.maxResponseBytes,
+      tokenSource: "Key Vault secret 'vvpAPIToken'",
+    });
 
   before(async () => {
     await server.start();
@@ -234,17 +204,147 @@ describe('VvpClient against a local HTTP server', () => {
     });
 
     it('marks a PATCH to a port nobody listens on as not applied', async () => {
-      const closed = new Server();
-      await closed.start();
-      const url = closed.url;
-      await closed.stop();
-      const c = new VvpClient(url, TOKEN, { clock, random: () => 0 });
+      const c = new VvpClient(await closedPort(), TOKEN, { clock, random: () => 0 });
       await assert.rejects(c.patchDeployment('default', 'app', { spec: {} }), (e: unknown) => e instanceof VvpApiError && !e.outcomeUnknown && e.networkCode === 'ECONNREFUSED' && /Nothing accepts connections/.test(e.message));
     });
 
     it('times out a hanging GET, retries it, and reports the timeout', async () => {
       server.handler = () => undefined; // never answers
       await assert.rejects(client({ timeoutInMs: 100 }).getDeployment('default', 'app'), (e: unknown) => e instanceof VvpApiError && /no answer from 127.0.0.1:\d+ within 0.1 s/.test(e.message) && e.attempts === 4);
+    });
+  });
+
+  describe('a 2xx answer to a write counts as applied', () => {
+    const answers: [string, (res: import('node:http').ServerResponse) => void][] = [
+      ['a JSON body that is not a Deployment', (res) => json(res, 200, { status: 'accepted' })],
+      ['a body that is not JSON', (res) => (res.writeHead(201, { 'Content-Type': 'text/plain' }), res.end('Created'))],
+      ['an empty body', (res) => (res.writeHead(200), res.end())],
+    ];
+    const writes: [string, string, (c: VvpClient) => Promise<{ metadata: { id: string } }>][] = [
+      ['POST', '/api/v1/namespaces/default/deployments/app', (c) => c.createDeployment('default', { metadata: { name: 'app' }, spec: {} })],
+      ['PATCH', '/api/v1/namespaces/default/deployments/app', (c) => c.patchDeployment('default', 'app', { spec: {} })],
+      ['PUT', '/api/v1/namespaces/default/deployments/app', (c) => c.replaceDeployment('default', 'app', { metadata: { name: 'app' }, spec: {} })],
+    ];
+    for (const [what, answer] of answers) {
+      for (const [method, readPath, write] of writes) {
+        it(`a ${method} answered with ${what} is read back, not reported as failed`, async () => {
+          server.handler = (req, res) => (req.method === method ? answer(res) : json(res, 200, DEPLOYMENT));
+          const d = await write(client());
+          assert.equal(d.metadata.id, 'd-1');
+          assert.deepEqual(server.seen.map((s) => `${s.method} ${s.method === 'GET' ? s.url : ''}`.trim()), [method, `GET ${readPath}`]);
+        });
+      }
+    }
+
+    it('a write whose answer breaks off after a 2xx status line fails as outcome unknown, so the caller reads back and compares', async () => {
+      server.handler = (_req, res) => (res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '500' }), res.write('{"metadata":'), setTimeout(() => res.socket?.destroy(), 10));
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.outcomeUnknown, true);
+        assert.equal(e.networkCode, 'ECONNRESET');
+        assert.match(e.message, /the connection broke after the answer's headers \(HTTP 200\)/);
+        return true;
+      });
+      assert.deepEqual(server.seen.map((s) => s.method), ['PATCH']);
+    });
+
+    it('a write applied but not readable back fails as outcome unknown, so the caller reads again instead of assuming nothing changed', async () => {
+      server.handler = (req, res) => (req.method === 'PATCH' ? json(res, 200, { ok: true }) : json(res, 503, { message: 'busy' }));
+      await assert.rejects(client().patchDeployment('default', 'app', { spec: {} }), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.outcomeUnknown, true);
+        assert.equal(e.method, 'PATCH');
+        assert.match(e.message, /VVP accepted the PATCH \(HTTP 200\), but reading the deployment back failed: busy/);
+        return true;
+      });
+      assert.deepEqual(server.seen.map((s) => s.method), ['PATCH', 'GET', 'GET', 'GET', 'GET']);
+    });
+
+    it('a savepoint request answered 2xx without a Savepoint fails as outcome unknown', async () => {
+      server.handler = (_req, res) => json(res, 201, {});
+      await assert.rejects(client().createSavepoint('default', { metadata: { deploymentId: 'd-1' } }), (e: unknown) => e instanceof VvpApiError && e.outcomeUnknown && /List the savepoints of deployment d-1/.test(e.message));
+      assert.equal(server.seen.length, 1);
+    });
+  });
+
+  describe('PUT, DELETE and savepoints', () => {
+    it('PUTs the whole deployment once', async () => {
+      server.handler = (_req, res) => json(res, 200, DEPLOYMENT);
+      await client().replaceDeployment('ns', 'app', { metadata: { name: 'app' }, spec: { state: 'RUNNING' } });
+      assert.equal(server.seen.length, 1);
+      assert.equal(server.seen[0].method, 'PUT');
+      assert.equal(server.seen[0].url, '/api/v1/namespaces/ns/deployments/app');
+      assert.deepEqual(JSON.parse(server.seen[0].body), { metadata: { name: 'app' }, spec: { state: 'RUNNING' } });
+    });
+
+    it('DELETE: true when deleted (200 or 204), false on 404, sent once', async () => {
+      for (const [status, expected] of [[200, true], [204, true], [404, false]] as const) {
+        server.seen.length = 0;
+        server.handler = (_req, res) => (status === 204 ? (res.writeHead(204), res.end()) : json(res, status, status === 200 ? DEPLOYMENT : { message: 'not found' }));
+        assert.equal(await client().deleteDeployment('ns', 'app'), expected, String(status));
+        assert.deepEqual(server.seen.map((s) => `${s.method} ${s.url}`), ['DELETE /api/v1/namespaces/ns/deployments/app']);
+      }
+    });
+
+    it('DELETE: a 409 says the deployment must be CANCELLED or SUSPENDED; a 503 is not retried and is outcome unknown', async () => {
+      server.handler = (_req, res) => json(res, 409, { message: 'Deployment app has desired state RUNNING' });
+      await assert.rejects(client().deleteDeployment('ns', 'app'), (e: unknown) => e instanceof VvpApiError && e.status === 409 && !e.outcomeUnknown && /CANCELLED or SUSPENDED/.test(e.message));
+      server.seen.length = 0;
+      server.handler = (_req, res) => json(res, 503, { message: 'busy' });
+      await assert.rejects(client().deleteDeployment('ns', 'app'), (e: unknown) => e instanceof VvpApiError && e.outcomeUnknown);
+      assert.equal(server.seen.length, 1);
+    });
+
+    it('lists savepoints by deployment and job, reads one, and answers undefined on 404', async () => {
+      server.handler = (req, res) =>
+        req.url?.startsWith('/api/v1/namespaces/ns/savepoints?')
+          ? json(res, 200, { kind: 'ResourceList', items: [{ metadata: { id: 's-1' } }] })
+          : req.url === '/api/v1/namespaces/ns/savepoints/s-1'
+            ? json(res, 200, { metadata: { id: 's-1', origin: 'COPIED' } })
+            : json(res, 404, { message: 'no such savepoint' });
+      assert.equal((await client().listSavepoints('ns', { deploymentId: 'd-1' }))[0].metadata.id, 's-1');
+      await client().listSavepoints('ns', { deploymentId: 'd-1', jobId: 'j-1' });
+      assert.equal((await client().getSavepoint('ns', 's-1'))?.metadata.origin, 'COPIED');
+      assert.equal(await client().getSavepoint('ns', 's-2'), undefined);
+      assert.deepEqual(server.seen.map((s) => s.url), [
+        '/api/v1/namespaces/ns/savepoints?deploymentId=d-1',
+        '/api/v1/namespaces/ns/savepoints?deploymentId=d-1&jobId=j-1',
+        '/api/v1/namespaces/ns/savepoints/s-1',
+        '/api/v1/namespaces/ns/savepoints/s-2',
+      ]);
+    });
+
+    it('POSTs a savepoint request once, passing a COPIED savepoint location through', async () => {
+      server.handler = (_req, res) => json(res, 201, { metadata: { id: 's-9', origin: 'COPIED' }, spec: { savepointLocation: 'wasbs://sp@acct.blob.core.windows.net/sp-1' } });
+      const body = { metadata: { deploymentId: 'd-1' }, spec: { savepointLocation: 'wasbs://sp@acct.blob.core.windows.net/sp-1' } };
+      const s = await client().createSavepoint('ns', body);
+      assert.equal(s.metadata.id, 's-9');
+      assert.equal(server.seen.length, 1);
+      assert.deepEqual(JSON.parse(server.seen[0].body), body);
+    });
+  });
+
+  describe('bounded answers', () => {
+    it('ends a GET whose answer trickles in, at the total timeout, and says so', { timeout: 20_000 }, async () => {
+      server.handler = (_req, res) => server.trickle(res, 200, 20);
+      await assert.rejects(client({ timeoutInMs: 200 }).getDeployment('default', 'app'), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.networkCode, 'ETIMEDOUT');
+        assert.equal(e.attempts, 4);
+        assert.match(e.message, /no complete answer from 127\.0\.0\.1:\d+ within 0\.2 s \(HTTP 200/);
+        return true;
+      });
+    });
+
+    it('refuses an answer larger than maxResponseBytes', async () => {
+      server.handler = (_req, res) => json(res, 200, { kind: 'ResourceList', items: Array.from({ length: 2000 }, (_, i) => ({ metadata: { id: `e-${i}` }, spec: { message: 'x'.repeat(100) } })) });
+      await assert.rejects(client({ maxResponseBytes: 64 * 1024 }).listEvents('ns', 'd-1'), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.equal(e.networkCode, 'ERR_RESPONSE_TOO_LARGE');
+        assert.match(e.message, /listing the events of deployment d-1 in namespace 'ns' failed: the answer from 127\.0\.0\.1:\d+ is larger than 64 KiB/);
+        return true;
+      });
+      assert.equal(server.seen.length, 1, 'the same answer would come back: not retried');
     });
   });
 

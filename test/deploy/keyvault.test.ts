@@ -33,6 +33,12 @@ describe('Key Vault secret reader errors', () => {
     assert.match(hint({ name: 'RestError', code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND my-kv.vault.azure.net' }), /host my-kv.vault.azure.net could not be resolved: check keyVaultName/);
   });
 
+  it('points at the vault name and a redirecting proxy when the vault answers a redirect', () => {
+    const m = hint({ name: 'RestError', statusCode: 302, message: 'Azure Key Vault answered with a redirect (HTTP 302) to https://login.example.com/; it is not followed, so the token goes nowhere else' });
+    assert.match(m, /failed with HTTP 302: Azure Key Vault answered with a redirect/);
+    assert.match(m, /Check keyVaultName .* a proxy between the agent and my-kv\.vault\.azure\.net that redirects/);
+  });
+
   it('shows the Entra AADSTS code on sign-in failures', () => {
     const m = hint({ name: 'AuthenticationError', statusCode: 401, errorResponse: { error: 'invalid_client', errorDescription: 'AADSTS7000215: Invalid client secret provided.\nTrace ID: x' } });
     assert.match(m, /Microsoft Entra ID/);

@@ -1,5 +1,6 @@
 import type { InputReader } from '../../common/inputs/parse';
 import { normalizeKubectlVersion } from '../../common/kubectl/kubectl-release';
+import { checkServiceUrl, type UrlProblemKind } from '../../common/http/url-policy';
 
 /** Where the VVP API token comes from. */
 export type TokenSourceConfig =
@@ -92,23 +93,20 @@ export function readAccessInputs(r: InputReader): VvpAccessConfig {
 
 function readDownloadUrl(r: InputReader): URL | undefined {
   const raw = r.optional('kubectlDownloadUrl') ?? 'https://dl.k8s.io';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    r.reject('kubectlDownloadUrl', raw, 'an absolute https:// URL of kubectl releases, e.g. https://dl.k8s.io');
+  // No allowInsecureHttp here: the SHA-256 comes from the same host, so over plain HTTP both
+  // could be swapped on the way. The value is quoted masked: a mirror URL may carry a SAS.
+  const checked = checkServiceUrl(raw, { baseUrlOnly: true });
+  if (checked.problem) {
+    r.reject('kubectlDownloadUrl', checked.problem.value, DOWNLOAD_URL_FORMS[checked.problem.kind]);
     return undefined;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-  // The SHA-256 comes from the same host: over plain HTTP both could be swapped on the way.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    r.reject('kubectlDownloadUrl', raw, 'an https:// URL (the binary and its SHA-256 come from there; plain HTTP would let both be replaced on the way)');
-    return undefined;
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    r.reject('kubectlDownloadUrl', `${url.protocol}//${url.host}${url.pathname}`, 'a base URL without credentials, ?query or #fragment');
-    return undefined;
-  }
-  return url;
+  return checked.url;
 }
+
+/** What kubectlDownloadUrl must be, per broken rule of the URL policy. */
+const DOWNLOAD_URL_FORMS: Record<UrlProblemKind, string> = {
+  invalid: 'an absolute https:// URL of kubectl releases, e.g. https://dl.k8s.io',
+  insecure: 'an https:// URL (the binary and its SHA-256 come from there; plain HTTP would let both be replaced on the way)',
+  credentials: 'a base URL without credentials, ?query or #fragment',
+  notBase: 'a base URL without credentials, ?query or #fragment',
+};

@@ -11,6 +11,8 @@ import { openPortForward } from '../../common/kubectl/port-forward';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import type { AksPortForwardConfig } from './access-inputs';
 import type { DeployConfig } from './inputs';
+import { checkServiceUrl, type UrlProblemKind } from '../../common/http/url-policy';
+import { maskUrlSecrets } from '../../common/inputs/parse';
 
 /**
  * Where and how to reach VVP for this run, resolved in this one place before the flow starts:
@@ -132,30 +134,25 @@ export function connectionUrlOf(connection: VvpServiceConnection, allowInsecureH
     if (required) throw problem(connection.id, 'set');
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    if (required) throw problem(raw, 'an absolute URL such as https://vvp.example.com');
+  const checked = checkServiceUrl(raw, { allowInsecureHttp, baseUrlOnly: true });
+  if (checked.problem) {
+    // Quoted as the agent normalises it (the form the user sees in the connection), secrets masked.
+    const quoted = checked.problem.kind === 'invalid' ? checked.problem.value : maskUrlSecrets(new URL(raw).href);
+    if (required) throw problem(quoted, CONNECTION_URL_FORMS[checked.problem.kind]);
     return undefined;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-  const bad =
-    url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || allowInsecureHttp))
-      ? 'an https:// URL (the API token must not travel in clear text)'
-      : url.username || url.password
-        ? 'a URL without credentials'
-        : url.search || url.hash
-          ? 'the base URL only, without ?query or #fragment'
-          : undefined;
-  if (bad) {
-    if (required) throw problem(`${url.protocol}//${url.host}${url.pathname}`, bad);
-    return undefined;
-  }
+  const url = checked.url;
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
+
+/** What the connection's Server URL must be, per broken rule of the URL policy. */
+const CONNECTION_URL_FORMS: Record<UrlProblemKind, string> = {
+  invalid: 'an absolute URL such as https://vvp.example.com',
+  insecure: 'an https:// URL (the API token must not travel in clear text)',
+  credentials: 'a URL without credentials',
+  notBase: 'the base URL only, without ?query or #fragment',
+};
 
 /** A tunnel to VVP inside AKS and how to take it down again. */
 interface AksTunnel {

@@ -71,6 +71,7 @@ runTask(async ({ logger, signal }) => {
             tokenSource: access.tokenSource,
             userAgent: 'vvp-azure-pipelines VvpDeploy/1',
             allowInsecureHttp: config.allowInsecureHttp,
+            connectionLost: access.connectionLost,
           });
           result = config.action === 'plan' ? await runPlan(config, { ...flow, vvp }) : await runDeploy(config, { ...flow, vvp });
         } finally {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { InputError } from '../../common/errors/errors';
-import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inputs/parse';
+import { InputReader, type InputSource } from '../../common/inputs/parse';
 import {
   checkSpecDocument,
   parseSpecText,
@@ -12,6 +12,7 @@ import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
 import { runAnnotations } from '../../common/vvp/run-annotations';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
+import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../../common/http/url-policy';
 
 /** What the step does (input `action`). */
 export const ACTIONS = ['deploy', 'plan', 'suspend', 'resume', 'cancel', 'savepoint', 'delete'] as const;
@@ -245,34 +246,23 @@ function optionalChoice<T extends string>(r: InputReader, name: string, choices:
 function parseVvpUrl(r: InputReader, allowInsecureHttp: boolean, required: boolean): URL | undefined {
   const raw = required ? r.required('vvpUrl', 'the base URL of Ververica Platform, e.g. https://vvp.example.com') : r.optional('vvpUrl');
   if (!raw) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    r.reject('vvpUrl', raw, 'an absolute URL such as https://vvp.example.com');
+  const checked = checkServiceUrl(raw, { allowInsecureHttp, baseUrlOnly: true });
+  if (checked.problem) {
+    r.reject('vvpUrl', checked.problem.value, VVP_URL_FORMS[checked.problem.kind]);
     return undefined;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || allowInsecureHttp))) {
-    r.reject(
-      'vvpUrl',
-      maskUrlSecrets(raw),
-      'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, e.g. a port-forward, or with allowInsecureHttp: true): the API token must not travel in clear text',
-    );
-    return undefined;
-  }
-  if (url.username || url.password) {
-    r.reject('vvpUrl', `${url.protocol}//***@${url.host}`, 'a URL without credentials (the token comes from Key Vault or the service connection)');
-    return undefined;
-  }
-  if (url.search || url.hash) {
-    r.reject('vvpUrl', maskUrlSecrets(raw), 'the base URL only, without ?query or #fragment');
-    return undefined;
-  }
+  const url = checked.url;
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
+
+/** What vvpUrl must be, per broken rule of the URL policy. */
+const VVP_URL_FORMS: Record<UrlProblemKind, string> = {
+  invalid: 'an absolute URL such as https://vvp.example.com',
+  insecure: `an https:// URL (http:// only for ${LOOPBACK_HOSTS}, e.g. a port-forward, or with allowInsecureHttp: true): the API token must not travel in clear text`,
+  credentials: 'a URL without credentials (the token comes from Key Vault or the service connection)',
+  notBase: 'the base URL only, without ?query or #fragment',
+};
 
 /**
  * `commitId`. The agent gives an omitted input its default `$(Build.SourceVersion)` (expanded),

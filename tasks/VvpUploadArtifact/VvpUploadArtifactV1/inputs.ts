@@ -2,6 +2,7 @@ import { InputError } from '../../common/errors/errors';
 import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inputs/parse';
 import { OVERWRITE_MODES, type OverwriteMode } from '../../common/blob/overwrite-policy';
 import { blobNameProblem } from './artifact-location';
+import { checkServiceUrl } from '../../common/http/url-policy';
 
 /** Reads a pipeline variable (`System.DefaultWorkingDirectory`…); undefined when unset. */
 export type VariableSource = (name: string) => string | undefined;
@@ -63,17 +64,10 @@ export function namespaceProblem(name: string): string | undefined {
  */
 export function parseBlobEndpoint(value: string): { url?: string; problem?: string } {
   const form = 'an https URL such as https://myaccount.blob.core.windows.net (http only for localhost), without query string or credentials';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return { problem: form };
-  }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return { problem: form };
-  if (url.username || url.password || url.search || url.hash) return { problem: form };
-  return { url: url.href.replace(/\/+$/, '') };
+  // No allowInsecureHttp: plain http only to this machine (an emulator).
+  const checked = checkServiceUrl(value, { baseUrlOnly: true });
+  if (checked.problem) return { problem: form };
+  return { url: checked.url.href.replace(/\/+$/, '') };
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
-import axios from 'axios';
 import { azureServiceError } from '../azure/azure-error';
-import { isAbortError, ServiceError, truncate } from '../errors/errors';
-import type { NetworkAgents } from '../http/network';
-import { isRetryableNetworkCode, isRetryableStatus, RetryExhaustedError, withRetry, type RetryPolicy } from '../http/retry';
+import { InputError, ServiceError, truncate } from '../errors/errors';
+import { HttpRequestError, JsonTransport, type AgentProvider } from '../http/json-transport';
+import type { RetryPolicy } from '../http/retry';
+import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import type { Logger } from '../logging/logger';
 import { AKS_SERVER_APP_ID } from './kubeconfig';
 
@@ -24,10 +24,12 @@ export interface ManagedClusterApi {
 
 export interface ManagedClusterClientOptions {
   /** Proxy + CA agent provider. */
-  agents?: Pick<NetworkAgents, 'agentFor'>;
+  agents?: AgentProvider;
   logger?: Logger;
-  /** Bound for each request. Default 30 000. */
+  /** Total time one attempt may take: connecting, the headers and the whole body. Default 30 000. */
   timeoutInMs?: number;
+  /** Largest answer body accepted, in bytes. Default 16 MiB. */
+  maxResponseBytes?: number;
   /** Retries of transient failures. Default: 4 attempts, 0.5–8 s backoff. */
   retry?: Partial<RetryPolicy>;
   /** `api-version` of the ContainerService provider. Default `2024-05-01`. */
@@ -44,13 +46,31 @@ export const CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
  */
 export class ManagedClusterClient implements ManagedClusterApi {
   private readonly base: string;
+  private readonly transport: JsonTransport;
 
+  /**
+   * @param resourceManagerUrl - The cloud's ARM endpoint, e.g. `https://management.azure.com`.
+   * @throws InputError on `azureSubscription` when that URL breaks the URL policy (see url-policy.ts).
+   */
   constructor(
     resourceManagerUrl: string,
     private readonly credential: TokenCredential,
     private readonly options: ManagedClusterClientOptions = {},
   ) {
-    this.base = resourceManagerUrl.replace(/\/+$/, '');
+    // The ARM token goes there: the same rule as every other service URL, and no opt-out.
+    const checked = checkServiceUrl(resourceManagerUrl, { baseUrlOnly: true });
+    if (checked.problem) {
+      throw new InputError([{ input: 'azureSubscription', value: checked.problem.value, expected: ARM_URL_FORMS[checked.problem.kind] }]);
+    }
+    this.base = checked.url.href.replace(/\/+$/, '');
+    this.transport = new JsonTransport({
+      label: 'ARM',
+      agents: options.agents,
+      logger: options.logger,
+      timeoutInMs: options.timeoutInMs,
+      maxResponseBytes: options.maxResponseBytes,
+      retry: options.retry,
+    });
   }
 
   /**
@@ -61,34 +81,25 @@ export class ManagedClusterClient implements ManagedClusterApi {
     const path =
       `/subscriptions/${enc(cluster.subscriptionId)}/resourceGroups/${enc(cluster.resourceGroup)}` +
       `/providers/Microsoft.ContainerService/managedClusters/${enc(cluster.name)}/listClusterUserCredential`;
-    const url = `${this.base}${path}?api-version=${this.options.apiVersion ?? '2024-05-01'}`;
+    const url = new URL(`${this.base}${path}?api-version=${encodeURIComponent(this.options.apiVersion ?? '2024-05-01')}`);
     const operation = `getting the user credentials of AKS cluster '${cluster.name}' in resource group '${cluster.resourceGroup}'`;
     const token = await this.token(`${this.base}/.default`, 'Azure Resource Manager', operation, options.abortSignal);
-    let answer: { status: number; text: string };
+    const armHost = url.host;
+    let answer;
     try {
-      // listClusterUserCredential is a POST that only reads, so repeating it is safe.
-      answer = await withRetry(() => this.post(url, token, options.abortSignal), {
-        policy: this.options.retry,
+      answer = await this.transport.send({
+        method: 'POST',
+        url,
+        display: path,
+        body: '',
+        bearerToken: token,
+        // listClusterUserCredential is a POST that only reads, so repeating it is safe.
+        repeatable: true,
         abortSignal: options.abortSignal,
-        isRetryable: (error) => {
-          const e = error as { status?: number; code?: string };
-          return { retry: e.status !== undefined ? isRetryableStatus(e.status) : isRetryableNetworkCode(e.code) };
-        },
-        onRetry: ({ attempt, delayInMs }) => this.options.logger?.debug(`ARM POST ${path} attempt ${attempt} failed; retrying in ${delayInMs} ms`),
       });
     } catch (error) {
-      if (options.abortSignal?.aborted || isAbortError(error)) throw error;
-      const last = error instanceof RetryExhaustedError ? error.lastError : error;
-      const e = last as { status?: number; text?: string; code?: string; message?: string };
-      throw new ServiceError({
-        service: 'Azure Resource Manager',
-        operation,
-        status: e.status,
-        attempts: error instanceof RetryExhaustedError ? error.attempts : undefined,
-        serviceMessage: e.status !== undefined ? armErrorText(e.text ?? '') : e.message,
-        hint: armHint(e.status, armErrorCode(e.text ?? ''), cluster, new URL(this.base).host),
-        cause: last,
-      });
+      if (!(error instanceof HttpRequestError)) throw error;
+      throw armError(error, operation, cluster, armHost);
     }
     const kubeconfig = firstKubeconfig(answer.text);
     if (kubeconfig === undefined) {
@@ -111,33 +122,36 @@ export class ManagedClusterClient implements ManagedClusterApi {
       throw azureServiceError(service, operation, error, () => undefined);
     }
   }
+}
 
-  private async post(url: string, token: string, abortSignal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
-    const started = Date.now();
-    const agent = this.options.agents?.agentFor(url);
-    let response;
-    try {
-      response = await axios.post<string>(url, '', {
-        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'Content-Type': 'application/json' },
-        timeout: this.options.timeoutInMs ?? 30_000,
-        signal: abortSignal,
-        proxy: false,
-        ...(agent ? { httpAgent: agent, httpsAgent: agent } : {}),
-        maxRedirects: 0,
-        responseType: 'text',
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
+/** What the cloud's Resource Manager URL must be, per broken rule of the URL policy. */
+const ARM_URL_FORMS: Record<UrlProblemKind, string> = {
+  invalid: 'a service connection whose Resource Manager URL is an absolute URL such as https://management.azure.com',
+  insecure: `a service connection whose Resource Manager URL is an https:// URL (http:// only for ${LOOPBACK_HOSTS}): the Azure token must not travel in clear text`,
+  credentials: 'a service connection whose Resource Manager URL has no credentials in it',
+  notBase: 'a service connection whose Resource Manager URL is a base URL, without ?query or #fragment',
+};
+
+/** A failed listClusterUserCredential as a ServiceError with what to check. */
+function armError(error: HttpRequestError, operation: string, cluster: ManagedClusterRef, armHost: string): ServiceError {
+  const details = { service: 'Azure Resource Manager', operation, attempts: error.attempts, cause: error };
+  switch (error.kind) {
+    case 'status':
+      return new ServiceError({
+        ...details,
+        status: error.status,
+        serviceMessage: armErrorText(error.text),
+        hint: armHint(error.status, armErrorCode(error.text), cluster, armHost),
       });
-    } catch (error) {
-      if (isAbortError(error) || abortSignal?.aborted) throw error;
-      const code = (error as { code?: string }).code;
-      this.options.logger?.debug(`ARM POST listClusterUserCredential → ${code ?? 'network error'} in ${Date.now() - started} ms`);
-      throw Object.assign(new Error(`${(error as Error).message} (${new URL(url).host})`), { code });
-    }
-    this.options.logger?.debug(`ARM POST listClusterUserCredential → ${response.status} in ${Date.now() - started} ms`);
-    const text = typeof response.data === 'string' ? response.data : '';
-    if (response.status !== 200) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status, text });
-    return { status: response.status, text };
+    case 'redirect':
+      return new ServiceError({
+        ...details,
+        status: error.status,
+        serviceMessage: error.location ? `Azure Resource Manager answered with a redirect to ${error.location}` : `a redirect (HTTP ${error.status}) without a Location`,
+        hint: `The Azure token is never sent to a redirect target: check the Resource Manager URL of the service connection's cloud, and for a proxy between the agent and ${armHost}`,
+      });
+    default:
+      return new ServiceError({ ...details, serviceMessage: error.message, hint: armHint(undefined, undefined, cluster, armHost) });
   }
 }
 
@@ -170,7 +184,8 @@ function armErrorCode(text: string): string | undefined {
 function armErrorText(text: string): string {
   try {
     const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-    if (error && typeof error.message === 'string') return `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`;
+    // The trailing period goes: the rendered error puts one before the hint.
+    if (error && typeof error.message === 'string') return `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message.trim().replace(/\.$/, '')}`;
   } catch {
     // not JSON
   }

@@ -166,6 +166,8 @@ export class BlobArtifactClient implements ArtifactStore {
       // installs the agent (proxy + CA) and the per-try debug policy.
       ...({
         agent: options.agent,
+        // Redirected requests are signed again (the redirect policy runs before Sign): follow none.
+        redirectOptions: { maxRetries: 0 },
         additionalPolicies: [
           // The storage SDK's tryTimeoutInMs only asks the server to give up; this bounds the wait here.
           { policy: tryTimeoutPolicy(tryTimeoutInMs + Math.min(CLIENT_TIMEOUT_MARGIN_IN_MS, Math.round(tryTimeoutInMs / 4))), position: 'perRetry' },

@@ -32,7 +32,7 @@ export interface FailedAttempt {
   method: string;
   /** HTTP status when the server answered; undefined for network errors and timeouts. */
   status?: number;
-  /** Node/axios error code for failures without a response (`ECONNRESET`, `ETIMEDOUT`…). */
+  /** Node's error code for failures without a response (`ECONNRESET`, `ETIMEDOUT`…). */
   networkCode?: string;
 }
 
@@ -43,7 +43,7 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
-  'ECONNABORTED', // axios: request timeout
+  'ECONNABORTED', // a connection aborted by the peer or a library timeout
   'ETIMEDOUT',
   'ESOCKETTIMEDOUT',
   'EPIPE',

@@ -4,12 +4,16 @@ import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { ServiceError } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
+import { refuseRedirectsPolicy } from '../http/refuse-redirects-policy';
 
 /** Reads one secret value; what the deploy flow's token resolution depends on. */
 export interface SecretReader {
   /**
-   * The current version's value. The caller must register it as a secret (`registerSecret`) the
-   * moment it returns, before anything else can log.
+   * The current version's value without surrounding whitespace (a trailing newline from
+   * `az keyvault secret set --file`). The caller must register it as a secret
+   * (`registerSecret`) the moment it returns, before anything else can log.
+   *
+   * @throws ServiceError when the secret is missing, empty or only whitespace.
    */
   getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<string>;
 }
@@ -47,7 +51,14 @@ export class KeyVaultSecretReader implements SecretReader {
     this.client = new SecretClient(this.vaultUrl, credential, {
       ...(agent ? { agent } : {}),
       retryOptions: { maxRetries: 3 },
-      additionalPolicies: [{ policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' }],
+      // core-rest-pipeline's redirect policy runs before the Sign phase, so a redirected request
+      // is signed again (1.24 skips cross-origin targets by default, older releases did not):
+      // follow none, so the token goes to the vault and nowhere else. A 3xx fails as HTTP 3xx.
+      redirectOptions: { maxRetries: 0 },
+      additionalPolicies: [
+        { policy: refuseRedirectsPolicy('Azure Key Vault'), position: 'perCall' },
+        { policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' },
+      ],
       ...options.clientOptions,
     } as SecretClientOptions);
   }
@@ -63,15 +74,18 @@ export class KeyVaultSecretReader implements SecretReader {
       if (options.abortSignal?.aborted) throw error;
       throw azureServiceError('Azure Key Vault', operation, error, (detail) => keyVaultHint(detail, vault, name));
     }
-    if (value === undefined || value === '') {
+    // `az keyvault secret set --file` keeps the file's trailing newline, and a token with a
+    // newline is a bad Authorization header: surrounding whitespace is never part of a token.
+    const trimmed = value?.trim();
+    if (!trimmed) {
       throw new ServiceError({
         service: 'Azure Key Vault',
         operation,
-        serviceMessage: 'the secret has no value',
+        serviceMessage: value ? 'the secret value is only whitespace' : 'the secret has no value',
         hint: `Store the VVP API token as the value of secret '${name}'`,
       });
     }
-    return value;
+    return trimmed;
   }
 }
 
@@ -91,6 +105,9 @@ export function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secret
       `The service connection's identity may not read secrets in vault ${vaultHost}: grant it the role ` +
       `"Key Vault Secrets User" (vault using Azure RBAC) or the "get" secret permission (vault using access policies)`
     );
+  }
+  if (detail.status !== undefined && detail.status >= 300 && detail.status < 400) {
+    return `Check keyVaultName and the cloud of the service connection, and for a proxy between the agent and ${vaultHost} that redirects`;
   }
   if (detail.status === 401) {
     return `Vault ${vaultHost} rejected the token: check that the vault is in the tenant of the service connection`;

@@ -1,18 +1,13 @@
-import axios, { type AxiosResponse, type RawAxiosRequestHeaders } from 'axios';
 import { InputError, isAbortError, truncate } from '../errors/errors';
-import {
-  DEFAULT_RETRY_POLICY,
-  isRetryableHttpFailure,
-  parseRetryAfter,
-  RetryExhaustedError,
-  withRetry,
-  type RetryPolicy,
-} from '../http/retry';
-import type { NetworkAgents } from '../http/network';
+import { HttpRequestError, JsonTransport, type AgentProvider, type HttpMethod, type JsonAnswer } from '../http/json-transport';
+import type { RetryPolicy } from '../http/retry';
+import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import type { Logger } from '../logging/logger';
-import { systemClock, type Clock } from '../poll/clock';
+import type { Clock } from '../poll/clock';
 import { VvpApiError } from './errors';
 import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
+
+export type { AgentProvider } from '../http/json-transport';
 
 /** Per-call options; every method takes one. */
 export interface VvpRequestOptions {
@@ -39,30 +34,32 @@ export interface VvpApi {
   replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** DELETE, sent once. Resolves false when VVP answers 404 (nothing to delete); a 409 (not CANCELLED/SUSPENDED) is a VvpApiError. */
   deleteDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<boolean>;
-  /** A savepoint by id, or undefined on 404. */
-  getSavepoint(namespace: string, savepointId: string, options?: VvpRequestOptions): Promise<Savepoint | undefined>;
-  /** GET /savepoints?deploymentId=[&jobId=]. */
-  listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options?: VvpRequestOptions): Promise<Savepoint[]>;
-  /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
-  createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
   /** A job by id, or undefined when VVP answers 404. */
   getJob(namespace: string, jobId: string, options?: VvpRequestOptions): Promise<Job | undefined>;
   /** All jobs of a deployment (VVP keeps terminal jobs). */
   listJobs(namespace: string, deploymentId: string, options?: VvpRequestOptions): Promise<Job[]>;
   /** All events of a deployment (VVP has no time filter). */
   listEvents(namespace: string, deploymentId: string, options?: VvpRequestOptions): Promise<VvpEvent[]>;
+  /** GET /savepoints?deploymentId=[&jobId=]. */
+  listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options?: VvpRequestOptions): Promise<Savepoint[]>;
+  /** A savepoint by id, or undefined on 404. */
+  getSavepoint(namespace: string, savepointId: string, options?: VvpRequestOptions): Promise<Savepoint | undefined>;
+  /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
+  createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
 }
-
-/** Provides the HTTP agent for a URL (proxy + CA). */
-export type AgentProvider = Pick<NetworkAgents, 'agentFor'>;
 
 export interface VvpClientOptions {
   /** Proxy and CA handling; without it Node's default agents are used. */
   agents?: AgentProvider;
   /** Debug lines (method, path, status, ms) and retry notes. Never headers or bodies. */
   logger?: Logger;
-  /** Bound for each HTTP request. Default 30 000. */
+  /**
+   * Total time one HTTP attempt may take: connecting, the headers and the whole body (a server
+   * trickling bytes does not extend it). Default 30 000.
+   */
   timeoutInMs?: number;
+  /** Largest answer body accepted, in bytes. Default 16 MiB. */
+  maxResponseBytes?: number;
   /** Retry policy for GETs. Default: 4 attempts, 0.5–8 s backoff with jitter, Retry-After ≤ 60 s. */
   retry?: Partial<RetryPolicy>;
   clock?: Clock;
@@ -75,12 +72,23 @@ export interface VvpClientOptions {
    * input). Without it such a base URL is refused; with it every run warns. Default false.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * Aborted when the way to VVP is gone for good (the AKS tunnel died and could not be
+   * restarted): every call then fails at once with its reason, sending nothing, and calls in
+   * flight are stopped.
+   */
+  connectionLost?: AbortSignal;
+}
+
+/** The error a lost connection fails calls with: its reason when that is an Error. */
+function lostReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('the connection to VVP was lost');
 }
 
 type Access = 'read' | 'write';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  method: HttpMethod;
   path: string;
   query?: Record<string, string>;
   body?: JsonObject;
@@ -94,158 +102,150 @@ interface RequestSpec {
   deadline?: number;
 }
 
-interface Answer {
+/** What a write got back: a status, and the body when one arrived whole. */
+interface WriteAnswer {
   status: number;
   body: unknown;
 }
 
-/** Failure of one attempt, before it becomes a VvpApiError. */
-class AttemptError extends Error {
-  constructor(
-    readonly status: number | undefined,
-    readonly networkCode: string | undefined,
-    readonly serviceMessage: string,
-    readonly retryAfterInMs: number | undefined,
-    readonly hint: string | undefined,
-    cause?: unknown,
-  ) {
-    super(serviceMessage, { cause });
-  }
-}
-
-/** Network failures that happen before a request is sent: a write cannot have been applied. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+/** What the client's base URL must be, per broken rule of the URL policy. */
+const BASE_URL_FORMS: Record<UrlProblemKind, string> = {
+  invalid: 'an absolute URL such as https://vvp.example.com',
+  insecure: `an https:// URL (http:// only for ${LOOPBACK_HOSTS}, or with allowInsecureHttp: true): the API token must not travel in clear text`,
+  credentials: 'a URL without credentials (the token comes from Key Vault or the service connection)',
+  notBase: 'the base URL only, without ?query or #fragment',
+};
 
 /**
  * Client for the VVP AppManager API (`/api/v1/namespaces/{ns}/…`).
  *
  * - The token goes only to `baseUrl`'s origin as `Authorization: Bearer`; redirects are never
  *   followed (a 3xx is reported), so it cannot leak to another host.
- * - Every request has a timeout (default 30 s) and honours `abortSignal`.
+ * - Every attempt has a total timeout (default 30 s, body included) and honours `abortSignal`;
+ *   answers larger than `maxResponseBytes` are refused.
  * - GETs are retried on network errors, 408, 429 (Retry-After) and 5xx with backoff and jitter.
- *   PATCH and POST are sent once; when their outcome is unknown the error says so
- *   (`VvpApiError.outcomeUnknown`) and the caller reads back.
+ *   POST, PATCH, PUT and DELETE are sent once; when their outcome is unknown the error says so
+ *   (`VvpApiError.outcomeUnknown`) and the caller reads back. A 2xx answer to a write counts as
+ *   applied even when its body is not the resource: the client then reads it back itself.
  * - VVP error bodies are not reliably JSON: `message`, `error` or `description`, else the text.
  */
 export class VvpClient implements VvpApi {
   private readonly base: URL;
-  private readonly timeoutInMs: number;
-  private readonly policy: RetryPolicy;
-  private readonly clock: Clock;
+  private readonly transport: JsonTransport;
 
+  /** @throws InputError on `vvpUrl` when the base URL breaks the URL policy (see url-policy.ts). */
   constructor(
     baseUrl: string | URL,
     private readonly token: string | undefined,
     private readonly options: VvpClientOptions = {},
   ) {
-    this.base = new URL(baseUrl.toString());
-    this.base.search = '';
-    this.base.hash = '';
-    if (this.base.protocol === 'http:' && !isLoopbackHost(this.base.hostname) && token) {
-      if (!options.allowInsecureHttp) {
-        throw new InputError([
-          {
-            input: 'vvpUrl',
-            value: this.base.origin,
-            expected: 'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, or with allowInsecureHttp: true): the API token must not travel in clear text',
-          },
-        ]);
-      }
+    const checked = checkServiceUrl(baseUrl, { allowInsecureHttp: options.allowInsecureHttp, baseUrlOnly: true });
+    if (checked.problem) {
+      throw new InputError([{ input: 'vvpUrl', value: checked.problem.value, expected: BASE_URL_FORMS[checked.problem.kind] }]);
+    }
+    this.base = new URL(checked.url.href);
+    if (isInsecureRemoteHttp(this.base) && token) {
       options.logger?.warn(
         `vvpUrl ${this.base.origin} uses plain HTTP: the VVP API token crosses the network unencrypted (allowInsecureHttp is true). ` +
           'Prefer https, or a port-forward to 127.0.0.1.',
       );
     }
-    this.timeoutInMs = options.timeoutInMs ?? 30_000;
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.clock = options.clock ?? systemClock;
+    this.transport = new JsonTransport({
+      label: 'VVP',
+      agents: options.agents,
+      logger: options.logger,
+      timeoutInMs: options.timeoutInMs,
+      maxResponseBytes: options.maxResponseBytes,
+      retry: options.retry,
+      clock: options.clock,
+      random: options.random,
+      userAgent: options.userAgent,
+    });
   }
 
   async getDeployment(namespace: string, nameOrId: string, options: VvpRequestOptions = {}): Promise<Deployment | undefined> {
-    const answer = await this.send({
+    const answer = await this.read({
       method: 'GET',
       path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
       operation: `reading deployment '${nameOrId}' in namespace '${namespace}'`,
       namespace,
       access: 'read',
       acceptStatuses: [404],
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      ...options,
     });
     if (answer.status === 404) return undefined;
     return asDeployment(answer.body, `reading deployment '${nameOrId}'`);
   }
 
   async createDeployment(namespace: string, deployment: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
-    const name = isJsonObject(deployment.metadata) ? String(deployment.metadata.name) : '(unnamed)';
-    const answer = await this.send({
-      method: 'POST',
-      path: `${nsPath(namespace)}/deployments`,
-      body: deployment,
-      operation: `creating deployment '${name}' in namespace '${namespace}'`,
-      namespace,
-      access: 'write',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
-    });
-    if (answer.body === undefined) {
-      // 2xx without a usable body: the deployment exists now; read it (a GET, safe to retry).
-      const read = await this.getDeployment(namespace, name, options);
-      if (!read) throw this.notFound('POST', `deployment '${name}'`, namespace, 'reading the deployment back after creating it');
-      return read;
-    }
-    return asDeployment(answer.body, `creating deployment '${name}'`);
+    const name = isJsonObject(deployment.metadata) && typeof deployment.metadata.name === 'string' ? deployment.metadata.name : undefined;
+    return this.writeDeployment(
+      {
+        method: 'POST',
+        path: `${nsPath(namespace)}/deployments`,
+        body: deployment,
+        operation: `creating deployment '${name ?? '(unnamed)'}' in namespace '${namespace}'`,
+        namespace,
+        access: 'write',
+        ...options,
+      },
+      name,
+    );
   }
 
   async patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
-    const answer = await this.send({
-      method: 'PATCH',
-      path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
-      body,
-      operation: `updating deployment '${nameOrId}' in namespace '${namespace}'`,
-      namespace,
-      access: 'write',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
-    });
-    if (answer.status === 204 || answer.body === undefined) {
-      // 204 is documented for PATCH: read the result instead (a GET, safe to retry).
-      const read = await this.getDeployment(namespace, nameOrId, options);
-      if (!read) throw this.notFound('PATCH', `deployment '${nameOrId}'`, namespace, 'reading the deployment back after the PATCH');
-      return read;
-    }
-    return asDeployment(answer.body, `updating deployment '${nameOrId}'`);
+    return this.writeDeployment(
+      {
+        method: 'PATCH',
+        path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
+        body,
+        operation: `updating deployment '${nameOrId}' in namespace '${namespace}'`,
+        namespace,
+        access: 'write',
+        ...options,
+      },
+      nameOrId,
+    );
   }
 
   async replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
-    const answer = await this.send({
-      method: 'PUT',
+    return this.writeDeployment(
+      {
+        method: 'PUT',
+        path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
+        body,
+        operation: `replacing deployment '${nameOrId}' in namespace '${namespace}'`,
+        namespace,
+        access: 'write',
+        ...options,
+      },
+      nameOrId,
+    );
+  }
+
+  async deleteDeployment(namespace: string, nameOrId: string, options: VvpRequestOptions = {}): Promise<boolean> {
+    const answer = await this.write({
+      method: 'DELETE',
       path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
-      body,
-      operation: `replacing deployment '${nameOrId}' in namespace '${namespace}'`,
+      operation: `deleting deployment '${nameOrId}' in namespace '${namespace}'`,
       namespace,
       access: 'write',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      acceptStatuses: [404],
+      ...options,
     });
-    if (answer.body === undefined) {
-      const read = await this.getDeployment(namespace, nameOrId, options);
-      if (!read) throw this.notFound('PUT', `deployment '${nameOrId}'`, namespace, 'reading the deployment back after the PUT');
-      return read;
-    }
-    return asDeployment(answer.body, `replacing deployment '${nameOrId}'`);
+    // 200 with the deleted deployment, or 204: either way it is gone; the body is not needed.
+    return answer.status !== 404;
   }
 
   async getJob(namespace: string, jobId: string, options: VvpRequestOptions = {}): Promise<Job | undefined> {
-    const answer = await this.send({
+    const answer = await this.read({
       method: 'GET',
       path: `${nsPath(namespace)}/jobs/${enc(jobId)}`,
       operation: `reading job ${jobId} in namespace '${namespace}'`,
       namespace,
       access: 'read',
       acceptStatuses: [404],
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      ...options,
     });
     if (answer.status === 404) return undefined;
     if (!isJsonObject(answer.body) || !isJsonObject(answer.body.metadata)) {
@@ -254,198 +254,173 @@ export class VvpClient implements VvpApi {
     return answer.body as unknown as Job;
   }
 
-  async deleteDeployment(namespace: string, nameOrId: string, options: VvpRequestOptions = {}): Promise<boolean> {
-    const answer = await this.send({
-      method: 'DELETE',
-      path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
-      operation: `deleting deployment '${nameOrId}' in namespace '${namespace}'`,
-      namespace,
-      access: 'write',
-      acceptStatuses: [404],
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
-    });
-    return answer.status !== 404;
+  async listJobs(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<Job[]> {
+    return this.listOfDeployment<Job>('jobs', namespace, { deploymentId }, options);
+  }
+
+  async listEvents(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<VvpEvent[]> {
+    return this.listOfDeployment<VvpEvent>('events', namespace, { deploymentId }, options);
+  }
+
+  async listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options: VvpRequestOptions = {}): Promise<Savepoint[]> {
+    const query: Record<string, string> = { deploymentId: filter.deploymentId };
+    if (filter.jobId !== undefined) query.jobId = filter.jobId;
+    return this.listOfDeployment<Savepoint>('savepoints', namespace, query, options);
   }
 
   async getSavepoint(namespace: string, savepointId: string, options: VvpRequestOptions = {}): Promise<Savepoint | undefined> {
-    const answer = await this.send({
+    const answer = await this.read({
       method: 'GET',
       path: `${nsPath(namespace)}/savepoints/${enc(savepointId)}`,
       operation: `reading savepoint ${savepointId} in namespace '${namespace}'`,
       namespace,
       access: 'read',
       acceptStatuses: [404],
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      ...options,
     });
     if (answer.status === 404) return undefined;
-    return answer.body as Savepoint;
-  }
-
-  async listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options: VvpRequestOptions = {}): Promise<Savepoint[]> {
-    const answer = await this.send({
-      method: 'GET',
-      path: `${nsPath(namespace)}/savepoints`,
-      query: filter.jobId ? { deploymentId: filter.deploymentId, jobId: filter.jobId } : { deploymentId: filter.deploymentId },
-      operation: `listing the savepoints of deployment ${filter.deploymentId} in namespace '${namespace}'`,
-      namespace,
-      access: 'read',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
-    });
-    return itemsOf<Savepoint>(answer.body);
+    if (!isSavepoint(answer.body)) throw this.malformed('GET', `reading savepoint ${savepointId}`, 'a Savepoint object');
+    return answer.body;
   }
 
   async createSavepoint(namespace: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Savepoint> {
-    const answer = await this.send({
+    const deploymentId = isJsonObject(body.metadata) && typeof body.metadata.deploymentId === 'string' ? body.metadata.deploymentId : '(none)';
+    const copied = isJsonObject(body.spec) && typeof body.spec.savepointLocation === 'string';
+    const spec: RequestSpec = {
       method: 'POST',
       path: `${nsPath(namespace)}/savepoints`,
       body,
-      operation: `creating a savepoint in namespace '${namespace}'`,
+      operation: `${copied ? 'registering a copied savepoint for' : 'taking a savepoint of'} deployment ${deploymentId} in namespace '${namespace}'`,
       namespace,
       access: 'write',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      ...options,
+    };
+    const answer = await this.write(spec);
+    if (isSavepoint(answer.body)) return answer.body;
+    // Applied (2xx), but a savepoint has no name to read it back by: say so, so the caller
+    // looks at the deployment's savepoints instead of assuming nothing happened.
+    throw new VvpApiError({
+      method: spec.method,
+      path: this.display(spec),
+      operation: spec.operation,
+      serviceMessage: `VVP accepted the request (HTTP ${answer.status}), but its answer is not a Savepoint, so which savepoint it made is unknown`,
+      hint: `List the savepoints of deployment ${deploymentId} to find it`,
+      outcomeUnknown: true,
     });
-    if (!isJsonObject(answer.body) || !isJsonObject(answer.body.metadata)) throw this.malformed('POST', 'creating a savepoint', 'a Savepoint object');
-    return answer.body as unknown as Savepoint;
   }
 
-  async listJobs(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<Job[]> {
-    return this.listOfDeployment<Job>('jobs', namespace, deploymentId, options);
-  }
-
-  async listEvents(namespace: string, deploymentId: string, options: VvpRequestOptions = {}): Promise<VvpEvent[]> {
-    return this.listOfDeployment<VvpEvent>('events', namespace, deploymentId, options);
-  }
-
-  /** `GET /jobs` or `/events` filtered by deployment id; both only filter by query parameter. */
-  private async listOfDeployment<T>(kind: 'jobs' | 'events', namespace: string, deploymentId: string, options: VvpRequestOptions): Promise<T[]> {
-    const answer = await this.send({
+  /** `GET /jobs`, `/events` or `/savepoints` filtered by deployment id; they only filter by query parameter. */
+  private async listOfDeployment<T>(
+    kind: 'jobs' | 'events' | 'savepoints',
+    namespace: string,
+    query: Record<string, string>,
+    options: VvpRequestOptions,
+  ): Promise<T[]> {
+    const answer = await this.read({
       method: 'GET',
       path: `${nsPath(namespace)}/${kind}`,
-      query: { deploymentId },
-      operation: `listing the ${kind} of deployment ${deploymentId} in namespace '${namespace}'`,
+      query,
+      operation: `listing the ${kind} of deployment ${query.deploymentId} in namespace '${namespace}'`,
       namespace,
       access: 'read',
-      abortSignal: options.abortSignal,
-      deadline: options.deadline,
+      ...options,
     });
     return itemsOf<T>(answer.body);
   }
 
-  /** Sends one request (GETs with retries) and maps failures to VvpApiError. */
-  private async send(spec: RequestSpec): Promise<Answer> {
-    const url = this.urlFor(spec.path, spec.query);
-    const display = `${url.pathname}${url.search}`;
-    if (spec.method !== 'GET') {
-      // Writes are sent exactly once: never through the retry loop.
-      try {
-        return await this.attempt(spec, url, display);
-      } catch (error) {
-        throw this.toApiError(spec, display, error, 1);
-      }
-    }
+  /** Sends a write and returns a Deployment: the answer's, or, when the answer does not hold one, the one read back. */
+  private async writeDeployment(spec: RequestSpec, readBackAs: string | undefined): Promise<Deployment> {
+    const answer = await this.write(spec);
+    if (isDeployment(answer.body)) return answer.body;
+    // A 2xx (204 is documented for PATCH) was applied whatever its body says; an error here
+    // would make the caller believe nothing changed. Read the deployment instead (a GET, safe
+    // to retry).
+    this.options.logger?.debug(`VVP ${spec.method} ${this.display(spec)} answered HTTP ${answer.status} without a Deployment: reading it back`);
+    let read: Deployment | undefined;
     try {
-      return await withRetry(() => this.attempt(spec, url, display), {
-        policy: this.policy,
-        clock: this.clock,
-        random: this.options.random,
-        abortSignal: spec.abortSignal,
-        deadline: spec.deadline,
-        isRetryable: (error) =>
-          error instanceof AttemptError
-            ? {
-                retry: isRetryableHttpFailure({ method: spec.method, status: error.status, networkCode: error.networkCode }),
-                retryAfterInMs: error.retryAfterInMs,
-              }
-            : { retry: false },
-        onRetry: ({ error, attempt, delayInMs }) =>
-          this.options.logger?.info(
-            `VVP ${spec.method} ${display}: ${describeAttempt(error)}; retry ${attempt} of ${this.policy.maxAttempts - 1} in ${(delayInMs / 1000).toFixed(1)} s`,
-          ),
-      });
+      read = readBackAs === undefined ? undefined : await this.getDeployment(spec.namespace, readBackAs, { abortSignal: spec.abortSignal, deadline: spec.deadline });
     } catch (error) {
-      if (error instanceof RetryExhaustedError) throw this.toApiError(spec, display, error.lastError, error.attempts);
-      throw this.toApiError(spec, display, error, 1);
+      if (isAbortError(error) || !(error instanceof VvpApiError)) throw error;
+      throw new VvpApiError({
+        method: spec.method,
+        path: this.display(spec),
+        operation: spec.operation,
+        serviceMessage: `VVP accepted the ${spec.method} (HTTP ${answer.status}), but reading the deployment back failed: ${error.serviceMessage ?? error.message}`,
+        hint: error.hint,
+        networkCode: error.networkCode,
+        attempts: error.attempts,
+        outcomeUnknown: true,
+        cause: error,
+      });
     }
+    if (!read) {
+      throw new VvpApiError({
+        method: spec.method,
+        path: this.display(spec),
+        operation: spec.operation,
+        serviceMessage: `VVP accepted the ${spec.method} (HTTP ${answer.status}), but deployment '${readBackAs ?? '(unnamed)'}' cannot be read back in namespace '${spec.namespace}'`,
+        hint: 'Check the deployment in VVP',
+        outcomeUnknown: true,
+      });
+    }
+    return read;
   }
 
-  /** One HTTP exchange. Resolves for 2xx and accepted statuses; throws AttemptError otherwise. */
-  private async attempt(spec: RequestSpec, url: URL, display: string): Promise<Answer> {
-    const headers: RawAxiosRequestHeaders = {
-      Accept: 'application/json',
-      'User-Agent': this.options.userAgent ?? 'vvp-azure-pipelines',
-    };
-    // Only ever to this.base's origin (checked in urlFor); redirects are not followed.
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
-    const agent = this.options.agents?.agentFor(url);
-    const started = this.clock.now();
-    // The request timeout, cut to what is left before the caller's deadline (at least 1 ms).
-    const timeoutInMs = spec.deadline === undefined ? this.timeoutInMs : Math.max(1, Math.min(this.timeoutInMs, spec.deadline - started));
-    let response: AxiosResponse<string>;
-    try {
-      response = await axios.request<string>({
-        url: url.href,
+  /** A GET (with retries). A 2xx answer that is not JSON fails: VVP always answers JSON. */
+  private async read(spec: RequestSpec): Promise<JsonAnswer> {
+    const answer = await this.send(spec);
+    if (answer.status >= 200 && answer.status < 300 && answer.text.trim() !== '' && !answer.isJson) {
+      throw new VvpApiError({
         method: spec.method,
-        headers,
-        data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        timeout: timeoutInMs,
-        signal: spec.abortSignal,
-        maxRedirects: 0,
-        proxy: false,
-        httpAgent: agent,
-        httpsAgent: agent,
-        responseType: 'text',
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
-        transitional: { clarifyTimeoutError: true },
+        path: this.display(spec),
+        operation: spec.operation,
+        status: answer.status,
+        serviceMessage: `the answer is not JSON (it starts with '${truncate(oneLineStart(this.scrub(answer.text)), 80)}')`,
+        hint: `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform itself, not a login page or another service`,
       });
-    } catch (error) {
-      if (isAbortError(error) || spec.abortSignal?.aborted) throw error;
-      const code = (error as { code?: string }).code;
-      this.options.logger?.debug(`VVP ${spec.method} ${display} → ${code ?? 'network error'} in ${this.clock.now() - started} ms`);
-      throw new AttemptError(undefined, code, this.scrub(networkMessage(error, url, timeoutInMs)), undefined, networkHint(code, url), error);
     }
-    const status = response.status;
-    this.options.logger?.debug(`VVP ${spec.method} ${display} → ${status} in ${this.clock.now() - started} ms`);
-    const text = typeof response.data === 'string' ? response.data : '';
-    if ((status >= 200 && status < 300) || spec.acceptStatuses?.includes(status)) {
-      if (status === 204 || text.trim() === '') return { status, body: undefined };
-      try {
-        return { status, body: JSON.parse(text) as unknown };
-      } catch {
-        // A write that got 2xx was applied whatever the body says: the caller reads it back.
-        if (spec.method !== 'GET') return { status, body: undefined };
-        if (status >= 200 && status < 300) {
-          throw new AttemptError(
-            status,
-            undefined,
-            `the answer is not JSON (it starts with '${truncate(this.scrub(text).trim().slice(0, 80), 80)}')`,
-            undefined,
-            `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform itself, not a login page or another service`,
-          );
-        }
-        return { status, body: undefined };
-      }
-    }
-    const retryAfter = headerValue(response.headers, 'retry-after');
-    throw new AttemptError(
-      status,
-      undefined,
-      // Scrubbed before errorText shortens it: a token cut in half would no longer match.
-      this.scrub(status >= 300 && status < 400 ? redirectMessage(status, headerValue(response.headers, 'location'), url) : errorText(this.scrub(text))),
-      parseRetryAfter(retryAfter, this.clock.now()),
-      this.hintFor(status, spec),
-    );
+    return answer;
   }
 
   /**
-   * Masks the API token in text that came from the server or the network stack: a gateway or
-   * debug page that echoes request headers must not put the token into an error message.
+   * A write, sent exactly once. A 2xx answer arrived whole; one that broke off after its status
+   * line fails as outcome unknown (like any lost answer), so the caller reads back and compares.
    */
+  private async write(spec: RequestSpec): Promise<WriteAnswer> {
+    const answer = await this.send(spec);
+    return { status: answer.status, body: answer.isJson ? answer.body : undefined };
+  }
+
+  /** One call through the transport (GETs with retries); failures become VvpApiErrors. */
+  private async send(spec: RequestSpec): Promise<JsonAnswer> {
+    const url = this.urlFor(spec.path, spec.query);
+    const lost = this.options.connectionLost;
+    // A dead tunnel: nothing is sent, so the token never reaches a local port someone else may now hold.
+    if (lost?.aborted) throw lostReason(lost);
+    try {
+      return await this.transport.send({
+        method: spec.method,
+        url,
+        display: this.display(spec),
+        body: spec.body,
+        bearerToken: this.token,
+        acceptStatuses: spec.acceptStatuses,
+        abortSignal: lost && spec.abortSignal ? AbortSignal.any([spec.abortSignal, lost]) : (lost ?? spec.abortSignal),
+        deadline: spec.deadline,
+      });
+    } catch (error) {
+      if (lost?.aborted && !spec.abortSignal?.aborted) throw lostReason(lost);
+      throw this.toApiError(spec, url, error);
+    }
+  }
+
+  /** Path and query as logs and errors show them. */
+  private display(spec: RequestSpec): string {
+    const url = this.urlFor(spec.path, spec.query);
+    return `${url.pathname}${url.search}`;
+  }
+
+  /** Masks the API token in text that came from the server (a gateway echoing headers). */
   private scrub(text: string): string {
     return this.token && this.token.length >= 4 ? text.split(this.token).join('***') : text;
   }
@@ -459,9 +434,6 @@ export class VvpClient implements VvpApi {
   }
 
   private hintFor(status: number, spec: RequestSpec): string | undefined {
-    if (status >= 300 && status < 400) {
-      return 'The API token is never sent to a redirect target: set vvpUrl to the final address (https, path), or check for a login proxy in front of VVP';
-    }
     switch (status) {
       case 401:
         return `Check the API token${this.options.tokenSource ? ` (${this.options.tokenSource})` : ''}: it may be wrong, expired or deleted in VVP`;
@@ -472,40 +444,58 @@ export class VvpClient implements VvpApi {
       case 404:
         return `Check the namespace '${spec.namespace}' and the deployment name, and that vvpUrl points at Ververica Platform`;
       case 409:
-        return 'Another change conflicts with this one; check the deployment in VVP and re-run';
+        return spec.method === 'DELETE'
+          ? 'VVP deletes a deployment only when its desired state (spec.state) is CANCELLED or SUSPENDED'
+          : 'Another change conflicts with this one; check the deployment in VVP and re-run';
       default:
         return undefined;
     }
   }
 
-  private toApiError(spec: RequestSpec, display: string, error: unknown, attempts: number): unknown {
-    if (!(error instanceof AttemptError)) return error;
+  private toApiError(spec: RequestSpec, url: URL, error: unknown): unknown {
+    if (!(error instanceof HttpRequestError)) return error;
     const write = spec.method !== 'GET';
-    const outcomeUnknown =
-      write && (error.status === undefined ? !NOT_SENT_CODES.has(error.networkCode ?? '') : error.status >= 500);
-    return new VvpApiError({
-      method: spec.method,
-      path: display,
-      operation: spec.operation,
-      status: error.status,
-      serviceMessage: error.serviceMessage,
-      hint: error.hint,
-      attempts,
-      networkCode: error.networkCode,
-      outcomeUnknown,
-      cause: error.cause,
-    });
-  }
-
-  private notFound(method: string, what: string, namespace: string, operation: string): VvpApiError {
-    return new VvpApiError({
-      method,
-      path: '',
-      operation,
-      status: 404,
-      serviceMessage: `${what} not found in namespace '${namespace}'`,
-      hint: 'Check the deployment name and namespace',
-    });
+    const details = { method: spec.method, path: `${url.pathname}${url.search}`, operation: spec.operation, attempts: error.attempts, cause: error };
+    switch (error.kind) {
+      case 'status':
+        return new VvpApiError({
+          ...details,
+          status: error.status,
+          // The transport scrubbed the token before errorText shortens the text.
+          serviceMessage: errorText(error.text),
+          hint: this.hintFor(error.status as number, spec),
+          // A 5xx may come from a gateway after VVP applied the write.
+          outcomeUnknown: write && (error.status as number) >= 500,
+        });
+      case 'redirect':
+        return new VvpApiError({
+          ...details,
+          status: error.status,
+          serviceMessage: error.location ? `VVP answered with a redirect to ${error.location}` : `VVP answered with a redirect (HTTP ${error.status}) without a Location`,
+          hint: 'The API token is never sent to a redirect target: set vvpUrl to the final address (https, path), or check for a login proxy in front of VVP',
+        });
+      case 'tooLarge':
+        return new VvpApiError({
+          ...details,
+          networkCode: error.networkCode,
+          serviceMessage: error.message,
+          hint: `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform`,
+          outcomeUnknown: write,
+        });
+      case 'timeout':
+      case 'network':
+        return new VvpApiError({
+          ...details,
+          networkCode: error.networkCode,
+          serviceMessage: error.message,
+          hint: networkHint(error.networkCode, url),
+          outcomeUnknown: write && error.mayHaveArrived,
+        });
+      default: {
+        const unknown: never = error.kind;
+        return new Error(`unknown HTTP failure ${String(unknown)}`);
+      }
+    }
   }
 
   private malformed(method: string, operation: string, expected: string): VvpApiError {
@@ -519,12 +509,6 @@ export class VvpClient implements VvpApi {
   }
 }
 
-/** Loopback hosts (a kubectl port-forward), where plain HTTP never leaves the machine. */
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 function nsPath(namespace: string): string {
   return `/api/v1/namespaces/${enc(namespace)}`;
 }
@@ -533,8 +517,16 @@ function enc(segment: string): string {
   return encodeURIComponent(segment);
 }
 
+function isDeployment(body: unknown): body is Deployment {
+  return isJsonObject(body) && isJsonObject(body.metadata) && typeof body.metadata.id === 'string' && isJsonObject(body.spec);
+}
+
+function isSavepoint(body: unknown): body is Savepoint {
+  return isJsonObject(body) && isJsonObject(body.metadata) && typeof body.metadata.id === 'string';
+}
+
 function asDeployment(body: unknown, operation: string): Deployment {
-  if (!isJsonObject(body) || !isJsonObject(body.metadata) || typeof body.metadata.id !== 'string' || !isJsonObject(body.spec)) {
+  if (!isDeployment(body)) {
     throw new VvpApiError({
       method: '',
       path: '',
@@ -543,7 +535,7 @@ function asDeployment(body: unknown, operation: string): Deployment {
       hint: 'Check that vvpUrl points at Ververica Platform (AppManager API v1)',
     });
   }
-  return body as unknown as Deployment;
+  return body;
 }
 
 function itemsOf<T>(body: unknown): T[] {
@@ -551,10 +543,8 @@ function itemsOf<T>(body: unknown): T[] {
   return [];
 }
 
-function headerValue(headers: unknown, name: string): string | undefined {
-  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
-  const value = typeof h?.get === 'function' ? h.get(name) : h?.[name];
-  return typeof value === 'string' ? value : Array.isArray(value) ? String(value[0]) : undefined;
+function oneLineStart(text: string): string {
+  return text.trim().slice(0, 80);
 }
 
 /**
@@ -579,24 +569,6 @@ export function errorText(text: string): string {
   return truncate(withoutTags || trimmed, 500);
 }
 
-function redirectMessage(status: number, location: string | undefined, url: URL): string {
-  if (!location) return `VVP answered with a redirect (HTTP ${status}) without a Location`;
-  let target = location;
-  try {
-    const resolved = new URL(location, url);
-    target = `${resolved.origin}${resolved.pathname}`;
-  } catch {
-    target = truncate(location, 200);
-  }
-  return `VVP answered with a redirect to ${target}`;
-}
-
-function networkMessage(error: unknown, url: URL, timeoutInMs: number): string {
-  const e = error as { code?: string; message?: string };
-  if (e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED') return `no answer from ${url.host} within ${Math.round(timeoutInMs / 100) / 10} s`;
-  return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(error)}`;
-}
-
 function networkHint(code: string | undefined, url: URL): string | undefined {
   switch (code) {
     case 'ENOTFOUND':
@@ -616,7 +588,3 @@ function networkHint(code: string | undefined, url: URL): string | undefined {
   }
 }
 
-function describeAttempt(error: unknown): string {
-  if (error instanceof AttemptError) return error.status !== undefined ? `HTTP ${error.status}` : (error.networkCode ?? 'network error');
-  return (error as Error)?.message ?? String(error);
-}

@@ -1,0 +1,90 @@
+import { maskUrlSecrets } from '../inputs/parse';
+
+/**
+ * The one rule for URLs of services the tasks send tokens or trust to (VVP, ARM, a blob
+ * endpoint, a kubectl mirror): https always; plain http only where it never leaves the machine
+ * (a port-forward, an emulator) or where the user said so; never credentials in the URL.
+ */
+
+/** How a message names the loopback hosts, so every rule reads the same. */
+export const LOOPBACK_HOSTS = '127.0.0.1, localhost or ::1';
+
+const IPV4_LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * True for a host name where plain HTTP never leaves the machine: `localhost`, `::1` (also
+ * written `[::1]`, as `URL.hostname` has it) and every address of 127.0.0.0/8. Nothing else:
+ * not `localhost.example.com`, not `127.0.0.1.nip.io`, not `::ffff:127.0.0.1`.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host === '::1') return true;
+  const m = IPV4_LOOPBACK.exec(host);
+  return m !== null && m.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+/** Which rule a URL broke. */
+export type UrlProblemKind =
+  /** Not an absolute URL. */
+  | 'invalid'
+  /** Neither https nor an allowed http (see {@link ServiceUrlRules.allowInsecureHttp}). */
+  | 'insecure'
+  /** `user:password@` in the URL. */
+  | 'credentials'
+  /** A `?query` or `#fragment` where only a base URL is accepted. */
+  | 'notBase';
+
+/** A rejected URL: the rule it broke and the value as a message may quote it. */
+export interface UrlProblem {
+  kind: UrlProblemKind;
+  /** The raw value with user info and query masked ({@link maskUrlSecrets}): never a SAS or token. */
+  value: string;
+}
+
+/** What a service URL may be beyond https. */
+export interface ServiceUrlRules {
+  /**
+   * Also accept `http://` to a host that is not loopback (the `allowInsecureHttp` input: a token
+   * then crosses the network in clear text). Default false.
+   */
+  allowInsecureHttp?: boolean;
+  /** Refuse a `?query` or `#fragment`: the URL is a base that request paths are appended to. Default false. */
+  baseUrlOnly?: boolean;
+}
+
+/** A URL that passed the rules, or why not. */
+export type ServiceUrlCheck = { url: URL; problem?: undefined } | { url?: undefined; problem: UrlProblem };
+
+/**
+ * Checks a service URL: `https:`; `http:` only to a loopback host ({@link isLoopbackHost}) or
+ * with `allowInsecureHttp`; no credentials; with `baseUrlOnly` no query or fragment. The first
+ * broken rule is reported, in that order. The URL is returned as parsed (no normalisation).
+ */
+export function checkServiceUrl(raw: string | URL, rules: ServiceUrlRules = {}): ServiceUrlCheck {
+  const text = typeof raw === 'string' ? raw.trim() : raw.href;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { problem: { kind: 'invalid', value: maskUnparsed(text) } };
+  }
+  const fail = (kind: UrlProblemKind): ServiceUrlCheck => ({ problem: { kind, value: maskUrlSecrets(text) } });
+  const httpAllowed = url.protocol === 'http:' && (isLoopbackHost(url.hostname) || rules.allowInsecureHttp === true);
+  if (url.protocol !== 'https:' && !httpAllowed) return fail('insecure');
+  if (url.username || url.password) return fail('credentials');
+  if (rules.baseUrlOnly && (url.search || url.hash)) return fail('notBase');
+  return { url };
+}
+
+/** True for a plain-HTTP URL to a host that is not loopback: what `allowInsecureHttp` lets through, and what deserves a warning. */
+export function isInsecureRemoteHttp(url: URL): boolean {
+  return url.protocol === 'http:' && !isLoopbackHost(url.hostname);
+}
+
+/**
+ * Text that `URL` cannot parse may still hold `user:password@` or a `?sig=`: mask what looks
+ * like them, since maskUrlSecrets returns such text unchanged.
+ */
+function maskUnparsed(text: string): string {
+  return text.replace(/^([^/?#]*\/\/)[^/?#@]*@/, '$1***@').replace(/\?.*$/s, '?***');
+}
