@@ -301,7 +301,7 @@ describe('deploy flow against the VVP simulator', () => {
     assert.equal(outputValues(run.report).jarUri, OLD_JAR);
     assert.equal(outputValues(run.report).jobId, truth.runningJob?.id);
     assert.equal((await requests('PATCH')).length, 1);
-    assert.equal((await requests('PUT')).length, 1);
+    assert.equal((await requests('PUT')).length, 2, 'once with the state-safe strategies, once to put them back');
     assert.ok(run.logger.lines.includes('group: Roll back'));
   });
 

@@ -1,9 +1,14 @@
 /**
  * Finding the savepoint VVP took for a transition, as pure decisions. Matched by the job it was
- * taken of and by time, never by `metadata.origin`: VVP 2.4 names an upgrade savepoint
- * SUSPEND_AND_UPGRADE, 2.6+ SUSPEND. Table-tested.
+ * taken of and by time, not by the origin VVP gives it: 2.4 names an upgrade savepoint
+ * SUSPEND_AND_UPGRADE, 2.6+ SUSPEND. Only the two origins that are not taken savepoints are
+ * left out: COPIED (a registration of a location) and RETAINED_CHECKPOINT (a checkpoint a
+ * torn-down job left; STATELESS upgrades leave one). Table-tested.
  */
 import { isJsonObject, pick, type Job, type Savepoint } from './resources';
+
+/** Origins of Savepoint resources VVP did not take of a job. */
+const NOT_TAKEN = new Set(['COPIED', 'RETAINED_CHECKPOINT']);
 
 /** What identifies the savepoint of one transition. */
 export interface SavepointQuery {
@@ -20,7 +25,7 @@ export interface SavepointQuery {
  */
 export function savepointOfTransition(savepoints: readonly Savepoint[], query: SavepointQuery): Savepoint | undefined {
   const candidates = savepoints
-    .filter((s) => s.metadata.jobId === query.jobId)
+    .filter((s) => s.metadata.jobId === query.jobId && !NOT_TAKEN.has(s.metadata.origin ?? ''))
     .filter((s) => {
       const created = Date.parse(s.metadata.createdAt ?? '');
       return Number.isNaN(created) || created >= query.sinceMs;
