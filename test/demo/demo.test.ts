@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { ROOT, runDemo, expandMacros } from './demo';
+import { ROOT } from '../rig/bundles';
+import { runDemo, expandMacros } from './demo';
 
 // The README's first command, in quick form (the demo JAR is small anyway): it must end the way
 // each scenario means to show, with the tasks run from the packaged VSIX.

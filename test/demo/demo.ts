@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import JSZip from 'jszip';
 import { parse } from 'yaml';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { ROOT } from '../rig/bundles';
 import { RIG_DEFAULTS } from '../rig/config';
 import { rigProxyAgent } from '../rig/proxy-agent';
 import { startRig, type Rig } from '../rig/rig';
@@ -25,11 +26,9 @@ import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints'
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
 import { renderPipelineLog } from './render-log';
 
-export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..');
+type Scenario = 'upgrade' | 'failing';
 
-export type Scenario = 'upgrade' | 'failing';
-
-export interface DemoOptions {
+interface DemoOptions {
   scenario: Scenario;
   target: 'local' | 'real';
   pipelineFile: string;
@@ -37,20 +36,19 @@ export interface DemoOptions {
   print: (line: string) => void;
 }
 
-export interface PipelineStep {
+interface PipelineStep {
   task: string;
   name: string;
   displayName?: string;
   inputs: Record<string, string>;
 }
 
-export interface StepRun {
+interface StepRun {
   step: PipelineStep;
   run: TaskRunResult;
 }
 
-export interface DemoResult {
-  scenario: Scenario;
+interface DemoResult {
   steps: StepRun[];
   /** True when the run ended the way the scenario means to show. */
   asExpected: boolean;
@@ -58,7 +56,7 @@ export interface DemoResult {
 }
 
 /** Reads the `steps:` of an azure-pipelines.yml-style file. */
-export function readPipeline(file: string): PipelineStep[] {
+function readPipeline(file: string): PipelineStep[] {
   const doc = parse(fs.readFileSync(file, 'utf8')) as { steps?: unknown };
   if (!Array.isArray(doc?.steps)) throw new Error(`${file}: expected a 'steps:' list`);
   return doc.steps.map((s, i): PipelineStep => {
@@ -75,7 +73,7 @@ export function expandMacros(value: string, variables: Record<string, string>): 
 }
 
 /** Unzips the single dist/*.vsix into a temporary folder (the agent does the same with a task zip). */
-export async function unpackVsix(into: string): Promise<string> {
+async function unpackVsix(into: string): Promise<string> {
   const dist = path.join(ROOT, 'dist');
   const vsix = fs.existsSync(dist) ? fs.readdirSync(dist).filter((f) => f.endsWith('.vsix')) : [];
   if (vsix.length !== 1) throw new Error('expected one dist/*.vsix: run `npm run package` first');
@@ -230,7 +228,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const asExpected = options.scenario === 'failing' ? failingAsExpected(runs) : runs.length === steps.length && runs.every((r) => r.run.result === 'Succeeded');
     print('');
     print(recap);
-    return { scenario: options.scenario, steps: runs, asExpected, recap };
+    return { steps: runs, asExpected, recap };
   } finally {
     await environment?.stop();
     fs.rmSync(work, { recursive: true, force: true });

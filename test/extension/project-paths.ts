@@ -1,8 +1,9 @@
 import * as path from 'node:path';
+import { ROOT } from '../rig/bundles';
 
-/** Repository root, from out/test/extension/ or test/extension/. */
-export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..');
+export { ROOT };
 
+/** A path inside the repository. */
 export function fromRoot(...parts: string[]): string {
   return path.join(ROOT, ...parts);
 }

@@ -4,23 +4,13 @@
  * every deploy run against the VVP simulator:
  *
  * ```ts
- * const run = await runTask({ ... });
- * await assertNoFalseSuccess(run, { sim: sim.control, deployment: 'app', jarUri: `${JAR}?commit=${COMMIT}` });
+ * const run = await runBundled(bench, 'VvpDeploy', { ... });
+ * await assertNoFalseSuccess(run, { sim: sim.control, deployment: 'app', jarUri: jarFor(COMMIT) });
  * ```
  */
 import assert from 'node:assert/strict';
 import type { TaskRunResult } from '../rig/run-task';
 import type { DeploymentTruth, SimulatorControl } from '../vvp-simulator/client';
-import { ledger } from './ledger';
-
-export interface DeployTarget {
-  sim: SimulatorControl;
-  /** Default `default`. */
-  namespace?: string;
-  deployment: string;
-  /** The jarUri the run deploys, `?commit=` included. */
-  jarUri: string;
-}
 
 /** Why a Succeeded verdict is false, or undefined when the truth backs it. Pure. */
 export function falseSuccessReason(run: Pick<TaskRunResult, 'result' | 'outputs'>, truth: DeploymentTruth, jarUri: string): string | undefined {
@@ -35,18 +25,15 @@ export function falseSuccessReason(run: Pick<TaskRunResult, 'result' | 'outputs'
 }
 
 /**
- * Compares the run's verdict with the simulator's truth, counts it in the ledger and fails the
- * test on a false success. Returns whether the run reported success.
+ * Compares the run's verdict with the simulator's truth (deployment `deployment` in namespace
+ * `default`) and fails the test on a false success. Returns whether the run reported success.
  */
-export async function assertNoFalseSuccess(run: Pick<TaskRunResult, 'result' | 'outputs' | 'message'>, target: DeployTarget): Promise<boolean> {
-  const truth = await target.sim.truth(target.namespace ?? 'default', target.deployment);
-  ledger.deployVerdictsChecked++;
+export async function assertNoFalseSuccess(
+  run: Pick<TaskRunResult, 'result' | 'outputs' | 'message'>,
+  target: { sim: SimulatorControl; deployment: string; jarUri: string },
+): Promise<boolean> {
+  const truth = await target.sim.truth('default', target.deployment);
   const reason = falseSuccessReason(run, truth, target.jarUri);
-  const succeeded = run.result === 'Succeeded' || run.result === 'SucceededWithIssues';
-  if (reason) {
-    ledger.falseSuccesses++;
-    assert.fail(`FALSE SUCCESS for deployment '${target.deployment}': the task said "${run.message}" but ${reason}`);
-  }
-  if (succeeded) ledger.successesConfirmed++;
-  return succeeded;
+  if (reason) assert.fail(`FALSE SUCCESS for deployment '${target.deployment}': the task said "${run.message}" but ${reason}`);
+  return run.result === 'Succeeded' || run.result === 'SucceededWithIssues';
 }

@@ -10,8 +10,6 @@ export interface AzuriteOptions {
   accountName?: string;
   /** Base64 account key (Azurite requires base64). Default: a fixed test key. */
   accountKey?: string;
-  /** Bound on start-up. Default 20 000 ms. */
-  startTimeoutInMs?: number;
 }
 
 export interface AzuriteHandle {
@@ -67,7 +65,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     fs.rmSync(location, { recursive: true, force: true });
   };
   try {
-    const port = await waitForPort(child, options.startTimeoutInMs ?? 20_000);
+    const port = await waitForPort(child, 20_000);
     return { port, accountName, accountKey, pid: child.pid ?? -1, stop: cleanup };
   } catch (err) {
     await cleanup();

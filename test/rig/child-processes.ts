@@ -19,11 +19,6 @@ export function trackChild(child: ChildProcess): void {
   }
 }
 
-/** Pids of children still running, for "nothing is left behind" assertions. */
-export function liveChildPids(): number[] {
-  return [...live].map((c) => c.pid ?? -1);
-}
-
 /**
  * Stops a child: closes its stdin, sends SIGTERM, and SIGKILL after `graceMs`. Resolves once
  * it exited.

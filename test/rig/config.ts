@@ -71,7 +71,7 @@ export interface ManagedIdentityConfig {
 export interface VaultConfig {
   /** Vault name, the first label of its host. */
   name: string;
-  /** DNS suffix. Default `vault.azure.net`; `vault.azure.cn` for Azure China. */
+  /** DNS suffix. Default `vault.azure.net`, the only one the proxy routes to the fake. */
   dnsSuffix?: string;
   /** Tenant whose tokens the vault accepts; its 401 challenge names this tenant. */
   tenantId: string;
@@ -114,8 +114,6 @@ export interface RouteConfig {
   /** Exact host name, or `*.suffix` for any single label in front of the suffix. */
   host: string;
   target: string;
-  /** Host header sent to the backend. Default: the original host. */
-  hostHeader?: string;
   /**
    * For `*.suffix` routes: the first labels that exist (e.g. the storage account names); other
    * names are refused like a host whose DNS lookup fails. Default: every name.
@@ -126,13 +124,11 @@ export interface RouteConfig {
 /** Fixed ids and secrets of the default scenario, so tests can name them. */
 export const RIG_DEFAULTS = {
   tenantId: '8d2c3a5e-1b7f-4c1e-9a4d-0f6b2e7c9a11',
-  otherTenantId: '3e9a0c1d-5f2b-4a8e-b6c7-d1e2f3a4b5c6',
   clientId: '2f1e0d9c-8b7a-4c5d-9e6f-a1b2c3d4e5f6',
   clientSecret: 'rig-spn-secret~Q8v.4Lx_Zr7pW2mN9kT5yB3hJ6dF1sG0aC',
   certClientId: '6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d',
   wifClientId: '9c8b7a6d-5e4f-4321-8a9b-0c1d2e3f4a5b',
   deniedClientId: '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e',
-  managedIdentityClientId: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
   userAssignedClientId: '7e6d5c4b-3a2f-4e1d-9c0b-a9f8e7d6c5b4',
   subscriptionId: '4f3e2d1c-0b9a-4876-9543-21fedcba9876',
   serviceConnectionId: 'c0ffee00-1234-4abc-9def-0123456789ab',
@@ -154,15 +150,15 @@ export const RIG_DEFAULTS = {
 
 /**
  * The default scenario: one tenant with a secret SPN, a certificate SPN, a federated SPN, an SPN
- * the vault denies, a system- and a user-assigned managed identity, and the vault `my-keyvault`
- * holding the VVP API token.
+ * the vault denies, a user-assigned managed identity, and the vault `my-keyvault` holding the
+ * VVP API token.
  *
  * @param clientCertificatePem the client certificate registered for `certClientId`.
  */
 export function defaultRigConfig(clientCertificatePem: string): RigConfig {
   const d = RIG_DEFAULTS;
   return {
-    tenants: [{ id: d.tenantId }, { id: d.otherTenantId }],
+    tenants: [{ id: d.tenantId }],
     clients: [
       { tenantId: d.tenantId, clientId: d.clientId, secret: d.clientSecret },
       { tenantId: d.tenantId, clientId: d.certClientId, certificatePem: clientCertificatePem },
@@ -173,14 +169,7 @@ export function defaultRigConfig(clientCertificatePem: string): RigConfig {
       },
       { tenantId: d.tenantId, clientId: d.deniedClientId, secret: d.clientSecret },
     ],
-    managedIdentities: [
-      { tenantId: d.tenantId, clientId: d.managedIdentityClientId },
-      {
-        tenantId: d.tenantId,
-        clientId: d.userAssignedClientId,
-        resourceId: `/subscriptions/${d.subscriptionId}/resourcegroups/rig/providers/Microsoft.ManagedIdentity/userAssignedIdentities/rig-uami`,
-      },
-    ],
+    managedIdentities: [{ tenantId: d.tenantId, clientId: d.userAssignedClientId }],
     vaults: [
       {
         name: d.vaultName,

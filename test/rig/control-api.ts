@@ -9,8 +9,6 @@ export interface ControlApiDeps {
   faults: FaultBook;
   recorder: Recorder;
   addRoute: (route: RouteConfig) => void;
-  removeRoute: (host: string) => number;
-  listRoutes: () => { host: string; target: string }[];
   /** Puts the route table back as it was at start. */
   resetRoutes: () => void;
 }
@@ -20,15 +18,12 @@ export interface ControlApiDeps {
  *
  * | method + path | effect |
  * |---|---|
- * | `GET /health` | `{ ok: true }` |
- * | `GET /config`, `PATCH /config` | read / shallow-merge the {@link RigConfig} (top-level keys replaced, `null` removes) |
+ * | `PATCH /config` | shallow-merge the {@link RigConfig} (top-level keys replaced, `null` removes) |
  * | `PUT /vaults/{vault}/secrets/{name}` | set a secret (`SecretConfig` or `{ value }`) |
- * | `DELETE /vaults/{vault}/secrets/{name}` | remove a secret |
- * | `PUT /vaults/{vault}/denied-clients` | `{ clientIds: [...] }` replace who gets 403 |
- * | `GET/POST/DELETE /faults`, `DELETE /faults/{id}` | list / add (`FaultRule`) / clear fault rules |
+ * | `GET/POST/DELETE /faults` | list / add (`FaultRule`) / clear fault rules |
  * | `GET /requests?since=N`, `DELETE /requests` | the request log (see `RequestRecord`) |
- * | `GET /tokens`, `DELETE /tokens` | tokens the fakes issued |
- * | `GET/POST /routes`, `DELETE /routes?host=h` | backend routes (`RouteConfig`) |
+ * | `GET /tokens` | tokens the fakes issued |
+ * | `POST /routes` | add a backend route (`RouteConfig`) |
  * | `POST /reset` | initial config and routes, no faults, empty logs and token list |
  */
 export function controlApiHandler(deps: ControlApiDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
@@ -50,24 +45,12 @@ export function controlApiHandler(deps: ControlApiDeps): (req: http.IncomingMess
 function route(deps: ControlApiDeps, method: string, url: URL, body: unknown): unknown {
   const { state, faults, recorder } = deps;
   const [a, b, c, d, ...more] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  if (a === 'vaults' && b && c === 'secrets' && d && more.length === 0) {
-    const vault = requireVault(state, b);
-    if (method === 'PUT') vault.secrets[d] = body as SecretConfig;
-    else if (method === 'DELETE') delete vault.secrets[d];
-    else return undefined;
+  if (method === 'PUT' && a === 'vaults' && b && c === 'secrets' && d && more.length === 0) {
+    requireVault(state, b).secrets[d] = body as SecretConfig;
     return { ok: true };
   }
-  if (method === 'PUT' && a === 'vaults' && b && c === 'denied-clients' && !d) {
-    requireVault(state, b).deniedClientIds = (body as { clientIds: string[] }).clientIds;
-    return { ok: true };
-  }
-  if (method === 'DELETE' && a === 'faults' && b && !c) return { removed: faults.remove(b) };
 
   switch (`${method} /${[a, b].filter(Boolean).join('/')}`) {
-    case 'GET /health':
-      return { ok: true, pid: process.pid };
-    case 'GET /config':
-      return state.config;
     case 'PATCH /config': {
       const next: Record<string, unknown> = { ...state.config, ...(body as Partial<RigConfig>) };
       // JSON has no undefined: null removes a key (e.g. switches proxy auth off).
@@ -89,16 +72,9 @@ function route(deps: ControlApiDeps, method: string, url: URL, body: unknown): u
       return { ok: true };
     case 'GET /tokens':
       return state.issuedTokens;
-    case 'DELETE /tokens':
-      state.issuedTokens.length = 0;
-      return { ok: true };
-    case 'GET /routes':
-      return deps.listRoutes();
     case 'POST /routes':
       deps.addRoute(body as RouteConfig);
-      return deps.listRoutes();
-    case 'DELETE /routes':
-      return { removed: deps.removeRoute(url.searchParams.get('host') ?? '') };
+      return { ok: true };
     case 'POST /reset':
       state.reset();
       faults.clear();

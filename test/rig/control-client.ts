@@ -31,10 +31,6 @@ export interface RequestFilter {
 export class RigControl {
   constructor(readonly baseUrl: string) {}
 
-  async config(): Promise<RigConfig> {
-    return this.call<RigConfig>('GET', '/config');
-  }
-
   /** Replaces top-level keys of the config (arrays are replaced, not merged); a key given as `undefined` is removed. */
   async patchConfig(patch: Partial<RigConfig>): Promise<RigConfig> {
     const body = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, v === undefined ? null : v]));
@@ -43,15 +39,6 @@ export class RigControl {
 
   async setSecret(vault: string, name: string, secret: string | SecretConfig): Promise<void> {
     await this.call('PUT', `/vaults/${encodeURIComponent(vault)}/secrets/${encodeURIComponent(name)}`, typeof secret === 'string' ? { value: secret } : secret);
-  }
-
-  async deleteSecret(vault: string, name: string): Promise<void> {
-    await this.call('DELETE', `/vaults/${encodeURIComponent(vault)}/secrets/${encodeURIComponent(name)}`);
-  }
-
-  /** Principals (client ids) that get 403 ForbiddenByRbac from this vault. */
-  async setDeniedClients(vault: string, clientIds: string[]): Promise<void> {
-    await this.call('PUT', `/vaults/${encodeURIComponent(vault)}/denied-clients`, { clientIds });
   }
 
   async addFault(rule: FaultRuleInput): Promise<ActiveFaultRule> {
@@ -104,14 +91,6 @@ export class RigControl {
   /** Forwards `route.host` (exact or `*.suffix`) to `route.target`; newest route wins. */
   async addRoute(route: RouteConfig): Promise<void> {
     await this.call('POST', '/routes', route);
-  }
-
-  async removeRoute(host: string): Promise<void> {
-    await this.call('DELETE', `/routes?host=${encodeURIComponent(host)}`);
-  }
-
-  async routes(): Promise<{ host: string; target: string }[]> {
-    return this.call('GET', '/routes');
   }
 
   /** Initial config and routes, no faults, empty request log and token list. */

@@ -13,7 +13,7 @@ export interface DecodedJwt {
 export type JwtAlgorithm = 'RS256' | 'PS256';
 
 /** Encodes bytes or UTF-8 text as unpadded base64url. */
-export function base64UrlEncode(data: Buffer | string): string {
+function base64UrlEncode(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { minimalEnv, startAzurite, type AzuriteHandle, type AzuriteOptions } from './azurite';
+import { minimalEnv, startAzurite, type AzuriteHandle } from './azurite';
 import { stopChild, trackChild } from './child-processes';
 import { RIG_DEFAULTS, defaultRigConfig, type RigConfig, type RouteConfig } from './config';
 import { RigControl } from './control-client';
@@ -10,15 +10,11 @@ export interface RigOptions {
   /** Changes to the default scenario ({@link defaultRigConfig}); top-level keys replace. */
   config?: Partial<RigConfig>;
   /** Start Azurite and route `*.blob.core.windows.net` (and the China suffix) to it. Default false. */
-  azurite?: boolean | AzuriteOptions;
+  azurite?: boolean;
   /** Backend for `vvp.example.com` (e.g. the VVP simulator at `http://127.0.0.1:<port>`). */
   vvpUrl?: string;
   /** More backend routes; newest wins over the defaults. */
   routes?: RouteConfig[];
-  /** Demand proxy Basic auth (tests of `Agent.ProxyUsername`/`Agent.ProxyPassword`). */
-  proxyAuth?: { username: string; password: string };
-  /** Bound on starting the services process. Default 15 000 ms. */
-  startTimeoutInMs?: number;
 }
 
 export interface RigAzurite {
@@ -35,12 +31,9 @@ export type RigEnvMode = 'env' | 'agent';
 export interface Rig {
   /** `http://127.0.0.1:<port>`, without credentials. */
   proxyUrl: string;
-  proxyPort: number;
   /** Path of the test CA certificate (PEM). */
   caFile: string;
   caPem: string;
-  /** `http://127.0.0.1:<port>` serving IMDS directly; see {@link Rig.imdsEnv}. */
-  imdsUrl: string;
   control: RigControl;
   /** The configuration the services started with. */
   config: RigConfig;
@@ -54,10 +47,10 @@ export interface Rig {
    *   with `VSTS_PUBLIC_VARIABLES`/`VSTS_SECRET_VARIABLES` naming them (`runTask` merges those lists).
    *
    * Proxy credentials come from `options.proxyAuth`, else from the start-up configuration
-   * (switch proxy auth on later with `control.patchConfig({ proxyAuth })`).
+   * (switch proxy auth on with `control.patchConfig({ proxyAuth })`).
    */
   env(mode: RigEnvMode, options?: { proxyAuth?: { username: string; password: string } }): Record<string, string>;
-  /** `AZURE_POD_IDENTITY_AUTHORITY_HOST` pointing at the IMDS fake (the documented IMDS override). */
+  /** `AZURE_POD_IDENTITY_AUTHORITY_HOST` pointing at the IMDS fake's own loopback port (the documented IMDS override). */
   imdsEnv(): Record<string, string>;
   /** Pids of the services process and Azurite. */
   pids(): number[];
@@ -88,11 +81,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   };
   try {
     if (options.azurite) {
-      azurite = await startAzurite({
-        accountName: RIG_DEFAULTS.storageAccount,
-        accountKey: RIG_DEFAULTS.storageAccountKey,
-        ...(typeof options.azurite === 'object' ? options.azurite : {}),
-      });
+      azurite = await startAzurite({ accountName: RIG_DEFAULTS.storageAccount, accountKey: RIG_DEFAULTS.storageAccountKey });
     }
     const config: RigConfig = { ...defaultRigConfig(readPem('clientCert')), ...options.config };
     config.routes = [
@@ -101,7 +90,6 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       ...(config.routes ?? []),
       ...(options.routes ?? []),
     ];
-    if (options.proxyAuth) config.proxyAuth = options.proxyAuth;
 
     services = spawn(process.execPath, [path.join(__dirname, 'services-main.js')], {
       env: { ...minimalEnv(), RIG_SERVICES_CONFIG: JSON.stringify(config) },
@@ -109,7 +97,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       windowsHide: true,
     });
     trackChild(services);
-    const ready = await readReadyLine(services, options.startTimeoutInMs ?? 15_000);
+    const ready = await readReadyLine(services, 15_000);
     const proxyUrl = `http://127.0.0.1:${ready.proxyPort}`;
     const imdsUrl = `http://127.0.0.1:${ready.imdsPort}`;
     const caPem = readPem('caCert');
@@ -119,10 +107,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
     return {
       proxyUrl,
-      proxyPort: ready.proxyPort,
       caFile: files.caCert,
       caPem,
-      imdsUrl,
       control: new RigControl(`http://127.0.0.1:${ready.controlPort}`),
       config,
       azurite: az && {
@@ -144,7 +130,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
 function azuriteRoutes(az: AzuriteHandle): RouteConfig[] {
   const target = `https://127.0.0.1:${az.port}`;
-  return ['blob.core.windows.net', 'blob.core.chinacloudapi.cn', 'blob.core.usgovcloudapi.net'].map((suffix) => ({
+  return ['blob.core.windows.net', 'blob.core.chinacloudapi.cn'].map((suffix) => ({
     host: `*.${suffix}`,
     target,
     // Another account name does not resolve, as its DNS name would not.

@@ -6,7 +6,7 @@ import { minimalEnv } from './azurite';
 import { trackChild } from './child-processes';
 import { RIG_DEFAULTS } from './config';
 import type { ServiceEndpoint } from './service-endpoints';
-import { parseVsoLine, type VsoCommand } from './vso-commands';
+import { parseVsoLine } from './vso-commands';
 
 /** A pipeline variable; `secret: true` passes it the way the agent passes secret variables. */
 export type PipelineVariable = string | { value: string; secret: true };
@@ -17,15 +17,11 @@ export interface SignalAfter {
   whenStdoutMatches?: RegExp;
   /** Send this many ms after start, or after the match when both are given. */
   afterMs?: number;
-  /** Like the agent (SIGINT, then SIGTERM): send SIGTERM this many ms after `signal` if still running. */
-  escalateAfterMs?: number;
 }
 
 export interface RunTaskOptions {
-  /** Folder holding the task's entry (`index.js` of a bundled task, or tsc output). */
+  /** Folder holding the task's `index.js` (a bundled task, or tsc output). */
   taskDir: string;
-  /** Entry file inside `taskDir`. Default `index.js`. */
-  entry?: string;
   /** Task inputs by name, as in `task.json`; booleans and numbers are stringified. */
   inputs?: Record<string, string | boolean | number | undefined>;
   endpoints?: ServiceEndpoint[];
@@ -69,7 +65,6 @@ export interface TaskRunResult {
   /** `task.issue type=error` / `type=warning` messages. */
   errors: string[];
   warnings: string[];
-  commands: VsoCommand[];
   /** Output lines that are not logging commands. */
   logs: string[];
   /** When the run used the signal option: when it was sent (ms after start). */
@@ -94,7 +89,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   }
   try {
     const env = buildTaskEnv(options, { workDir, tempDir, agentRoot: root });
-    const run = await spawnTask(path.join(options.taskDir, options.entry ?? 'index.js'), workDir, env, options);
+    const run = await spawnTask(path.join(options.taskDir, 'index.js'), workDir, env, options);
     return interpret(run);
   } finally {
     if (!options.keepTempDirs) fs.rmSync(root, { recursive: true, force: true });
@@ -182,7 +177,7 @@ export function buildTaskEnv(
  * `ENDPOINT_AUTH_PARAMETER_<id>_<KEY>`, `ENDPOINT_DATA_<id>` (JSON), `ENDPOINT_DATA_<id>_<KEY>`;
  * keys upper-cased with spaces as `_`, the id as given (lower-case GUID).
  */
-export function endpointEnv(e: ServiceEndpoint): Record<string, string> {
+function endpointEnv(e: ServiceEndpoint): Record<string, string> {
   const key = (k: string): string => k.replace(/ /g, '_').toUpperCase();
   const env: Record<string, string> = {
     [`ENDPOINT_URL_${e.id}`]: e.url,
@@ -198,7 +193,7 @@ export function endpointEnv(e: ServiceEndpoint): Record<string, string> {
 }
 
 /** `Agent.TempDirectory` → `AGENT_TEMPDIRECTORY`, as agent and task-lib both format names. */
-export function variableKey(name: string): string {
+function variableKey(name: string): string {
   return name.replace(/\./g, '_').replace(/ /g, '_').toUpperCase();
 }
 
@@ -236,7 +231,6 @@ function spawnTask(entry: string, cwd: string, env: Record<string, string>, opti
       if (!sig || child.exitCode !== null || signalSentAtMs !== undefined) return;
       signalSentAtMs = Date.now() - started;
       child.kill(sig.signal);
-      if (sig.escalateAfterMs !== undefined) later(sig.escalateAfterMs, () => child.exitCode === null && child.kill('SIGTERM'));
     };
     const arm = (): void => {
       signalArmed = false;
@@ -270,7 +264,6 @@ function interpret(run: RawRun): TaskRunResult {
     summaries: [],
     errors: [],
     warnings: [],
-    commands: [],
     logs: [],
   };
   for (const line of run.stdout.split(/\r?\n/)) {
@@ -279,7 +272,6 @@ function interpret(run: RawRun): TaskRunResult {
       if (line !== '') result.logs.push(line);
       continue;
     }
-    result.commands.push(cmd);
     const prop = (name: string): string | undefined =>
       Object.entries(cmd.properties).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
     switch (cmd.command.toLowerCase()) {

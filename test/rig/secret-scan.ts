@@ -24,7 +24,7 @@ export interface SecretLeak {
  * url-safe, also of `:<secret>` as in Basic auth), URL-encoded, JSON-escaped, and with the
  * logging-command escaping applied.
  */
-export function secretForms(secret: string): { form: string; value: string }[] {
+function secretForms(secret: string): { form: string; value: string }[] {
   const forms = [
     { form: 'verbatim', value: secret },
     { form: 'base64', value: Buffer.from(secret).toString('base64').replace(/=+$/, '') },

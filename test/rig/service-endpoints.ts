@@ -13,21 +13,18 @@ export interface ServiceEndpoint {
   data?: Record<string, string>;
 }
 
-export type AzureCloudName = 'AzureCloud' | 'AzureChinaCloud' | 'AzureUSGovernment';
+export type AzureCloudName = 'AzureCloud' | 'AzureChinaCloud';
 
 /** What an AzureRM connection of each scheme needs; ids default to the rig's default scenario. */
 export type AzureRmEndpointOptions = {
   id?: string;
   tenantId?: string;
   subscriptionId?: string;
-  subscriptionName?: string;
   cloud?: AzureCloudName;
-  /** Extra or overriding data entries (e.g. a custom `activeDirectoryAuthority` for Azure Stack). */
-  data?: Record<string, string>;
 } & (
   | { scheme: 'ServicePrincipal'; authenticationType?: 'spnKey'; clientId?: string; clientSecret?: string }
   | { scheme: 'ServicePrincipal'; authenticationType: 'spnCertificate'; clientId?: string; certificatePem: string }
-  | { scheme: 'WorkloadIdentityFederation'; clientId?: string; subject?: string; issuer?: string }
+  | { scheme: 'WorkloadIdentityFederation' }
   | { scheme: 'ManagedServiceIdentity'; msiClientId?: string }
 );
 
@@ -67,23 +64,6 @@ const CLOUD_DATA: Readonly<Record<AzureCloudName, Record<string, string>>> = {
     StorageEndpointSuffix: 'core.chinacloudapi.cn',
     sqlDatabaseDnsSuffix: '.database.chinacloudapi.cn',
   },
-  AzureUSGovernment: {
-    environmentUrl: 'https://management.usgovcloudapi.net/',
-    activeDirectoryAuthority: 'https://login.microsoftonline.us/',
-    environmentAuthorityUrl: 'https://login.microsoftonline.us/',
-    activeDirectoryServiceEndpointResourceId: 'https://management.core.usgovcloudapi.net/',
-    graphUrl: 'https://graph.windows.net/',
-    microsoftGraphUrl: 'https://graph.microsoft.us/',
-    galleryUrl: 'https://gallery.usgovcloudapi.net/',
-    managementPortalUrl: 'https://manage.windowsazure.us/',
-    armManagementPortalUrl: 'https://portal.azure.us/',
-    serviceManagementUrl: 'https://management.core.usgovcloudapi.net/',
-    resourceManagerUrl: 'https://management.usgovcloudapi.net/',
-    AzureKeyVaultDnsSuffix: 'vault.usgovcloudapi.net',
-    AzureKeyVaultServiceEndpointResourceId: 'https://vault.usgovcloudapi.net',
-    StorageEndpointSuffix: 'core.usgovcloudapi.net',
-    sqlDatabaseDnsSuffix: '.database.usgovcloudapi.net',
-  },
 };
 
 /**
@@ -102,7 +82,7 @@ export function azureRmEndpoint(options: AzureRmEndpointOptions): ServiceEndpoin
     environment: cloud,
     scopeLevel: 'Subscription',
     subscriptionId,
-    subscriptionName: options.subscriptionName ?? 'Rig Subscription',
+    subscriptionName: 'Rig Subscription',
     creationMode: 'Manual',
   };
   switch (options.scheme) {
@@ -117,9 +97,9 @@ export function azureRmEndpoint(options: AzureRmEndpointOptions): ServiceEndpoin
       }
       break;
     case 'WorkloadIdentityFederation':
-      parameters['serviceprincipalid'] = options.clientId ?? d.wifClientId;
-      parameters['workloadIdentityFederationSubject'] = options.subject ?? `sc://${d.organization}/${d.project}/${d.serviceConnectionName}`;
-      parameters['workloadIdentityFederationIssuer'] = options.issuer ?? `https://vstoken.dev.azure.com/${d.organizationId}`;
+      parameters['serviceprincipalid'] = d.wifClientId;
+      parameters['workloadIdentityFederationSubject'] = `sc://${d.organization}/${d.project}/${d.serviceConnectionName}`;
+      parameters['workloadIdentityFederationIssuer'] = `https://vstoken.dev.azure.com/${d.organizationId}`;
       break;
     case 'ManagedServiceIdentity':
       if (options.msiClientId) data['msiclientId'] = options.msiClientId;
@@ -130,7 +110,7 @@ export function azureRmEndpoint(options: AzureRmEndpointOptions): ServiceEndpoin
     url: CLOUD_DATA[cloud]['resourceManagerUrl']!,
     scheme: options.scheme,
     parameters,
-    data: { ...data, ...options.data },
+    data,
   };
 }
 

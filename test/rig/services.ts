@@ -15,9 +15,7 @@ import { RouteTable, type Route } from './proxy/routes';
 import { readPem } from './tls-files';
 
 /** Host of Azure's Instance Metadata Service. */
-export const IMDS_HOST = '169.254.169.254';
-/** Key Vault DNS suffixes the proxy routes to the Key Vault fake (only for configured vault names). */
-export const KEY_VAULT_SUFFIXES = ['vault.azure.net', 'vault.azure.cn', 'vault.usgovcloudapi.net'];
+const IMDS_HOST = '169.254.169.254';
 
 export interface RunningServices {
   proxyPort: number;
@@ -41,11 +39,8 @@ export async function startServices(config: RigConfig): Promise<RunningServices>
   const installDefaultRoutes = (): void => {
     const entra = entraIdHandler(state);
     for (const host of Object.keys(ENTRA_HOSTS)) routes.add({ host, target: { kind: 'fake', name: 'entra-id', handler: entra } });
-    const keyVault = keyVaultHandler(state);
-    for (const suffix of KEY_VAULT_SUFFIXES) {
-      // A vault name nobody configured does not resolve, like its DNS name would not.
-      routes.add({ host: `*.${suffix}`, target: { kind: 'fake', name: 'key-vault', handler: keyVault }, exists: (h) => state.findVaultByHost(h) !== undefined });
-    }
+    // A vault name nobody configured does not resolve, like its DNS name would not.
+    routes.add({ host: '*.vault.azure.net', target: { kind: 'fake', name: 'key-vault', handler: keyVaultHandler(state) }, exists: (h) => state.findVaultByHost(h) !== undefined });
     routes.add({ host: 'dev.azure.com', target: { kind: 'fake', name: 'pipeline-oidc', handler: pipelineOidcHandler(state) } });
     routes.add(imdsRoute);
     const arm = resourceManagerHandler(state);
@@ -73,10 +68,8 @@ export async function startServices(config: RigConfig): Promise<RunningServices>
       faults,
       recorder,
       addRoute: (r) => routes.add(backendRoute(r)),
-      removeRoute: (host) => routes.remove(host),
-      listRoutes: () => routes.list(),
       resetRoutes: () => {
-        for (const r of routes.list()) routes.remove(r.host);
+        routes.clear();
         installDefaultRoutes();
       },
     }),
@@ -108,7 +101,7 @@ function backendRoute(r: RouteConfig): Route {
   const labels = r.onlyLabels?.map((l) => l.toLowerCase());
   return {
     host: r.host,
-    target: { kind: 'backend', target: new URL(r.target), hostHeader: r.hostHeader },
+    target: { kind: 'backend', target: new URL(r.target) },
     exists: labels ? (host) => labels.includes(host.split('.')[0]!.toLowerCase()) : undefined,
   };
 }

@@ -1,13 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { RIG_DEFAULTS as D } from './config';
-import { runMockTest } from './mock-runner';
-import { startRig, type Rig } from './rig';
-import { buildTaskEnv, runTask } from './run-task';
+import { runTask } from './run-task';
 import { assertNoSecretLeak, findSecretLeaks } from './secret-scan';
 import { azureRmEndpoint } from './service-endpoints';
 import { parseVsoLine, unescapeVso } from './vso-commands';
@@ -134,36 +130,5 @@ describe('secret scanner', () => {
       ['stderr', 'basic-auth base64'],
       ['summary 1', 'url-encoded'],
     ]);
-  });
-});
-
-describe('MockTestRunner helper', () => {
-  let rig: Rig;
-  before(async () => {
-    rig = await startRig();
-  });
-  after(async () => {
-    await rig?.stop();
-  });
-
-  it('runs a spawnSync L0 task against the rig services in their own process, with the local Node', async () => {
-    const dirs = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-l0-'));
-    try {
-      const endpoint = azureRmEndpoint({ scheme: 'ServicePrincipal' });
-      const env = buildTaskEnv(
-        {
-          inputs: { action: 'token', azureSubscription: endpoint.id, scope: 'https://vault.azure.net/.default' },
-          endpoints: [endpoint],
-          env: rig.env('agent'),
-        },
-        { workDir: dirs, tempDir: dirs, agentRoot: dirs },
-      );
-      const tr = await runMockTest({ testFile: path.join(__dirname, 'fixtures', 'mock-run-sdk-probe.js'), env, timeoutMs: 20_000 });
-      assert.equal(tr.succeeded, true, tr.stdout + tr.stderr);
-      assert.match(tr.stdout, /##vso\[task\.setvariable variable=aud;isOutput=true;issecret=false;\]https:\/\/vault\.azure\.net/);
-      assert.equal(process.env['AGENT_PROXYURL'], undefined, 'the helper restores the environment');
-    } finally {
-      fs.rmSync(dirs, { recursive: true, force: true });
-    }
   });
 });

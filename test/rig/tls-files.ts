@@ -4,11 +4,9 @@ import * as path from 'node:path';
 /** Absolute paths of the rig's committed test-only TLS files (see `test/rig/tls/README.md`). */
 export interface TlsFiles {
   caCert: string;
-  caKey: string;
   leafCert: string;
   leafKey: string;
   clientCert: string;
-  clientKey: string;
   /** Certificate then key in one PEM, as the AzureRM connection's `servicePrincipalCertificate`. */
   clientCertAndKey: string;
 }
@@ -29,11 +27,9 @@ export function tlsFiles(): TlsFiles {
     if (fs.existsSync(path.join(candidate, 'ca.pem'))) {
       cached = {
         caCert: path.join(candidate, 'ca.pem'),
-        caKey: path.join(candidate, 'ca-key.pem'),
         leafCert: path.join(candidate, 'leaf.pem'),
         leafKey: path.join(candidate, 'leaf-key.pem'),
         clientCert: path.join(candidate, 'client-cert.pem'),
-        clientKey: path.join(candidate, 'client-key.pem'),
         clientCertAndKey: path.join(candidate, 'client-cert-and-key.pem'),
       };
       return cached;
@@ -42,11 +38,6 @@ export function tlsFiles(): TlsFiles {
     if (parent === dir) throw new Error(`test rig: cannot find test/rig/tls above ${__dirname}`);
     dir = parent;
   }
-}
-
-/** The rig's root folder in the checkout (`<repo>/test/rig`), for fixtures that are not compiled. */
-export function rigSourceDir(): string {
-  return path.dirname(path.dirname(tlsFiles().caCert));
 }
 
 /** Reads a file of {@link tlsFiles} as text. */

@@ -1,10 +1,7 @@
 /**
- * Preloaded (`node --require <this>` or `NODE_OPTIONS=--require <this>`) into child processes
- * the rig cannot otherwise bound:
+ * Preloaded (`node --require <this>`) into Azurite, a child process the rig cannot otherwise bound:
  * - `RIG_EXIT_WITH_STDIN=1`: exit when stdin closes. Azurite gets this, so it dies with the test
  *   process even when that is killed without running its exit hooks.
- * - `RIG_WATCHDOG_MS=<n>`: exit with code 124 after n ms. MockTestRunner runs tasks with
- *   `spawnSync` and no timeout; this keeps a hanging task from hanging the test run.
  * - `RIG_REMOVE_ON_EXIT=<dir>`: delete that folder when the process exits (Azurite's data, also
  *   when it exits because its parent died).
  *
@@ -14,11 +11,9 @@
 import { rmSync } from 'node:fs';
 
 const stdinFlag = process.env['RIG_EXIT_WITH_STDIN'];
-const watchdogMs = Number(process.env['RIG_WATCHDOG_MS'] ?? '');
 const removeOnExit = process.env['RIG_REMOVE_ON_EXIT'];
 // Children of this child must not inherit the exit rules.
 delete process.env['RIG_EXIT_WITH_STDIN'];
-delete process.env['RIG_WATCHDOG_MS'];
 delete process.env['RIG_REMOVE_ON_EXIT'];
 
 if (removeOnExit) {
@@ -32,11 +27,3 @@ if (stdinFlag === '1') {
   process.stdin.on('error', exit);
   process.stdin.resume();
 }
-
-if (Number.isFinite(watchdogMs) && watchdogMs > 0) {
-  setTimeout(() => {
-    process.stderr.write(`rig watchdog: no exit after ${watchdogMs} ms, terminating\n`);
-    process.exit(124);
-  }, watchdogMs).unref();
-}
-

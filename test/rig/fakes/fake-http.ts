@@ -29,11 +29,6 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   };
 }
 
-/** A plain-text response. */
-export function textResponse(status: number, text: string, headers: Record<string, string> = {}): FakeResponse {
-  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: text };
-}
-
 /** Parses an `application/x-www-form-urlencoded` body. */
 export function formBody(req: FakeRequest): URLSearchParams {
   return new URLSearchParams(req.body.toString('utf8'));

@@ -26,8 +26,7 @@ export interface FaultRule {
  *   `afterBytes` of the body, then close the connection.
  * - `hang`: never answer; the request stays open until the client gives up or the rig stops.
  *
- * `CONNECT` requests (the tunnel set-up) only match rules whose `method` matches `CONNECT`
- * explicitly, and only `status`, `reset`, `delay` and `hang` apply to them.
+ * Rules apply to the requests inside a tunnel, never to the tunnel set-up (`CONNECT`).
  */
 export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; echo?: boolean }
@@ -67,12 +66,6 @@ export class FaultBook {
     return this.rules.map((r) => ({ ...r }));
   }
 
-  remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((r) => r.id !== id);
-    return this.rules.length !== before;
-  }
-
   clear(): void {
     this.rules = [];
   }
@@ -85,8 +78,7 @@ export class FaultBook {
     for (const rule of this.rules) {
       const { match } = rule;
       if (match.host !== undefined && !new RegExp(match.host, 'i').test(host)) continue;
-      // Tunnel set-up is only damaged on purpose: a rule must name CONNECT to match it.
-      if (match.method === undefined ? method === 'CONNECT' : !new RegExp(match.method, 'i').test(method)) continue;
+      if (match.method !== undefined && !new RegExp(match.method, 'i').test(method)) continue;
       if (match.path !== undefined && !new RegExp(match.path).test(path)) continue;
       const count = rule.count ?? 1;
       if (count !== 0 && rule.fired >= count) continue;

@@ -64,7 +64,7 @@ export class ProxyServer {
     this.secureContext = tls.createSecureContext({ cert: options.tls.cert, key: options.tls.key });
     this.httpsAgent = new https.Agent({ keepAlive: true, ca: options.tls.ca });
     this.outer = http.createServer((req, res) => void this.onPlainRequest(req, res));
-    this.outer.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void this.onConnect(req, socket, head));
+    this.outer.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onConnect(req, socket, head));
     this.outer.on('connection', (socket: net.Socket) => this.track(socket));
     this.inner = http.createServer((req, res) => void this.onTunnelledRequest(req, res));
     // Proxied requests may be held by `delay`/`hang` faults; Node's default timeouts must not interfere.
@@ -120,7 +120,7 @@ export class ProxyServer {
     return m !== null && Buffer.from(m[1]!, 'base64').toString('utf8') === `${expected.username}:${expected.password}`;
   }
 
-  private async onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
+  private onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     this.track(socket);
     const { host, port } = splitHostPort(req.url ?? '', 443);
     const id = ++this.tunnelSeq;
@@ -146,19 +146,6 @@ export class ProxyServer {
       reply(407, 'Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="vvp-test-rig"\r\n', 'rig proxy: proxy authentication required');
       return;
     }
-    const fault = this.options.faults.take(host, 'CONNECT', req.url ?? '');
-    if (fault) {
-      record.fault = `${fault.ruleId}:${fault.kind}`;
-      if (fault.kind === 'delay') await sleep(fault.ms);
-      else if (fault.kind === 'status') return reply(fault.status, 'Fault Injected', headerLines(fault.headers), fault.body ?? '');
-      else if (fault.kind === 'hang') return;
-      else {
-        this.options.recorder.finish(record, 'reset by fault rule');
-        socket.resetAndDestroy();
-        return;
-      }
-    }
-
     if (isLoopback(host)) {
       record.route = 'passthrough';
       const upstream = net.connect(port, host);
@@ -209,7 +196,7 @@ export class ProxyServer {
     }
     const route = this.options.routes.resolve(tunnel.host);
     if (!route) {
-      // The route was removed after the tunnel opened.
+      // A reset removed the route after the tunnel opened.
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`rig proxy: ${tunnel.host} is no longer routed`);
       return;
     }
@@ -322,7 +309,7 @@ export class ProxyServer {
       return;
     }
     const origin = target.kind === 'backend' ? target.target : target.origin;
-    this.forward(req, res, record, origin, target.kind === 'backend' ? target.hostHeader : undefined, fault, dest);
+    this.forward(req, res, record, origin, fault, dest);
   }
 
   private forward(
@@ -330,15 +317,13 @@ export class ProxyServer {
     res: http.ServerResponse,
     record: RequestRecord,
     origin: URL,
-    hostHeader: string | undefined,
     fault: Fault | undefined,
     dest: Destination,
   ): void {
     const secure = origin.protocol === 'https:';
     const headers = stripHopByHop(req.headers);
-    const originalHost = req.headers.host ?? dest.host;
-    headers['host'] = hostHeader ?? originalHost;
-    const sniHost = (hostHeader ?? dest.host).replace(/:\d+$/, '');
+    headers['host'] = req.headers.host ?? dest.host;
+    const sniHost = dest.host;
     const upstream = (secure ? https : http).request({
       protocol: origin.protocol,
       hostname: origin.hostname,
@@ -463,14 +448,8 @@ function stripHopByHop(headers: http.IncomingHttpHeaders | Record<string, string
   return out;
 }
 
-function headerLines(headers: Record<string, string> | undefined): string {
-  return Object.entries(headers ?? {})
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-}
-
 /** `host:port` or `[v6]:port` → parts. */
-export function splitHostPort(value: string, defaultPortNumber: number): { host: string; port: number } {
+function splitHostPort(value: string, defaultPortNumber: number): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+)(?::(\d+))?$/.exec(value);
   if (!m) return { host: value, port: defaultPortNumber };
   return { host: m[1]!.toLowerCase(), port: m[2] ? Number(m[2]) : defaultPortNumber };

@@ -3,7 +3,7 @@ import type { FakeHandler } from '../fakes/fake-http';
 /** Where the proxy sends a host's requests. */
 export type RouteTarget =
   | { kind: 'fake'; name: string; handler: FakeHandler }
-  | { kind: 'backend'; target: URL; hostHeader?: string };
+  | { kind: 'backend'; target: URL };
 
 export interface Route {
   /** Exact host, or `*.suffix` matching exactly one label in front of `suffix`. */
@@ -17,7 +17,7 @@ export interface Route {
 }
 
 /** `*.vault.azure.net` matches `x.vault.azure.net` but neither `vault.azure.net` nor `a.b.vault.azure.net`. */
-export function hostMatches(pattern: string, host: string): boolean {
+function hostMatches(pattern: string, host: string): boolean {
   const p = pattern.toLowerCase();
   const h = host.toLowerCase();
   if (!p.startsWith('*.')) return p === h;
@@ -36,22 +36,12 @@ export class RouteTable {
     this.routes.unshift(route);
   }
 
-  /** Removes routes added for exactly this host pattern; returns how many. */
-  remove(host: string): number {
-    const before = this.routes.length;
-    this.routes = this.routes.filter((r) => r.host.toLowerCase() !== host.toLowerCase());
-    return before - this.routes.length;
+  clear(): void {
+    this.routes = [];
   }
 
   resolve(host: string): Route | undefined {
     return this.routes.find((r) => hostMatches(r.host, host) && (r.exists?.(host) ?? true));
-  }
-
-  list(): { host: string; target: string }[] {
-    return this.routes.map((r) => ({
-      host: r.host,
-      target: r.target.kind === 'fake' ? `fake:${r.target.name}` : r.target.target.origin,
-    }));
   }
 }
 

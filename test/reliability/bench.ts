@@ -1,23 +1,28 @@
 /**
- * Shared set-up for the reliability suite: a rig (proxy, Entra ID / Key Vault fakes, optional
- * Azurite) with the VVP simulator behind `https://vvp.example.com`, bundled-task runners that
- * remember every run for the secret scan, and the checks every scenario repeats (no leftover
- * process, no stack trace, no secret in the output).
+ * Shared set-up of the reliability tests: a rig (proxy, Entra ID / Key Vault fakes, optional
+ * Azurite) with the VVP simulator behind `https://vvp.example.com`, a bundled-task runner that
+ * remembers every run for the secret scan, and the checks every run repeats (no leftover
+ * process; no secret in the output). Start one bench per test file in a `before` hook:
+ *
+ * ```ts
+ * let bench: Bench;
+ * before(async () => { bench = await startBench(); });
+ * after(async () => { await bench?.stop(); });
+ * ```
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { bundledTaskDir } from '../rig/bundles';
 import { RIG_DEFAULTS as D } from '../rig/config';
-import { startRig, type Rig, type RigOptions } from '../rig/rig';
+import { startRig, type Rig } from '../rig/rig';
 import { runTask, type RunTaskOptions, type TaskRunResult } from '../rig/run-task';
 import { assertNoSecretLeak } from '../rig/secret-scan';
 import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints';
-import { startSimulator, type ApiToken, type BehaviourPatch, type RunningSimulator } from '../vvp-simulator/client';
-import { ledger } from './ledger';
+import { startSimulator, type BehaviourPatch, type RunningSimulator } from '../vvp-simulator/client';
 
-export const JAR_BASE = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
-export const OLD_COMMIT = '0000000';
+const JAR_BASE = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
+const OLD_COMMIT = '0000000';
 
 /** `JAR_BASE?commit=<commit>`: what VvpDeploy@1 deploys for `jarUri: JAR_BASE, commitId: <commit>`. */
 export function jarFor(commit: string): string {
@@ -25,7 +30,7 @@ export function jarFor(commit: string): string {
 }
 
 /** An upgrade in about 0.7 s, 0.2 s of it the stale-RUNNING window. */
-export const QUICK: BehaviourPatch = { staleRunningMs: 200, savepointMs: 100, terminateMs: 50, startMs: 200, finishMs: 100 };
+const QUICK: BehaviourPatch = { staleRunningMs: 200, savepointMs: 100, terminateMs: 50, startMs: 200, finishMs: 100 };
 
 /** Environment marker of one task run, to find processes it left behind. */
 const MARKER = 'VVP_RELIABILITY_RUN';
@@ -36,17 +41,18 @@ export interface Bench {
   sim?: RunningSimulator;
   /** Every run, for the closing secret scan. */
   runs: TaskRunResult[];
-  /** Secrets beyond the rig's defaults and issued tokens (other VVP tokens, proxy passwords). */
-  extraSecrets: string[];
   stop(): Promise<void>;
 }
 
-export async function startBench(options: { simulator?: boolean; tokens?: ApiToken[]; rig?: RigOptions } = {}): Promise<Bench> {
-  const tokens = options.tokens ?? [{ token: D.vvpApiToken, namespace: 'default', role: 'editor' }];
-  const sim = options.simulator === false ? undefined : await startSimulator({ tokens, stderr: 'ignore' });
+/**
+ * Starts the VVP simulator (unless `simulator: false`; it accepts the rig's VVP token, phases
+ * {@link QUICK}), then a rig routing `vvp.example.com` to it, with Azurite when `azurite: true`.
+ */
+export async function startBench(options: { simulator?: boolean; azurite?: boolean } = {}): Promise<Bench> {
+  const sim = options.simulator === false ? undefined : await startSimulator({ tokens: [{ token: D.vvpApiToken, namespace: 'default', role: 'editor' }], stderr: 'ignore' });
   let rig: Rig;
   try {
-    rig = await startRig({ ...options.rig, ...(sim ? { vvpUrl: sim.url } : {}) });
+    rig = await startRig({ azurite: options.azurite, ...(sim ? { vvpUrl: sim.url } : {}) });
   } catch (error) {
     await sim?.stop();
     throw error;
@@ -56,38 +62,32 @@ export async function startBench(options: { simulator?: boolean; tokens?: ApiTok
     rig,
     sim,
     runs: [],
-    extraSecrets: tokens.map((t) => t.token),
     stop: async () => {
       await Promise.all([rig.stop(), sim?.stop()]);
     },
   };
 }
 
-/** The result of one bundled task run plus its environment marker. */
-export interface ReliabilityRun extends TaskRunResult {
-  marker: string;
-}
-
-export type RunOptions = Omit<RunTaskOptions, 'taskDir' | 'endpoints'> & { endpoint?: ServiceEndpoint | null };
+type RunOptions = Omit<RunTaskOptions, 'taskDir' | 'endpoints'> & { endpoint?: ServiceEndpoint };
 
 /**
  * Runs a bundled task as the agent would (`rig.env('env')`, a secret service principal unless
  * given), records it, and checks that it left no process behind.
  */
-export async function runBundled(bench: Bench, task: 'VvpDeploy' | 'VvpUploadArtifact', options: RunOptions): Promise<ReliabilityRun> {
+export async function runBundled(bench: Bench, task: 'VvpDeploy' | 'VvpUploadArtifact', options: RunOptions): Promise<TaskRunResult> {
   const marker = randomUUID();
-  const endpoint = options.endpoint === undefined ? azureRmEndpoint({ scheme: 'ServicePrincipal' }) : options.endpoint;
+  const endpoint = options.endpoint ?? azureRmEndpoint({ scheme: 'ServicePrincipal' });
   const run = await runTask({
     timeoutMs: 30_000,
     ...options,
     taskDir: bundledTaskDir(task),
-    endpoints: endpoint ? [endpoint] : [],
-    inputs: { ...(endpoint ? { azureSubscription: endpoint.id } : {}), ...options.inputs },
+    endpoints: [endpoint],
+    inputs: { azureSubscription: endpoint.id, ...options.inputs },
     env: { ...bench.rig.env('env'), ...options.env, [MARKER]: marker },
   });
   bench.runs.push(run);
   assert.deepEqual(leftoverProcesses(marker), [], `the ${task} run left processes behind`);
-  return { ...run, marker };
+  return run;
 }
 
 /** VvpDeploy@1 inputs for `deployment`, deploying `jarFor(commit)`. */
@@ -105,7 +105,7 @@ export function deployInputs(deployment: string, commit: string, more: RunTaskOp
 }
 
 /** Runs VvpUploadArtifact@1 for `artifacts/namespaces/default/<blobName>` in container `vvp` with `content` as the one JAR. */
-export function runUpload(bench: Bench, blobName: string, content: Buffer, more: RunOptions = {}): Promise<ReliabilityRun> {
+export function runUpload(bench: Bench, blobName: string, content: Buffer, more: RunOptions = {}): Promise<TaskRunResult> {
   return runBundled(bench, 'VvpUploadArtifact', {
     ...more,
     inputs: { storageAccount: D.storageAccount, containerName: 'vvp', artifactPath: '**/target/*.jar', blobName, ...more.inputs },
@@ -129,13 +129,14 @@ export async function seed(bench: Bench, name: string, extra: Record<string, unk
   return (created as unknown as { metadata: { id: string } }).metadata.id;
 }
 
+/** The bench's simulator; fails the test on a bench started without one. */
 export function requireSim(bench: Bench): RunningSimulator {
   assert.ok(bench.sim, 'this bench has no simulator');
   return bench.sim;
 }
 
 /** Pids of live processes carrying the run's marker in their environment (Linux; [] elsewhere). */
-export function leftoverProcesses(marker: string): number[] {
+function leftoverProcesses(marker: string): number[] {
   if (process.platform !== 'linux') return [];
   const found: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -158,20 +159,11 @@ export function explain(run: TaskRunResult): string {
   return `${run.result}: ${run.message}\n--- stdout (tail) ---\n${out.slice(-2500)}\n--- stderr ---\n${run.stderr.slice(-1500)}`;
 }
 
-/** No stack frame anywhere in the output (stdout incl. debug lines, stderr, message). */
-export function assertNoStackTrace(run: TaskRunResult): void {
-  const frame = /\bat (?:[\w.<>$[\] ]+ \()?(?:\/|[A-Za-z]:\\|node:)[^)\s]*:\d+:\d+\)?/;
-  for (const [where, text] of [['stdout', run.stdout], ['stderr', run.stderr], ['message', run.message ?? '']] as const) {
-    const m = frame.exec(text);
-    assert.equal(m, null, `a stack frame in ${where}: ${m?.[0]}`);
-  }
-}
-
 /**
  * Fails when a run's output holds a 24-character piece of a long secret (a token cut short by
  * a length limit before masking could match it), outside the lines that hand secrets to the agent.
  */
-export function assertNoSecretFragments(run: TaskRunResult, secrets: string[]): void {
+function assertNoSecretFragments(run: TaskRunResult, secrets: string[]): void {
   const text = [
     ...run.stdout.split(/\r?\n/).filter((l) => !/##vso\[task\.setsecret[\s\]]/i.test(l) && !/##vso\[task\.setvariable [^\]]*issecret=true/i.test(l)),
     run.stderr,
@@ -190,21 +182,18 @@ export function assertNoSecretFragments(run: TaskRunResult, secrets: string[]): 
 
 /**
  * Scans every run of a bench for every secret the rig and the simulator know: the SPN key, the
- * VVP API token(s), the job's access token, every access and OIDC token the fakes issued, and
- * whatever the runs registered as secrets themselves. Counts into the ledger.
+ * VVP API token, the job's access token, every access and OIDC token the fakes issued, and
+ * whatever the runs registered as secrets themselves.
  */
-export async function scanBench(bench: Bench, options: { skipLines?: RegExp } = {}): Promise<{ runs: number; secrets: number }> {
+export async function scanBench(bench: Bench): Promise<void> {
   const issued = (await bench.rig.control.tokens()).map((t) => t.token);
   const registered = bench.runs.flatMap((r) => r.secrets).filter((s) => s.length >= 6);
-  const secrets = [...new Set([D.clientSecret, D.vvpApiToken, D.systemAccessToken, ...bench.extraSecrets, ...issued, ...registered])];
+  const secrets = [...new Set([D.clientSecret, D.vvpApiToken, D.systemAccessToken, ...issued, ...registered])];
   for (const run of bench.runs) {
-    assertNoSecretLeak(run, secrets, options);
+    assertNoSecretLeak(run, secrets);
     assertNoSecretFragments(run, secrets);
   }
   // The VVP token may only ever travel to the VVP host (never to a redirect target or another service).
   const elsewhere = (await bench.rig.control.requests()).filter((r) => r.host !== 'vvp.example.com' && JSON.stringify(r.requestHeaders).includes(D.vvpApiToken));
   assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.host}${r.path}`), [], 'the VVP token went to another host');
-  ledger.runsScanned += bench.runs.length;
-  for (const s of secrets) ledger.secrets.add(s);
-  return { runs: bench.runs.length, secrets: secrets.length };
 }

@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RIG_DEFAULTS as D } from '../rig/config';
-import type { PipelineVariable } from '../rig/run-task';
+import type { PipelineVariable, TaskRunResult } from '../rig/run-task';
 import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints';
-import { assertNoStackTrace, deployInputs, explain, runBundled, scanBench, startBench, type Bench } from './kit';
-import { ledger } from './ledger';
+import { deployInputs, explain, runBundled, scanBench, startBench, type Bench } from './bench';
 
 type TaskName = 'VvpDeploy' | 'VvpUploadArtifact';
 
@@ -36,11 +35,10 @@ interface BadInput {
 
 const DEPLOYMENT = 'top-speed-windowing';
 const JAR_FILE = { 'flink-job/target/top-speed-windowing.jar': 'PK jar bytes' };
-const spn = (): ServiceEndpoint => azureRmEndpoint({ scheme: 'ServicePrincipal' });
 
 /** An AzureRM connection with some authorization parameters or data removed or replaced. */
 function damaged(change: { drop?: string[]; data?: Record<string, string>; scheme?: string }): ServiceEndpoint {
-  const e = spn();
+  const e = azureRmEndpoint({ scheme: 'ServicePrincipal' });
   for (const key of change.drop ?? []) delete e.parameters[key];
   return { ...e, scheme: change.scheme ?? e.scheme, data: { ...e.data, ...change.data } };
 }
@@ -122,54 +120,56 @@ function validInputs(task: TaskName): Record<string, string | number | undefined
   return { storageAccount: D.storageAccount, containerName: 'vvp', artifactPath: '**/target/*.jar' };
 }
 
-/** Registers the bad-input table (cases run four at a time) and the no-network check. */
-export function badInputSuite(): void {
-  describe('bad inputs of both tasks, as the agent passes them', { concurrency: 1 }, () => {
-    let bench: Bench;
-    before(async () => {
-      bench = await startBench({ simulator: false });
-    });
-    after(async () => {
-      await bench?.stop();
-    });
-
-    describe('each fails naming the input, the value and the accepted form, without a stack trace', { concurrency: 4 }, () => {
-      for (const c of CASES) {
-        it(`${c.task} rejects ${c.what}`, async () => {
-          const endpoint = c.endpoint ?? spn();
-          const run = await runBundled(bench, c.task, {
-            endpoint,
-            inputs: { azureSubscription: endpoint.id, ...validInputs(c.task), ...c.inputs },
-            files: { ...JAR_FILE, ...c.files },
-            variables: c.variables,
-            timeoutMs: 20_000,
-          });
-          ledger.badInputs++;
-          assert.equal(run.result, 'Failed', explain(run));
-          const message = run.message ?? '';
-          assert.ok(message.includes(`input '${c.input}'`), `the message names input '${c.input}': ${message}`);
-          if (c.value !== undefined) {
-            const quoted = c.value.trim() === '' ? '(empty)' : `'${c.value}`;
-            assert.ok(message.includes(quoted), `the message quotes the value ${quoted.slice(0, 80)}: ${message.slice(0, 600)}`);
-          }
-          assert.match(message, c.form);
-          if (c.hidden) assert.ok(!message.includes(c.hidden) && !run.errors.join('\n').includes(c.hidden), 'the message masks the secret part of the value');
-          assert.ok(message.length < 4000, `a readable message, not ${message.length} characters`);
-          assertNoStackTrace(run);
-        });
-      }
-    });
-
-    it('made no network call for any of them: every bad input is caught on the agent', async () => {
-      const seen = await bench.rig.control.requests();
-      assert.deepEqual(seen.map((r) => `${r.method} ${r.host}${r.path}`), []);
-      assert.ok(CASES.length >= 40, `${CASES.length} cases`);
-    });
-
-    it('printed no secret in any of the runs', async () => {
-      await scanBench(bench);
-    });
-  });
+/** No stack frame anywhere in the output (stdout incl. debug lines, stderr, message). */
+function assertNoStackTrace(run: TaskRunResult): void {
+  const frame = /\bat (?:[\w.<>$[\] ]+ \()?(?:\/|[A-Za-z]:\\|node:)[^)\s]*:\d+:\d+\)?/;
+  for (const [where, text] of [['stdout', run.stdout], ['stderr', run.stderr], ['message', run.message ?? '']] as const) {
+    const m = frame.exec(text);
+    assert.equal(m, null, `a stack frame in ${where}: ${m?.[0]}`);
+  }
 }
 
-export const BAD_INPUT_COUNT = CASES.length;
+describe('bad inputs of both tasks, as the agent passes them', () => {
+  let bench: Bench;
+  before(async () => {
+    bench = await startBench({ simulator: false });
+  });
+  after(async () => {
+    await bench?.stop();
+  });
+
+  describe('each fails naming the input, the value and the accepted form, without a stack trace', { concurrency: 4 }, () => {
+    for (const c of CASES) {
+      it(`${c.task} rejects ${c.what}`, async () => {
+        const run = await runBundled(bench, c.task, {
+          endpoint: c.endpoint,
+          inputs: { ...validInputs(c.task), ...c.inputs },
+          files: { ...JAR_FILE, ...c.files },
+          variables: c.variables,
+          timeoutMs: 20_000,
+        });
+        assert.equal(run.result, 'Failed', explain(run));
+        const message = run.message ?? '';
+        assert.ok(message.includes(`input '${c.input}'`), `the message names input '${c.input}': ${message}`);
+        if (c.value !== undefined) {
+          const quoted = c.value.trim() === '' ? '(empty)' : `'${c.value}`;
+          assert.ok(message.includes(quoted), `the message quotes the value ${quoted.slice(0, 80)}: ${message.slice(0, 600)}`);
+        }
+        assert.match(message, c.form);
+        if (c.hidden) assert.ok(!message.includes(c.hidden) && !run.errors.join('\n').includes(c.hidden), 'the message masks the secret part of the value');
+        assert.ok(message.length < 4000, `a readable message, not ${message.length} characters`);
+        assertNoStackTrace(run);
+      });
+    }
+  });
+
+  it('made no network call for any of them: every bad input is caught on the agent', async () => {
+    const seen = await bench.rig.control.requests();
+    assert.deepEqual(seen.map((r) => `${r.method} ${r.host}${r.path}`), []);
+    assert.ok(CASES.length >= 40, `${CASES.length} cases`);
+  });
+
+  it('printed no secret in any of the runs', async () => {
+    await scanBench(bench);
+  });
+});
