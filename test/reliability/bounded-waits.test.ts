@@ -20,6 +20,7 @@ import { VvpClient } from '../../tasks/common/vvp/client';
 import { VvpApiError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
 import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
+import { deployConfig } from '../deploy/deploy-config';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { jarFor, requireSim, seed, startBench, type Bench } from './bench';
 
@@ -143,22 +144,17 @@ describe('bounded waits of the real clients', () => {
     // The first probe answers; every later read of the deployment hangs (default client bounds: 30 s x 4 attempts).
     await hang(/^vvp\.example\.com$/, 'GET', { path: new RegExp(`/deployments/${id}$`), skip: 1 });
     try {
-      const config: DeployConfig = {
-        azureSubscription: 'arm',
+      const config: DeployConfig = deployConfig({
         keyVaultName: D.vaultName,
         tokenSecretName: D.tokenSecretName,
         vvpUrl: new URL('https://vvp.example.com'),
-        namespace: 'default',
         deployment: name,
-        deploymentIsId: false,
         jarUri: jarFor('b0b0b0b'),
         commitId: 'b0b0b0b',
         createIfMissing: false,
-        waitForRunning: true,
         timeoutInMs: 2000,
         pollIntervalInMs: 1000,
-        rollbackOnFailure: false,
-      } as DeployConfig;
+      });
       const logger = new WaitStartLogger();
       const vvp = new VvpClient('https://vvp.example.com', D.vvpApiToken, { agents, logger });
       let report: Awaited<ReturnType<typeof runDeploy>> | undefined;

@@ -129,6 +129,8 @@ export const RIG_DEFAULTS = {
   certClientId: '6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d',
   wifClientId: '9c8b7a6d-5e4f-4321-8a9b-0c1d2e3f4a5b',
   deniedClientId: '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e',
+  /** The system-assigned identity (the first managed identity: IMDS answers with it when no client id is asked for). */
+  managedIdentityClientId: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
   userAssignedClientId: '7e6d5c4b-3a2f-4e1d-9c0b-a9f8e7d6c5b4',
   subscriptionId: '4f3e2d1c-0b9a-4876-9543-21fedcba9876',
   serviceConnectionId: 'c0ffee00-1234-4abc-9def-0123456789ab',
@@ -169,7 +171,10 @@ export function defaultRigConfig(clientCertificatePem: string): RigConfig {
       },
       { tenantId: d.tenantId, clientId: d.deniedClientId, secret: d.clientSecret },
     ],
-    managedIdentities: [{ tenantId: d.tenantId, clientId: d.userAssignedClientId }],
+    managedIdentities: [
+      { tenantId: d.tenantId, clientId: d.managedIdentityClientId },
+      { tenantId: d.tenantId, clientId: d.userAssignedClientId },
+    ],
     vaults: [
       {
         name: d.vaultName,
