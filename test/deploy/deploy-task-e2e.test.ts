@@ -1,0 +1,177 @@
+/**
+ * VvpDeploy@1.1 end to end: the bundled task run as the agent runs it (inputs, variables,
+ * service connection, proxy), through the rig's Entra ID and Key Vault fakes, against the VVP
+ * simulator in its own process: the health check, the upgrade savepoint, the state-safe
+ * rollback, plan, the run annotations and the lifecycle actions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RIG_DEFAULTS as D } from '../rig/config';
+import { deployInputs, explain, jarFor, requireSim, runBundled, scanBench, seed, startBench, type Bench } from '../reliability/bench';
+
+let bench: Bench;
+let counter = 0;
+const unique = (stem: string): string => `${stem}-${++counter}`;
+
+const VALID_SPEC = 'kind: Deployment\nspec:\n  upgradeStrategy:\n    kind: STATEFUL\n  template:\n    spec:\n      parallelism: 2\n      artifact:\n        jarUri: JARURI\n';
+const INVALID_SPEC = 'kind: Deployment\nspec:\n  paralelism: 2\n  restoreStrategy:\n    kind: LATEST\n  template:\n    spec:\n      artifact:\n        jarUri: JARURI\n';
+
+describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 2 }, () => {
+  before(async () => {
+    bench = await startBench();
+  });
+  after(async () => {
+    try {
+      await scanBench(bench);
+    } finally {
+      await bench?.stop();
+    }
+  });
+
+  it('catches a crash loop with the health check and rolls back to the state from before the upgrade', async () => {
+    const name = unique('crash');
+    const sim = requireSim(bench);
+    await seed(bench, name, { behaviour: { outcomeRules: [{ jarUriContains: 'commit=c7a5h00', outcome: 'crashLoops' }], restartIntervalMs: 400 } });
+    const oldJob = (await sim.control.truth('default', name)).runningJob?.id;
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'c7a5h00', { healthCheckSeconds: 20, rollbackOnFailure: true }) });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.match(run.message ?? '', /health check failed .*restarted 1 time \(maxJobRestarts 0\).*JobFailing: True/s);
+    assert.match(run.message ?? '', /Rolled back: .* started from .*, the savepoint taken before the upgrade/s);
+    const truth = await sim.control.truth('default', name);
+    const upgrade = truth.savepoints.find((s) => s.jobId === oldJob && s.origin !== 'COPIED');
+    assert.ok(upgrade, 'VVP took the upgrade savepoint');
+    assert.equal(truth.runningJob?.jarUri, jarFor('0000000'));
+    assert.equal(truth.runningJob?.savepointLocation, upgrade.savepointLocation);
+    assert.equal(run.outputs.rolledBack, 'true');
+    assert.equal(run.outputs.savepointId, upgrade.id);
+    assert.ok(run.stdout.includes('##[group]Health check'));
+  });
+
+  it('tolerates one restart with maxJobRestarts: 1 and reports the upgrade savepoint and the restored state', async () => {
+    const name = unique('once');
+    const sim = requireSim(bench);
+    await seed(bench, name, { behaviour: { outcomeQueue: ['restartsOnce'], restartIntervalMs: 300 } });
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'a11ce00', { healthCheckSeconds: 3, maxJobRestarts: 1 }) });
+    assert.equal(run.result, 'Succeeded', explain(run));
+    const truth = await sim.control.truth('default', name);
+    assert.equal(run.outputs.restoredFrom, truth.runningJob?.savepointLocation);
+    assert.ok(run.outputs.savepointId, 'savepointId set');
+    assert.equal(run.outputs.savepointLocation, truth.savepoints.find((s) => s.id === run.outputs.savepointId)?.savepointLocation);
+    assert.match(run.stdout, /restarted \(1 restart/);
+  });
+
+  it('fails the same single restart with the default maxJobRestarts', async () => {
+    const name = unique('strict');
+    await seed(bench, name, { behaviour: { outcomeQueue: ['restartsOnce'], restartIntervalMs: 300 } });
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'b0b0b00', { healthCheckSeconds: 3 }) });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.equal(run.outputs.rolledBack, 'false');
+  });
+
+  it('records the run on the deployment with the KubernetesManifest@1 annotation keys, and not with annotateDeployment: false', async () => {
+    const sim = requireSim(bench);
+    const name = unique('annotated');
+    await seed(bench, name);
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'd00d00d'), variables: { 'Build.DefinitionName': 'flink-ci', 'System.DefinitionId': '12', 'Agent.JobName': 'Deploy' } });
+    assert.equal(run.result, 'Succeeded', explain(run));
+    const deploymentId = (await sim.control.truth('default', name)).deploymentId;
+    const patch = (await sim.control.requests({ method: 'PATCH' })).find((r) => r.path.includes(deploymentId));
+    const annotations = (patch?.body as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {};
+    assert.equal(annotations['azure-pipelines/run'], '20240101.1');
+    assert.equal(annotations['azure-pipelines/pipeline'], 'flink-ci');
+    assert.equal(annotations['azure-pipelines/pipelineId'], '12');
+    assert.equal(annotations['azure-pipelines/jobName'], 'Deploy');
+    assert.match(annotations['azure-pipelines/runuri'] ?? '', new RegExp(`^https://dev\\.azure\\.com/${D.organization}/.+/_build/results\\?buildId=4242$`));
+    assert.equal((patch?.body as { spec?: { template?: { metadata?: unknown } } }).spec?.template?.metadata, undefined, 'never template annotations');
+
+    const plain = unique('plain');
+    await seed(bench, plain);
+    const off = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(plain, 'd00d00e', { annotateDeployment: false }) });
+    assert.equal(off.result, 'Succeeded', explain(off));
+    const id = (await sim.control.truth('default', plain)).deploymentId;
+    const offPatch = (await sim.control.requests({ method: 'PATCH' })).find((r) => r.path.includes(id));
+    assert.equal((offPatch?.body as { metadata?: unknown }).metadata, undefined);
+  });
+
+  it('plans offline with no secrets and no network at all', async () => {
+    const since = (await bench.rig.control.requests()).length;
+    const run = await runBundled(bench, 'VvpDeploy', {
+      inputs: { action: 'plan', azureSubscription: undefined, deployment: 'pr-app', jarUri: 'wasbs://vvp@acct.blob.core.windows.net/app.jar', deploymentSpecFile: 'vvp/deployment.yaml' },
+      files: { 'vvp/deployment.yaml': VALID_SPEC },
+    });
+    assert.equal(run.result, 'Succeeded', explain(run));
+    assert.match(run.stdout, /Offline plan only: no token source is given/);
+    assert.match(run.stdout, /"parallelism": 2/);
+    assert.equal((await bench.rig.control.requests()).length, since, 'no request left the task');
+    assert.ok(run.summaries.some((s) => s.includes('Plan (offline)')));
+  });
+
+  it('fails an offline plan of an invalid spec, naming every problem', async () => {
+    const run = await runBundled(bench, 'VvpDeploy', {
+      inputs: { action: 'plan', azureSubscription: undefined, deployment: 'pr-app', jarUri: 'wasbs://vvp@acct.blob.core.windows.net/app.jar', deploymentSpecFile: 'vvp/deployment.yaml' },
+      files: { 'vvp/deployment.yaml': INVALID_SPEC },
+    });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.match(run.message ?? '', /spec\.paralelism/);
+    assert.match(run.message ?? '', /spec\.restoreStrategy\.kind.*LATEST_STATE, LATEST_SAVEPOINT, NONE/);
+  });
+
+  it('plans online with a diff and writes nothing; a token source that fails only warns', async () => {
+    const sim = requireSim(bench);
+    const name = unique('plan');
+    await seed(bench, name);
+    const writesBefore = (await sim.control.requests({})).filter((r) => r.method !== 'GET').length;
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'feed123', { action: 'plan' }) });
+    assert.equal(run.result, 'Succeeded', explain(run));
+    assert.match(run.stdout, /~ spec\.template\.spec\.artifact\.jarUri: .*commit=0000000 → .*commit=feed123/);
+    assert.deepEqual([run.outputs.planChanges, run.outputs.restartRequired], ['1', 'true']);
+    assert.equal((await sim.control.requests({})).filter((r) => r.method !== 'GET').length, writesBefore, 'no write');
+
+    const denied = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'feed123', { action: 'plan', keyVaultName: 'no-such-vault' }) });
+    assert.equal(denied.result, 'SucceededWithIssues', explain(denied));
+    assert.match(denied.stdout, /Offline plan only: the token source failed/);
+  });
+
+  it('suspends with a savepoint, resumes from it, takes a savepoint, cancels, deletes, and deletes again as a no-op', async () => {
+    const sim = requireSim(bench);
+    const name = unique('life');
+    await seed(bench, name);
+    const act = (action: string) => runBundled(bench, 'VvpDeploy', { inputs: { keyVaultName: D.vaultName, vvpUrl: 'https://vvp.example.com', deployment: name, action, timeoutMinutes: 1, pollIntervalSeconds: 1 } });
+
+    const suspend = await act('suspend');
+    assert.equal(suspend.result, 'Succeeded', explain(suspend));
+    assert.equal((await sim.control.truth('default', name)).statusState, 'SUSPENDED');
+    const suspendSavepoint = suspend.outputs.savepointLocation;
+    assert.ok(suspendSavepoint);
+
+    const again = await act('suspend');
+    assert.match(again.message ?? '', /already suspended/);
+
+    const resume = await act('resume');
+    assert.equal(resume.result, 'Succeeded', explain(resume));
+    assert.equal(resume.outputs.restoredFrom, suspendSavepoint);
+
+    const savepoint = await act('savepoint');
+    assert.equal(savepoint.result, 'Succeeded', explain(savepoint));
+    const truth = await sim.control.truth('default', name);
+    assert.equal(truth.savepoints.find((s) => s.id === savepoint.outputs.savepointId)?.state, 'COMPLETED');
+
+    const cancel = await act('cancel');
+    assert.equal(cancel.result, 'Succeeded', explain(cancel));
+    assert.equal(cancel.outputs.state, 'CANCELLED');
+
+    const del = await act('delete');
+    assert.equal(del.result, 'Succeeded', explain(del));
+    const gone = await act('delete');
+    assert.equal(gone.result, 'Succeeded', explain(gone));
+    assert.match(gone.message ?? '', /nothing to delete/);
+  });
+
+  it('fails a savepoint that FAILED with its reason', async () => {
+    const name = unique('sp-fail');
+    await seed(bench, name, { behaviour: { outcomeQueue: ['savepointFails'] } });
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: { keyVaultName: D.vaultName, vvpUrl: 'https://vvp.example.com', deployment: name, action: 'savepoint', timeoutMinutes: 1 } });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.match(run.message ?? '', /the savepoint FAILED/);
+  });
+});
