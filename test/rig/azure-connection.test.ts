@@ -17,7 +17,6 @@ import { createAzureCredential, type AzureRmConnection } from '../../tasks/commo
 import { InputError } from '../../tasks/common/errors/errors';
 import { DIRECT, IMDS_HOST, isProxyBypassed, managedIdentityHosts, NetworkAgents, parseNoProxy, type NetworkSettings } from '../../tasks/common/http/network';
 import { RIG_DEFAULTS as D } from './config';
-import { jwtClaims } from './http-request';
 import { minimalEnv } from './azurite';
 import { startRig, type Rig } from './rig';
 import { readPem, tlsFiles } from './tls-files';

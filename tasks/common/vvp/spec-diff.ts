@@ -271,6 +271,7 @@ const DEFAULT_MAX_VALUE_LENGTH = 200;
 /** `scheme://…?…`: a URI with a query, whose values may be a SAS. */
 const URI_WITH_QUERY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s]*\?/;
 /** A string shown bare would read as something else (a number, a boolean, null, a blank, `a → b`). */
+// eslint-disable-next-line no-control-regex -- a value with control characters is shown JSON-quoted
 const NEEDS_QUOTES = /^$|^\s|\s$|[\u0000-\u001f\u007f"]| → |^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$|^[[{]/;
 
 /**
