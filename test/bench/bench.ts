@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   let sim: RunningSimulator | undefined;
   let scaledSim: RunningSimulator | undefined;
   let rig: Rig | undefined;
-  let cold: ColdFigures[] = [];
+  const cold: ColdFigures[] = [];
   let upload: UploadFigures | undefined;
   let deploy: DeployFigures | undefined;
   const load: Record<string, CpuUse | undefined> = {};
