@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ROOT } from '../rig/bundles';
-import { runDemo, expandMacros } from './demo';
+import { runDemo, expandMacros, scenarioPipeline } from './demo';
 
 // The README's first command, in quick form (the demo JAR is small anyway): it must end the way
 // each scenario means to show, with the tasks run from the packaged VSIX.
@@ -27,6 +27,34 @@ test('the failing demo shows the reason and rollbackOnFailure restoring the prev
   const deploy = result.steps[1].run;
   assert.match(deploy.message ?? '', /ClassNotFoundException/);
   assert.equal(deploy.outputs.rolledBack, 'true');
+});
+
+test('the crash-loop demo: the health check fails the step with VVP\'s reason and the old JAR returns from the pre-upgrade savepoint', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'crashloop', target: 'local', pipelineFile: scenarioPipeline('crashloop'), print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const deploy = result.steps[1].run;
+  assert.match(deploy.message ?? '', /health check failed .*NullPointerException/s);
+  assert.match(deploy.message ?? '', /the savepoint taken before the upgrade/);
+  assert.ok(deploy.outputs.savepointLocation);
+});
+
+test('the plan demo: offline without secrets, then a diff against the live deployment, nothing written', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'plan', target: 'local', pipelineFile: scenarioPipeline('plan'), print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const [offline, online] = result.steps.map((s) => s.run);
+  assert.match(offline.stdout, /Offline plan only/);
+  assert.match(online.stdout, /~ spec\.template\.spec\.parallelism: 2 → 4/);
+  assert.equal(online.outputs.restartRequired, 'true');
+});
+
+test('the lifecycle demo: a savepoint, a suspend and a resume from the suspend savepoint', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'lifecycle', target: 'local', pipelineFile: scenarioPipeline('lifecycle'), print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const [, suspend, resume] = result.steps.map((s) => s.run);
+  assert.equal(resume.outputs.restoredFrom, suspend.outputs.savepointLocation);
 });
 
 test('pipeline macros expand like the agent: known variables replaced, unknown ones left as written', () => {

@@ -7,6 +7,10 @@
  *
  *   npm run demo                          both tasks succeed
  *   npm run demo -- --scenario failing    the upgrade fails, rollbackOnFailure restores the old JAR
+ *   npm run demo -- --scenario crashloop  the new job crash-loops; the health check fails the step
+ *                                         and the old JAR comes back from the pre-upgrade savepoint
+ *   npm run demo -- --scenario plan       a pull-request plan: offline without secrets, then online
+ *   npm run demo -- --scenario lifecycle  savepoint, suspend and resume of the running deployment
  *   npm run demo -- --target real --pipeline my-pipeline.yml   your own Azure + VVP (docs/demo.md)
  */
 import { execFileSync } from 'node:child_process';
@@ -26,7 +30,22 @@ import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints'
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
 import { renderPipelineLog } from './render-log';
 
-type Scenario = 'upgrade' | 'failing';
+const SCENARIOS = ['upgrade', 'failing', 'crashloop', 'plan', 'lifecycle'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** The pipeline a scenario runs (test/demo/) and the simulator scenario it runs against. */
+const SCENARIO_FILES: Record<Scenario, { pipeline: string; simulator: string }> = {
+  upgrade: { pipeline: 'pipeline.yml', simulator: 'demo.yaml' },
+  failing: { pipeline: 'pipeline.yml', simulator: 'failing.yaml' },
+  crashloop: { pipeline: 'pipelines/crashloop.yml', simulator: 'crash-loop.yaml' },
+  plan: { pipeline: 'pipelines/plan.yml', simulator: 'demo.yaml' },
+  lifecycle: { pipeline: 'pipelines/lifecycle.yml', simulator: 'demo.yaml' },
+};
+
+/** The pipeline file of a scenario. */
+export function scenarioPipeline(scenario: Scenario): string {
+  return path.join(ROOT, 'test', 'demo', SCENARIO_FILES[scenario].pipeline);
+}
 
 interface DemoOptions {
   scenario: Scenario;
@@ -113,7 +132,7 @@ interface Environment {
 
 /** Azurite, the fakes behind the proxy, and the VVP simulator with the scenario's deployment. */
 async function startLocal(scenario: Scenario): Promise<Environment> {
-  const scenarioFile = path.join(ROOT, 'test', 'vvp-simulator', 'scenarios', scenario === 'failing' ? 'failing.yaml' : 'demo.yaml');
+  const scenarioFile = path.join(ROOT, 'test', 'vvp-simulator', 'scenarios', SCENARIO_FILES[scenario].simulator);
   const simulator = await startSimulator({ scenario: scenarioFile });
   let rig: Rig | undefined;
   try {
@@ -187,6 +206,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (options.target === 'local') {
       await writeJobJar(path.join(sources, 'flink-job', 'target', 'top-speed-windowing-1.0.jar'), variables['Build.SourceVersion']);
       await writeJobJar(path.join(sources, 'flink-job', 'target', 'original-top-speed-windowing-1.0.jar'), 'unshaded');
+      fs.mkdirSync(path.join(sources, 'vvp'), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, 'test', 'demo', 'pipelines', 'deployment.yaml'), path.join(sources, 'vvp', 'deployment.yaml'));
     } else {
       fs.mkdirSync(sources, { recursive: true });
     }
@@ -225,7 +246,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       print(`VVP simulator's own record: deployment ${truth.statusState}, running job ${truth.runningJob?.id ?? '(none)'} with ${truth.runningJob?.jarUri ?? '(nothing)'}`);
     }
     const recap = recapOf(options.scenario, runs, oldJobId);
-    const asExpected = options.scenario === 'failing' ? failingAsExpected(runs) : runs.length === steps.length && runs.every((r) => r.run.result === 'Succeeded');
+    const asExpected =
+      options.scenario === 'failing' || options.scenario === 'crashloop'
+        ? failingAsExpected(runs)
+        : runs.length === steps.length && runs.every((r) => r.run.result === 'Succeeded');
     print('');
     print(recap);
     return { steps: runs, asExpected, recap };
@@ -266,6 +290,19 @@ function recapOf(scenario: Scenario, runs: StepRun[], oldJobId: string | undefin
     }
   }
   if (scenario === 'failing') parts.push('This scenario shows a failing upgrade: the step fails with the reason VVP gave, and the previous JAR is restored.');
+  if (scenario === 'crashloop') {
+    parts.push(
+      `This scenario shows a job that starts and then crash-loops while VVP keeps the deployment RUNNING: the health check fails the step, and the previous JAR runs again from the savepoint taken before the upgrade (${deploy?.outputs.savepointLocation || 'none'}).`,
+    );
+  }
+  if (scenario === 'plan') {
+    const online = runs.find((r) => r.step.name === 'online')?.run.outputs;
+    parts.push(`The plan wrote nothing: offline it checked the spec file; online it found ${online?.planChanges ?? '?'} changed fields (restartRequired=${online?.restartRequired ?? '?'}).`);
+  }
+  if (scenario === 'lifecycle') {
+    const out = (name: string) => runs.find((r) => r.step.name === name)?.run.outputs ?? {};
+    parts.push(`Savepoint ${out('savepoint').savepointId || '?'} taken while the job ran; suspended with savepoint ${out('suspend').savepointId || '?'}; resumed as job ${out('resume').jobId || '?'} restored from ${out('resume').restoredFrom || 'nothing'}.`);
+  }
   return parts.join(' ');
 }
 
@@ -277,11 +314,11 @@ function parseArgs(argv: string[]): Omit<DemoOptions, 'print'> {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const scenario = value('--scenario') ?? 'upgrade';
-  if (scenario !== 'upgrade' && scenario !== 'failing') throw new Error(`--scenario must be upgrade or failing, not ${scenario}`);
+  const scenario = (value('--scenario') ?? 'upgrade') as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}, not ${scenario}`);
   const target = value('--target') ?? 'local';
   if (target !== 'local' && target !== 'real') throw new Error(`--target must be local or real, not ${target}`);
-  return { scenario, target, pipelineFile: path.resolve(value('--pipeline') ?? path.join(ROOT, 'test', 'demo', 'pipeline.yml')) };
+  return { scenario, target, pipelineFile: path.resolve(value('--pipeline') ?? scenarioPipeline(scenario)) };
 }
 
 if (require.main === module) {

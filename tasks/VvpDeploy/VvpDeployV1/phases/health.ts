@@ -3,7 +3,7 @@ import { HealthCheckFailedError, formatDuration, oneLine } from '../../../common
 import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObservation, type HealthSuccess } from '../../../common/vvp/health';
 import { runningJobIdOf } from '../../../common/vvp/resources';
 import { isTransientVvpError } from './await-job';
-import { requestOptions, type FlowContext, type WriteStage } from './context';
+import type { FlowContext, WriteStage } from './context';
 import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
 
 /** The job to watch. */
@@ -27,12 +27,9 @@ export type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'fail
  */
 export async function watchHealth(context: FlowContext, stage: WriteStage, target: HealthTarget): Promise<HealthResult> {
   const { config, vvp, clock, logger } = context;
-  const first = await vvp.getJob(config.namespace, target.jobId, requestOptions(context));
-  const expectation: HealthExpectation = {
-    jobId: target.jobId,
-    baselineRestarts: first?.status?.started?.observedFlinkJobRestarts ?? 0,
-    maxJobRestarts: config.maxJobRestarts,
-  };
+  // The job is new, so every restart it has (observedFlinkJobRestarts counts from its start)
+  // happened since it started: one that came before the first probe counts too.
+  const expectation: HealthExpectation = { jobId: target.jobId, baselineRestarts: 0, maxJobRestarts: config.maxJobRestarts };
   const deadline = clock.now() + config.healthCheckInMs + DIAGNOSTICS_BOUND_MS;
   const probe = async (signal: AbortSignal | undefined): Promise<HealthObservation> => {
     const options = { abortSignal: signal, deadline };
