@@ -95,3 +95,18 @@ describe('outputs', () => {
     assert.equal(outputs.deploymentId.secret, false);
   });
 });
+
+describe('run summary, both ways and per action', () => {
+  it('links the run recorded on the deployment (azure-pipelines/runuri) next to the link to the deployment', () => {
+    const md = renderSummary({ ...report, annotations: { 'azure-pipelines/runuri': 'https://dev.azure.com/org/My Project/_build/results?buildId=42', 'azure-pipelines/run': '20261204.1' } }, URL_);
+    assert.ok(md.includes('[this run](https://dev.azure.com/org/My%20Project/_build/results?buildId=42)'), md);
+    assert.ok(md.includes('(https://vvp.example.com/app/#/namespaces/default/deployments/'), md);
+  });
+
+  it('titles a lifecycle action by its name and shows its result instead of jarUri rows', () => {
+    const md = renderSummary({ ...report, action: 'suspend', message: "VVP deployment 'app' is SUSPENDED", state: 'SUSPENDED' }, URL_);
+    assert.match(md, /^### Ververica Platform: suspend top-speed-windowing/);
+    assert.match(md, /\| Outcome \| VVP deployment 'app' is SUSPENDED \|/);
+    assert.doesNotMatch(md, /New jarUri/);
+  });
+});

@@ -9,6 +9,10 @@ export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | '
  */
 export interface DeployResult {
   outcome: DeployOutcome;
+  /** The `action` input; undefined reads as `deploy`. */
+  action?: string;
+  /** The pipeline annotations this step wrote on the deployment (its link back to the run). */
+  annotations?: Readonly<Record<string, string>>;
   /** The one-line result (success) or the error's message. */
   message: string;
   error?: Error;

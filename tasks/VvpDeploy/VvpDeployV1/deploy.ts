@@ -63,6 +63,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
   };
   const finish = (outcome: DeployOutcome, message: string, error?: Error): DeployResult => ({
     ...facts,
+    action: config.action,
     state: facts.state ?? stage.lastState,
     outcome,
     message,
@@ -74,6 +75,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     if (!baseline) {
       const created = await group(GROUP_APPLY, () => createDeployment(context, stage, createBody(config)));
       adopt(facts, created.deployment);
+      facts.annotations = runAnnotations(config);
       facts.created = true;
       facts.restartRequired = true;
       if (!config.waitForRunning) return finish('applied', `Created VVP deployment '${nameOf(facts)}' with jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
@@ -111,6 +113,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     facts.restartRequired = plan.restartExpected;
     // The run record rides along with the write; it never decides whether there is one.
     const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, withAnnotations(patch, runAnnotations(config))));
+    facts.annotations = runAnnotations(config);
     adopt(facts, applied.deployment);
     if (!config.waitForRunning) return finish('applied', `VVP deployment '${nameOf(facts)}' now holds jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
     // VVP's echo decides whether the template changed (it normalises values the file may spell differently).

@@ -31,7 +31,15 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
   const stage = new WriteStage();
   const facts: Facts = { namespace: config.namespace, deployment: config.deployment, targetJarUri: '', created: false, rolledBack: false, startedAtMs: clock.now() };
   let phase = `${capitalise(action)} deployment`;
-  const finish = (outcome: DeployOutcome, message: string, error?: Error): DeployResult => ({ ...facts, state: facts.state ?? stage.lastState, outcome, message, error, finishedAtMs: clock.now() });
+  const finish = (outcome: DeployOutcome, message: string, error?: Error): DeployResult => ({
+    ...facts,
+    action,
+    state: facts.state ?? stage.lastState,
+    outcome,
+    message,
+    error,
+    finishedAtMs: clock.now(),
+  });
   const name = (): string => oneLine(facts.deploymentName ?? config.deployment);
   try {
     return await inGroup(logger, phase, async () => {

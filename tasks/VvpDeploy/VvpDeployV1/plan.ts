@@ -41,7 +41,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     rolledBack: false,
     startedAtMs,
   };
-  const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, ...result, finishedAtMs: clock.now() });
+  const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, action: 'plan', ...result, finishedAtMs: clock.now() });
   const annotations = config.annotateDeployment ? config.runAnnotations : {};
   const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
   const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.jarUri, strategies), annotations);

@@ -42,22 +42,31 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
       : `${md(name)} (id ${code(report.deploymentId)})`
     : md(name);
   const duration = formatDuration(report.finishedAtMs - report.startedAtMs);
+  const lifecycle = report.action !== undefined && report.action !== 'deploy' && report.action !== 'plan';
+  const outcomeText = lifecycle && !report.error ? md(report.message) : OUTCOME_TEXT[outcome];
   const rows: [string, string][] = [
-    ['Outcome', `${OUTCOME_TEXT[outcome]}${report.rolledBack ? ' — rolled back: the previous deployment runs again' : ''}`],
+    ['Outcome', `${outcomeText}${report.rolledBack ? ' — rolled back: the previous deployment runs again' : ''}`],
     ['Deployment', deploymentCell],
     ['Namespace', code(report.namespace)],
-    ['Previous jarUri', report.previousJarUri ? code(report.previousJarUri) : report.created ? '(created by this step)' : '–'],
-    ['New jarUri', code(report.targetJarUri)],
+    ...(lifecycle
+      ? []
+      : ([
+          ['Previous jarUri', report.previousJarUri ? code(report.previousJarUri) : report.created ? '(created by this step)' : '–'],
+          ['New jarUri', code(report.targetJarUri)],
+        ] as [string, string][])),
     ['jarUri now in VVP', report.jarUri ? code(report.jarUri) : '–'],
     ['Job', report.jobId ? code(report.jobId) : '–'],
     ['State', report.state ? code(report.state) : '–'],
     ['Duration', duration || '–'],
   ];
-  if (report.savepoint) rows.push(['Savepoint of the previous job', `${code(report.savepoint.id)}${report.savepoint.location ? ` at ${code(report.savepoint.location)}` : ''}`]);
+  const runUri = report.annotations?.['azure-pipelines/runuri'];
+  if (runUri) rows.push(['Recorded on the deployment', `\`azure-pipelines/runuri\` → [this run](${runUri.replace(/[()\s]/g, encodeURIComponent)}), run ${code(report.annotations?.['azure-pipelines/run'] ?? '?')}`]);
+  if (report.savepoint) rows.push([lifecycle ? 'Savepoint' : 'Savepoint of the previous job', `${code(report.savepoint.id)}${report.savepoint.location ? ` at ${code(report.savepoint.location)}` : ''}`]);
   if (report.outcome === 'succeeded' || report.restoredFrom) rows.push(['New job restored', report.restoredFrom ? code(report.restoredFrom) : 'no state']);
   if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
   if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
-  const lines = [`### Ververica Platform deployment ${md(name)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
+  const title = lifecycle ? `Ververica Platform: ${report.action} ${md(name)}` : report.action === 'plan' ? `Ververica Platform plan for ${md(name)}` : `Ververica Platform deployment ${md(name)}`;
+  const lines = [`### ${title}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
   if (report.planMarkdown) lines.push('', report.planMarkdown.trimEnd());
   if (report.error && report.message) {
     lines.push('', '```text', fence(report.message), '```');
