@@ -163,6 +163,46 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     assert.ok(vvp.clock.now() - start < 5 * 60_000 + 20_000, 'the wait ends at its bound');
   });
 
+  it('times out naming "start the upgrade" when VVP never acts on the change', async () => {
+    const vvp = setUp({ behaviour: { staleRunningMs: 3_600_000 } });
+    const run = await deploy(vvp, { timeoutInMs: 2 * 60_000 });
+    assert.ok(run.result.error instanceof WaitTimeoutError, run.result.message);
+    assert.match(run.result.message, /waiting for VVP to start the upgrade/);
+    assert.match(run.result.message, /still job \w+ from before the change/);
+  });
+
+  it('does not mistake the FAILED status from before the change for a new failure', async () => {
+    const vvp = setUp({ state: 'FAILED', behaviour: { staleRunningMs: 12_000 } });
+    const run = await deploy(vvp);
+    assert.equal(run.result.outcome, 'succeeded', run.result.message);
+    assert.ok(run.logger.lines.some((l) => /FAILED \(as before the change\)/.test(l)));
+  });
+
+  it('refuses to create a missing deployment without a spec file, and reports it missing with createIfMissing: false', async () => {
+    const noFile = await deploy(setUp(null));
+    assert.match(noFile.result.message, /deploymentSpecFile.*needed to create deployment/);
+    const notAllowed = await deploy(setUp(null), { createIfMissing: false });
+    assert.match(notAllowed.result.message, /HTTP 404.*not found in namespace 'default'.*createIfMissing/);
+    assert.equal(writes(notAllowed.vvp, 'POST'), 0);
+  });
+
+  it('stores the change without waiting when waitForRunning is off', async () => {
+    const vvp = setUp();
+    const run = await deploy(vvp, { waitForRunning: false });
+    assert.equal(run.result.outcome, 'applied');
+    assert.match(run.result.message, /not waiting/);
+  });
+
+  it('says nothing was changed when cancelled before the PATCH', async () => {
+    const vvp = setUp();
+    const controller = new AbortController();
+    controller.abort();
+    const run = await deploy(vvp, {}, controller.signal);
+    assert.ok(run.result.error instanceof CancelledError, run.result.message);
+    assert.match(run.result.message, /^Cancelled during read deployment: nothing was changed in VVP/);
+    assert.equal(writes(vvp, 'PATCH'), 0);
+  });
+
   it('refuses a change under upgradeStrategy NONE before sending anything', async () => {
     const vvp = setUp({ upgradeStrategy: 'NONE' });
     const run = await deploy(vvp);
