@@ -5,7 +5,6 @@
  * deployment already is where the action leads.
  */
 import { inGroup } from '../../common/logging/logger';
-import { adaptiveSchedule, pollUntilDone } from '../../common/poll/poller';
 import { changeTime } from '../../common/vvp/diagnosis';
 import { ActionFailedError, ChangeBlockedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
 import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateObservation } from '../../common/vvp/lifecycle';
@@ -14,7 +13,8 @@ import { sendOnce } from '../../common/vvp/send-once';
 import type { DeployDeps } from './deploy';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
-import { awaitJob, isTransientVvpError } from './phases/await-job';
+import { awaitJob } from './phases/await-job';
+import { pollVvp } from './phases/poll-vvp';
 import { explainCancellation } from './phases/cancellation';
 import { guardJarUri, requestOptions, WriteStage, type FlowContext } from './phases/context';
 import { DIAGNOSTICS_BOUND_MS, explainWait, readEvents, readJobs } from './phases/explain';
@@ -111,7 +111,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     const baselineState = deployment.status?.state;
     const previousJobId = runningJobIdOf(deployment);
     let changeObserved = false;
-    const outcome = await pollUntilDone<StateObservation, { state: string }>({
+    const outcome = await pollVvp<StateObservation, { state: string }>(context, {
       probe: async (signal) => {
         const d = await vvp.getDeployment(config.namespace, id, { abortSignal: signal, deadline: clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS });
         if (!d) throw new VvpApiError({ method: 'GET', path: '', operation: `waiting for deployment '${name()}'`, status: 404, serviceMessage: 'the deployment disappeared during the wait' });
@@ -120,12 +120,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
         return { state: d.status?.state, desiredState: desiredStateOf(d.spec), changeObserved };
       },
       classify: (obs) => classifyStateChange(obs, { wanted, baselineState }),
-      schedule: adaptiveSchedule(config.pollIntervalInMs),
       timeoutInMs: config.timeoutInMs,
-      clock,
-      abortSignal: deps.abortSignal,
-      isTransientProbeError: isTransientVvpError,
-      onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
     });
     facts.state = stage.lastState;
     if (wanted === 'SUSPENDED' && previousJobId) {
@@ -191,7 +186,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     const savepointId = created.metadata.id;
     facts.jobId = jobId;
     logger.info(`Savepoint ${oneLine(savepointId)} of job ${oneLine(jobId)} requested; waiting for it to complete.`);
-    const outcome = await pollUntilDone<Savepoint | undefined, Savepoint>({
+    const outcome = await pollVvp<Savepoint | undefined, Savepoint>(context, {
       probe: (signal) => vvp.getSavepoint(config.namespace, savepointId, { abortSignal: signal, deadline: clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS }),
       classify: (s) => {
         const state = s?.status?.state ?? 'not visible yet';
@@ -199,12 +194,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
         if (state === 'FAILED') return { status: 'failed', state, reason: `the savepoint FAILED${failureText(s)}` };
         return { status: 'pending', state: `savepoint ${oneLine(state)}`, phase: 'waiting for the savepoint to complete', soon: true };
       },
-      schedule: adaptiveSchedule(config.pollIntervalInMs),
       timeoutInMs: config.timeoutInMs,
-      clock,
-      abortSignal: deps.abortSignal,
-      isTransientProbeError: isTransientVvpError,
-      onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
     });
     const last = outcome.last;
     facts.savepoint = { id: savepointId, location: last?.spec?.savepointLocation, state: last?.status?.state };
@@ -230,15 +220,10 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       { clock, logger, abortSignal: deps.abortSignal, onSending: () => stage.sending('DELETE') },
     );
     stage.stage = 'applied';
-    const outcome = await pollUntilDone<Deployment | undefined, true>({
+    const outcome = await pollVvp<Deployment | undefined, true>(context, {
       probe: (signal) => vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal, deadline: clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS }),
       classify: (d) => (d === undefined ? { status: 'succeeded', state: 'deleted', result: true } : { status: 'pending', state: `still there (${oneLine(d.status?.state ?? 'unknown')})`, phase: 'waiting for VVP to delete the deployment', soon: true }),
-      schedule: adaptiveSchedule(config.pollIntervalInMs),
       timeoutInMs: config.timeoutInMs,
-      clock,
-      abortSignal: deps.abortSignal,
-      isTransientProbeError: isTransientVvpError,
-      onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
     });
     if (outcome.kind !== 'succeeded') {
       const error = new ActionFailedError(`VVP deployment '${name()}' in namespace '${config.namespace}' was not deleted within ${formatDuration(config.timeoutInMs)}: last observed ${oneLine(outcome.state)}.`);

@@ -1,9 +1,10 @@
-import { adaptiveSchedule, pollUntilDone, type PollOutcome } from '../../../common/poll/poller';
+import type { PollOutcome } from '../../../common/poll/poller';
 import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type UpgradeSuccess } from '../../../common/vvp/classify';
 import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
 import { restoredLocation } from '../../../common/vvp/savepoints';
 import { guardJarUri, type FlowContext, type WriteStage } from './context';
+import { pollVvp } from './poll-vvp';
 
 /** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
 const PROBE_GRACE_MIN_MS = 1_000;
@@ -75,23 +76,6 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${oneLine(expectation.jarUri)}` +
       ` (first checks within a second, then every ${formatDuration(config.pollIntervalInMs)} at most).`,
   );
-  const outcome = await pollUntilDone<UpgradeObservation, UpgradeSuccess>({
-    probe,
-    classify: (obs) => classifyUpgrade(obs, expectation),
-    schedule: adaptiveSchedule(config.pollIntervalInMs),
-    timeoutInMs: target.timeoutInMs,
-    clock,
-    abortSignal: context.abortSignal,
-    isTransientProbeError: isTransientVvpError,
-    describeProbeError: (e) => `status unreadable (${e instanceof VvpApiError && e.status !== undefined ? `HTTP ${e.status}` : ((e as VvpApiError).networkCode ?? 'network error')})`,
-    onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
-  });
+  const outcome = await pollVvp<UpgradeObservation, UpgradeSuccess>(context, { probe, classify: (obs) => classifyUpgrade(obs, expectation), timeoutInMs: target.timeoutInMs });
   return { outcome, lastDeployment };
-}
-
-/** Errors a wait tolerates as "still pending": VVP briefly unreachable or overloaded (after the client's retries). */
-export function isTransientVvpError(error: unknown): boolean {
-  if (!(error instanceof VvpApiError)) return false;
-  if (error.status === undefined) return error.networkCode !== 'ENOTFOUND';
-  return error.status === 408 || error.status === 429 || error.status >= 500;
 }

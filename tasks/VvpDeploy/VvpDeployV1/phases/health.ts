@@ -1,10 +1,9 @@
-import { adaptiveSchedule, pollUntilDone } from '../../../common/poll/poller';
 import { HealthCheckFailedError, formatDuration, oneLine } from '../../../common/vvp/errors';
 import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObservation, type HealthSuccess } from '../../../common/vvp/health';
 import { runningJobIdOf } from '../../../common/vvp/resources';
-import { isTransientVvpError } from './await-job';
 import type { FlowContext, WriteStage } from './context';
 import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
+import { pollVvp } from './poll-vvp';
 
 /** The job to watch. */
 export interface HealthTarget {
@@ -46,16 +45,7 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
   logger.info(
     `Watching job ${oneLine(target.jobId)} for ${formatDuration(config.healthCheckInMs)} (health check; ${config.maxJobRestarts} restart${config.maxJobRestarts === 1 ? '' : 's'} tolerated).`,
   );
-  const outcome = await pollUntilDone<HealthObservation, HealthSuccess>({
-    probe,
-    classify: (obs) => classifyHealth(obs, expectation),
-    schedule: adaptiveSchedule(config.pollIntervalInMs),
-    timeoutInMs: config.healthCheckInMs,
-    clock,
-    abortSignal: context.abortSignal,
-    isTransientProbeError: isTransientVvpError,
-    onProgress: ({ verdict, elapsedInMs }) => logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
-  });
+  const outcome = await pollVvp<HealthObservation, HealthSuccess>(context, { probe, classify: (obs) => classifyHealth(obs, expectation), timeoutInMs: config.healthCheckInMs });
   let verdict;
   let watchedInMs = outcome.elapsedInMs;
   switch (outcome.kind) {
