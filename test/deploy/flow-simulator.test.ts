@@ -125,7 +125,7 @@ describe('deploy flow against the VVP simulator', () => {
       savepointLocation: truth.savepoints[truth.savepoints.length - 1]?.savepointLocation ?? '',
       restoredFrom: truth.runningJob.savepointLocation ?? '',
       restartRequired: 'true',
-      planChanges: '',
+      planChanges: '1',
     });
     // The job was checked by id before declaring success.
     const jobReads = await requests('GET');

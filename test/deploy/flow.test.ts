@@ -61,6 +61,7 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     assert.equal(run.outputs.jobId, truth.runningJob?.id);
     assert.equal(run.outputs.previousJarUri, OLD_JAR);
     assert.equal(run.outputs.restartRequired, 'true');
+    assert.equal(run.outputs.planChanges, '1');
   });
 
   it('reports the upgrade savepoint VVP took of the previous job, and the state the new job restored', async () => {
@@ -123,6 +124,7 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     const run = await deploy(vvp, { runAnnotations: { 'azure-pipelines/run': '2' } });
     assert.equal(run.result.outcome, 'upToDate');
     assert.equal(writes(vvp, 'PATCH'), 0);
+    assert.deepEqual([run.outputs.planChanges, run.outputs.restartRequired], ['0', 'false']);
   });
 
   it('creates a missing deployment from the spec file and waits for it to run', async () => {

@@ -6,6 +6,7 @@
 import { CancelledError, InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
 import { planChange } from '../../common/vvp/change-plan';
+import { planDeploymentChange } from '../../common/vvp/spec-diff';
 import type { UpgradeExpectation } from '../../common/vvp/classify';
 import { buildCreateBody, buildPatchBody, deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
@@ -90,6 +91,10 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     facts.jobId = facts.previousJobId;
     const patch = buildPatchBody(config.specFile?.document, config.jarUri, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
     const plan = planChange({ current, runningJob: baseline.runningJob, patch, waitForRunning: config.waitForRunning });
+    // The same counts `action: plan` reports, so a plan and the deploy after it agree.
+    const diff = planDeploymentChange({ current, change: patch });
+    facts.planChanges = diff.planChanges;
+    facts.restartRequired = diff.restartRequired;
     switch (plan.kind) {
       case 'upToDate':
         deps.logger.info(capitalise(plan.reason));
@@ -110,7 +115,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       }
     }
 
-    facts.restartRequired = plan.restartExpected;
     // The run record rides along with the write; it never decides whether there is one.
     const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, withAnnotations(patch, runAnnotations(config))));
     facts.annotations = runAnnotations(config);
