@@ -37,8 +37,10 @@ export const DEPLOY_CONTRACT: TaskContract = {
   folder: 'tasks/VvpDeploy/VvpDeployV1',
   name: 'VvpDeploy',
   inputs: [
-    { name: 'azureSubscription', type: 'connectedService:AzureRM', required: true },
-    { name: 'keyVaultName', type: 'pickList', required: true },
+    { name: 'action', type: 'pickList', defaultValue: 'deploy' },
+    // Required except with action: plan (1.1), which runs offline without them.
+    { name: 'azureSubscription', type: 'connectedService:AzureRM' },
+    { name: 'keyVaultName', type: 'pickList' },
     { name: 'tokenSecretName', type: 'string', defaultValue: 'vvpAPIToken' },
     { name: 'vvpUrl', type: 'string', defaultValue: '' },
     { name: 'namespace', type: 'string', defaultValue: 'default' },
@@ -49,9 +51,16 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'commitId', type: 'string', defaultValue: '$(Build.SourceVersion)' },
     { name: 'createIfMissing', type: 'boolean', defaultValue: 'true' },
     { name: 'waitForRunning', type: 'boolean', defaultValue: 'true' },
-    { name: 'timeoutMinutes', type: 'int', defaultValue: '15' },
+    // 1.1: decimals (0.5 is 30 s), so a string the task parses.
+    { name: 'timeoutMinutes', type: 'string', defaultValue: '15' },
     { name: 'pollIntervalSeconds', type: 'int', defaultValue: '5' },
     { name: 'rollbackOnFailure', type: 'boolean', defaultValue: 'false' },
+    { name: 'healthCheckSeconds', type: 'string', defaultValue: '0' },
+    { name: 'maxJobRestarts', type: 'string', defaultValue: '0' },
+    { name: 'upgradeStrategy', type: 'pickList', defaultValue: '' },
+    { name: 'restoreStrategy', type: 'pickList', defaultValue: '' },
+    { name: 'rollbackStateFrom', type: 'pickList', defaultValue: 'upgradeSavepoint' },
+    { name: 'annotateDeployment', type: 'boolean', defaultValue: 'true' },
     { name: 'tokenSource', type: 'pickList', defaultValue: 'keyVault' },
     { name: 'vvpServiceConnection', type: 'connectedService:VervericaPlatform' },
     { name: 'accessMode', type: 'pickList', defaultValue: 'direct' },
@@ -64,7 +73,7 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'kubectlVersion', type: 'string' },
     { name: 'kubectlDownloadUrl', type: 'string', defaultValue: 'https://dl.k8s.io' },
   ],
-  outputs: ['deploymentId', 'jobId', 'state', 'jarUri', 'previousJarUri', 'rolledBack'],
+  outputs: ['deploymentId', 'jobId', 'state', 'jarUri', 'previousJarUri', 'rolledBack', 'savepointId', 'savepointLocation', 'restoredFrom', 'restartRequired', 'planChanges'],
 };
 
 export const CONTRACTS: readonly TaskContract[] = [UPLOAD_CONTRACT, DEPLOY_CONTRACT];
