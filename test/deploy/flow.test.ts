@@ -401,6 +401,7 @@ describe('lifecycle actions (in-memory VVP)', () => {
     const savepoint = truth.savepoints.find((s) => s.jobId === job);
     assert.equal(run.outputs.savepointId, savepoint?.id);
     assert.equal(run.outputs.state, 'SUSPENDED');
+    assert.equal(run.outputs.jobId, '', 'no job runs');
     assert.equal(writes(vvp, 'PATCH'), 1);
   });
 

@@ -123,6 +123,8 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       timeoutInMs: config.timeoutInMs,
     });
     facts.state = stage.lastState;
+    // No job runs in SUSPENDED or CANCELLED: the output names none.
+    if (outcome.kind === 'succeeded') facts.jobId = undefined;
     if (wanted === 'SUSPENDED' && previousJobId) {
       const savepoint = await findTransitionSavepoint(context, id, previousJobId, sinceMs);
       if (savepoint) facts.savepoint = { id: savepoint.metadata.id, location: savepoint.spec?.savepointLocation, state: savepoint.status?.state };
