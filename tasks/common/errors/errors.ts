@@ -96,7 +96,7 @@ export function truncate(text: string, max: number): string {
   return masked.length <= max ? masked : `${masked.slice(0, max)}… (${masked.length - max} more characters)`;
 }
 
-/** True for an AbortSignal-triggered rejection from fetch, axios, the Azure SDK or our own waits. */
+/** True for an AbortSignal-triggered rejection from fetch, node:http, the Azure SDK or our own waits. */
 export function isAbortError(error: unknown): boolean {
   if (error instanceof CancelledError) return true;
   const e = error as { name?: string; code?: string } | undefined;

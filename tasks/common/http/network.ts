@@ -121,7 +121,7 @@ function isLinkLocal(host: string): boolean {
  * Why not the SDKs' own `proxyOptions`/`tlsOptions`: behind a proxy the Azure SDK ignores
  * `tlsOptions`, and https-proxy-agent 7 drops a `ca` given to its constructor. So we build one
  * agent per origin, set the TLS options on `agent.options` after construction, and hand it to
- * the Azure SDK (`agent` client option) and to axios (`httpsAgent`, `proxy: false`); a client
+ * the Azure SDK (`agent` client option) and to the JSON transport (node:https `agent`); a client
  * that reaches several hosts through one `agent` option gets `routingAgent()`.
  */
 export class NetworkAgents {

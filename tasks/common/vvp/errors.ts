@@ -8,7 +8,7 @@ import { ServiceError, TaskError, truncate } from '../errors/errors';
 export class VvpApiError extends ServiceError {
   readonly method: string;
   readonly path: string;
-  /** Node/axios code for failures without an HTTP answer (`ECONNRESET`, `ECONNABORTED`…). */
+  /** Node code for failures without an HTTP answer (`ECONNRESET`, `ETIMEDOUT`…). */
   readonly networkCode?: string;
   /** True when a write may have reached VVP although no success answer came back. */
   readonly outcomeUnknown: boolean;
