@@ -1,9 +1,6 @@
 import { InputError, isAbortError, truncate } from '../errors/errors';
-import { HttpRequestError, JsonTransport, type AgentProvider, type HttpMethod, type JsonAnswer } from '../http/json-transport';
-import type { RetryPolicy } from '../http/retry';
+import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
-import type { Logger } from '../logging/logger';
-import type { Clock } from '../poll/clock';
 import { VvpApiError } from './errors';
 import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 
@@ -48,25 +45,10 @@ export interface VvpApi {
   createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
 }
 
-export interface VvpClientOptions {
-  /** Proxy and CA handling; without it Node's default agents are used. */
-  agents?: AgentProvider;
-  /** Debug lines (method, path, status, ms) and retry notes. Never headers or bodies. */
-  logger?: Logger;
-  /**
-   * Total time one HTTP attempt may take: connecting, the headers and the whole body (a server
-   * trickling bytes does not extend it). Default 30 000.
-   */
-  timeoutInMs?: number;
-  /** Largest answer body accepted, in bytes. Default 16 MiB. */
-  maxResponseBytes?: number;
-  /** Retry policy for GETs. Default: 4 attempts, 0.5–8 s backoff with jitter, Retry-After ≤ 60 s. */
-  retry?: Partial<RetryPolicy>;
-  clock?: Clock;
-  random?: () => number;
+/** The transport settings (agents, logger, timeouts, size limit, retries, clock) and VVP's own. */
+export interface VvpClientOptions extends Omit<JsonTransportOptions, 'label'> {
   /** Where the token came from, for the 401 hint (e.g. "Key Vault secret 'vvpAPIToken' in vault 'kv'"). */
   tokenSource?: string;
-  userAgent?: string;
   /**
    * Send the token over plain `http://` to a host other than loopback (the `allowInsecureHttp`
    * input). Without it such a base URL is refused; with it every run warns. Default false.
