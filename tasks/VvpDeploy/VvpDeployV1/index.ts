@@ -46,10 +46,10 @@ runTask(async ({ logger, signal }) => {
       try {
         access = await resolveVvpAccess(config, {
           azure: once(() => {
-            const connection = readAzureRmConnection('azureSubscription');
+            const connection = readAzureRmConnection(config.azureSubscription);
             return { connection, credential: createAzureCredential(connection, { agents, onSecret: registerSecret }) };
           }),
-          readVvpConnection: () => readVvpServiceConnection('vvpServiceConnection'),
+          readVvpConnection: () => readVvpServiceConnection(config.access.token.kind === 'serviceConnection' ? config.access.token.connection : ''),
           agents,
           toolCache: agentToolCache,
           tempDirectory: readVariable('Agent.TempDirectory') ?? os.tmpdir(),

@@ -16,7 +16,7 @@ import { uploadArtifact } from './upload-artifact';
 
 runTask(async ({ logger, signal }) => {
   const config = parseUploadInputs(readInput, readVariable);
-  const connection = readAzureRmConnection('azureSubscription');
+  const connection = readAzureRmConnection(config.azureSubscription);
   const agents = new NetworkAgents(readNetworkSettings());
   try {
     const credential = createAzureCredential(connection, { agents, onSecret: registerSecret });

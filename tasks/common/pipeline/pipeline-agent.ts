@@ -99,14 +99,14 @@ export function readNetworkSettings(): NetworkSettings {
 }
 
 /**
- * Reads the AzureRM service connection named by `input` into plain data and registers its
- * secrets at once.
+ * Reads the AzureRM service connection `connectionId` (the parsed `input`, named in messages)
+ * into plain data and registers its secrets at once.
  *
  * @throws InputError when the input is empty, the connection is unknown to the job, or it uses
  * a scheme this task does not support (e.g. PublishProfile).
  */
-export function readAzureRmConnection(input: string): AzureRmConnection {
-  const id = tl.getInput(input, false)?.trim();
+export function readAzureRmConnection(connectionId: string, input = 'azureSubscription'): AzureRmConnection {
+  const id = connectionId.trim();
   if (!id) throw new InputError([{ input, value: '', expected: 'is required: the name of an Azure Resource Manager service connection' }]);
   const auth = tl.getEndpointAuthorization(id, true);
   if (!auth) {
@@ -256,14 +256,14 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
 }
 
 /**
- * Reads the Ververica Platform service connection named by `input` (URL and API token) and
+ * Reads the Ververica Platform service connection `connectionId` (the parsed `input`) (URL and API token) and
  * registers the token as a secret at once. The token comes from the authorization object:
  * task-lib's getEndpointAuthorizationParameter would print it in a debug line.
  *
  * @throws InputError when the input is empty, the connection is unknown to the job, or it has no API token.
  */
-export function readVvpServiceConnection(input: string): VvpServiceConnection {
-  const id = tl.getInput(input, false)?.trim();
+export function readVvpServiceConnection(connectionId: string, input = 'vvpServiceConnection'): VvpServiceConnection {
+  const id = connectionId.trim();
   if (!id) throw new InputError([{ input, value: '', expected: 'is required: a Ververica Platform service connection' }]);
   const auth = tl.getEndpointAuthorization(id, true);
   if (!auth) {
