@@ -1,11 +1,5 @@
-import {
-  ClientAssertionCredential,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-  type TokenCredentialOptions,
-} from '@azure/identity';
+import type * as Identity from './identity-sdk';
+import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
 import * as https from 'node:https';
 import type { AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
@@ -87,7 +81,14 @@ export function createAzureCredential(connection: AzureRmConnection, options: Cr
   return observedCredential(inner, options.onSecret, timeouts);
 }
 
+/** @azure/identity, loaded when a credential is built: a step that fails on its inputs never needs it. */
+function identitySdk(): typeof Identity {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./identity-sdk') as typeof Identity;
+}
+
 function createSdkCredential(connection: AzureRmConnection, options: CredentialOptions, onTimeout: (message: string) => void): TokenCredential {
+  const { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = identitySdk();
   const common: TokenCredentialOptions = {
     authorityHost: connection.cloud.authorityHost,
     // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests.
