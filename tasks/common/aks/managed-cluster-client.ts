@@ -1,8 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
-import axios from 'axios';
 import { azureServiceError } from '../azure/azure-error';
 import { isAbortError, ServiceError, truncate } from '../errors/errors';
 import type { NetworkAgents } from '../http/network';
+import { axios } from '../lazy/libraries';
 import { isRetryableNetworkCode, isRetryableStatus, RetryExhaustedError, withRetry, type RetryPolicy } from '../http/retry';
 import type { Logger } from '../logging/logger';
 import { AKS_SERVER_APP_ID } from './kubeconfig';
@@ -117,7 +117,7 @@ export class ManagedClusterClient implements ManagedClusterApi {
     const agent = this.options.agents?.agentFor(url);
     let response;
     try {
-      response = await axios.post<string>(url, '', {
+      response = await axios().post<string>(url, '', {
         headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'Content-Type': 'application/json' },
         timeout: this.options.timeoutInMs ?? 30_000,
         signal: abortSignal,

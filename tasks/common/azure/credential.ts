@@ -1,9 +1,9 @@
-import type * as Identity from './identity-sdk';
 import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import type { AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
 import { InputError, ServiceError } from '../errors/errors';
+import { identity } from '../lazy/libraries';
 import type { NetworkAgents } from '../http/network';
 
 /** The AzureRM service connection as plain data (read by the pipeline adapter). */
@@ -81,14 +81,8 @@ export function createAzureCredential(connection: AzureRmConnection, options: Cr
   return observedCredential(inner, options.onSecret, timeouts);
 }
 
-/** @azure/identity, loaded when a credential is built: a step that fails on its inputs never needs it. */
-function identitySdk(): typeof Identity {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./identity-sdk') as typeof Identity;
-}
-
 function createSdkCredential(connection: AzureRmConnection, options: CredentialOptions, onTimeout: (message: string) => void): TokenCredential {
-  const { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = identitySdk();
+  const { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = identity();
   const common: TokenCredentialOptions = {
     authorityHost: connection.cloud.authorityHost,
     // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests.
@@ -214,7 +208,8 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
   const timeoutInMs = options.timeoutInMs ?? DEFAULT_TOKEN_TIMEOUT_IN_MS;
   const operation = 'requesting the pipeline OIDC token for workload identity federation';
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = https.request(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const req = (require('node:https') as typeof https).request(
       url,
       {
         method: 'POST',

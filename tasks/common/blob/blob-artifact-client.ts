@@ -3,13 +3,13 @@ import { setMaxListeners } from 'node:events';
 import type * as http from 'node:http';
 import { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
-import type * as StorageSdk from './storage-sdk';
 import type { BlockBlobClient, StoragePipelineOptions, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { CancelledError, ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import type { ArtifactFile } from './artifact-file';
+import { storageBlob } from '../lazy/libraries';
 import { ArtifactChangedError, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
 import { blockId, DEFAULT_BLOCK_SIZE_IN_BYTES, DEFAULT_CONCURRENCY, planBlocks } from './block-plan';
 import { ContentHasher } from './file-digest';
@@ -146,15 +146,6 @@ const CLIENT_TIMEOUT_MARGIN_IN_MS = 30_000;
 
 /** Attempts per block at the client level (on top of the SDK's own retries), for stalls only. */
 const BLOCK_ATTEMPTS = 2;
-
-/**
- * The storage SDK, loaded on first use: it is the largest part of the bundle, and a step that
- * fails on its inputs must not pay for loading it.
- */
-function storageSdk(): typeof StorageSdk {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./storage-sdk') as typeof StorageSdk;
-}
 
 /**
  * One client for Azure Blob Storage: reads blob properties and block lists, stages a file as
@@ -424,7 +415,7 @@ export class BlobArtifactClient implements ArtifactStore {
     let client = this.clients.get(key);
     if (!client) {
       const url = `${this.accountUrl}/${encodeURIComponent(ref.container)}/${ref.name.split('/').map(encodeURIComponent).join('/')}`;
-      const sdk = storageSdk();
+      const sdk = storageBlob();
       client = new sdk.BlockBlobClient(url, sdk.newPipeline(this.credential, this.pipelineOptions));
       this.clients.set(key, client);
     }

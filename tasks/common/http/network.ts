@@ -1,9 +1,18 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import * as tls from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type * as tls from 'node:tls';
+import type * as ProxyAgent from 'https-proxy-agent';
 import { InputError } from '../errors/errors';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// Loaded when the first agent is built, not when this module is: the settings functions below
+// run at start-up, and a step that fails on its inputs must not pay for loading TLS and HTTP.
+const nodeHttp = (): typeof http => require('node:http') as typeof http;
+const nodeHttps = (): typeof https => require('node:https') as typeof https;
+const nodeTls = (): typeof tls => require('node:tls') as typeof tls;
+const proxyAgent = (): typeof ProxyAgent => require('https-proxy-agent') as typeof ProxyAgent;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * Where outbound HTTPS goes and which certificates it trusts, as plain data. Built by the
@@ -115,14 +124,14 @@ export class NetworkAgents {
         proxy.username = encodeURIComponent(this.settings.proxyUsername);
         proxy.password = encodeURIComponent(this.settings.proxyPassword ?? '');
       }
-      const agent = new HttpsProxyAgent(proxy, { keepAlive, maxSockets });
+      const agent = new (proxyAgent().HttpsProxyAgent)(proxy, { keepAlive, maxSockets });
       // https-proxy-agent passes `this.options` to tls.connect for the tunnelled socket, but
       // its constructor does not copy TLS fields: set them afterwards.
       Object.assign((agent as unknown as { options: tls.ConnectionOptions }).options, this.tlsOptions);
       return agent;
     }
-    if (url.protocol === 'http:') return new http.Agent({ keepAlive, maxSockets });
-    return new https.Agent({ keepAlive, maxSockets, ...this.tlsOptions });
+    if (url.protocol === 'http:') return new (nodeHttp().Agent)({ keepAlive, maxSockets });
+    return new (nodeHttps().Agent)({ keepAlive, maxSockets, ...this.tlsOptions });
   }
 }
 
@@ -133,7 +142,7 @@ function loadTlsOptions(settings: NetworkSettings): tls.ConnectionOptions {
     const extra: string[] = [];
     const nodeExtra = process.env.NODE_EXTRA_CA_CERTS;
     if (nodeExtra && fs.existsSync(nodeExtra)) extra.push(fs.readFileSync(nodeExtra, 'utf8'));
-    options.ca = [...tls.rootCertificates, ...extra, readFileOrThrow(settings.caFile, 'Agent.CAInfo')];
+    options.ca = [...nodeTls().rootCertificates, ...extra, readFileOrThrow(settings.caFile, 'Agent.CAInfo')];
   }
   if (settings.clientCertFile) {
     options.cert = readFileOrThrow(settings.clientCertFile, 'Agent.ClientCert');

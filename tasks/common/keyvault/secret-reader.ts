@@ -1,8 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
 import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { ServiceError } from '../errors/errors';
+import { keyVaultSecrets } from '../lazy/libraries';
 import type { NetworkAgents } from '../http/network';
 
 /** Reads one secret value; what the deploy flow's token resolution depends on. */
@@ -44,7 +45,8 @@ export class KeyVaultSecretReader implements SecretReader {
   constructor(vaultUrl: string, credential: TokenCredential, options: KeyVaultSecretReaderOptions = {}) {
     this.vaultUrl = vaultUrl.replace(/\/+$/, '');
     const agent = options.agents?.agentFor(this.vaultUrl);
-    this.client = new SecretClient(this.vaultUrl, credential, {
+    const { SecretClient: Client } = keyVaultSecrets();
+    this.client = new Client(this.vaultUrl, credential, {
       ...(agent ? { agent } : {}),
       retryOptions: { maxRetries: 3 },
       additionalPolicies: [{ policy: tryTimeoutPolicy(options.tryTimeoutInMs ?? 30_000), position: 'perRetry' }],

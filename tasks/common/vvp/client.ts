@@ -1,5 +1,6 @@
-import axios, { type AxiosResponse, type RawAxiosRequestHeaders } from 'axios';
+import type { AxiosResponse, RawAxiosRequestHeaders } from 'axios';
 import { InputError, isAbortError, truncate } from '../errors/errors';
+import { axios } from '../lazy/libraries';
 import {
   DEFAULT_RETRY_POLICY,
   isRetryableHttpFailure,
@@ -300,7 +301,7 @@ export class VvpClient implements VvpApi {
     const timeoutInMs = spec.deadline === undefined ? this.timeoutInMs : Math.max(1, Math.min(this.timeoutInMs, spec.deadline - started));
     let response: AxiosResponse<string>;
     try {
-      response = await axios.request<string>({
+      response = await axios().request<string>({
         url: url.href,
         method: spec.method,
         headers,
