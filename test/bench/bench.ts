@@ -85,8 +85,9 @@ async function main(): Promise<void> {
   const m = machine();
   log(`VVP tasks benchmark — ${new Date().toISOString()} — ${m.cpus} CPU (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`);
   // Fail early on a stale bundle.
-  const uploadDir = bundledTaskDir('VvpUploadArtifact');
-  const deployDir = bundledTaskDir('VvpDeploy');
+  // BENCH_*_TASK_DIR: measure another build of a task (e.g. the previous release's unpacked VSIX).
+  const uploadDir = env.BENCH_UPLOAD_TASK_DIR ?? bundledTaskDir('VvpUploadArtifact');
+  const deployDir = env.BENCH_DEPLOY_TASK_DIR ?? bundledTaskDir('VvpDeploy');
 
   const benchToken = `bench-owner-${randomBytes(12).toString('hex')}`;
   const tokens = [{ token: benchToken, namespace: '*', role: 'owner' as const }];
