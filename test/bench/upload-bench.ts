@@ -1,9 +1,10 @@
 /**
- * Upload benchmark (issue 3): the bundled VvpUploadArtifact@1, run as the agent runs it, against
- * a minimal SDK-free Put Block client (the practical limit), same Azurite, same block size and
- * concurrency, same Entra ID bearer auth. Both talk to Azurite directly (path-style
- * `https://127.0.0.1:<port>/<account>`), so the rig's proxy is out of the measurement; the task
- * still gets its token from the Entra ID fake through the proxy (HTTPS_PROXY; loopback bypasses it).
+ * Upload benchmark: the bundled VvpUploadArtifact@1, run as the agent runs it, against a
+ * minimal SDK-free Put Block client (the practical limit), same Azurite, same block size and
+ * concurrency, same Entra ID bearer auth. Route `proxy` (the default): both go through the rig's
+ * TLS-terminating proxy to `vvpstorage.blob.core.windows.net`, as an agent behind a proxy does;
+ * route `direct`: both talk to Azurite path-style (`https://127.0.0.1:<port>/<account>`), and
+ * only the task's token request goes through the proxy.
  */
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
