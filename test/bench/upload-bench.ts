@@ -61,6 +61,13 @@ export interface UploadSizeFigures {
   percentOfLimit: number;
   /** Median task rate / median limit rate. */
   percentOfLimitMedian: number;
+  /**
+   * Task rate / limit rate of each repetition (the two ran back to back, under the same load
+   * from the rest of the machine and Azurite's state), and their median: what the verdict uses,
+   * since one lucky or unlucky run of either side moves best/best and median/median alike.
+   */
+  pairedPercents: number[];
+  medianPairedPercent: number;
   /** Highest peak RSS over the task runs of this size (MB = 10^6 bytes, and MiB). */
   taskPeakRssMB?: number;
   taskPeakRssMiB?: number;
@@ -258,6 +265,8 @@ export async function benchUpload(
         bestLimitMiBps: Math.max(...limit.map((l) => l.mibPerSecond)),
         percentOfLimit: (Math.max(...task.map((t) => t.mibPerSecond)) / Math.max(...limit.map((l) => l.mibPerSecond))) * 100,
         percentOfLimitMedian: (medianTaskMiBps / medianLimitMiBps) * 100,
+        pairedPercents: task.map((t, i) => (t.mibPerSecond / limit[i].mibPerSecond) * 100),
+        medianPairedPercent: median(task.map((t, i) => (t.mibPerSecond / limit[i].mibPerSecond) * 100)),
         taskPeakRssMB: peakMB,
         taskPeakRssMiB: peakMB === undefined ? undefined : (peakMB * 1e6) / MIB,
         limitPeakRssMB: limitRss.length ? Math.max(...limitRss) : undefined,
