@@ -30,10 +30,32 @@ function script(clock: FakeClock, observations: Obs[]): { probe: () => Promise<O
   };
 }
 
+/** Probe times (ms after the first) of a wait that stays pending, up to `untilMs`. */
+function probeTimes(untilMs: number, maxIntervalInMs = 5000): number[] {
+  const s = adaptiveSchedule(maxIntervalInMs);
+  const times = [0];
+  while (times[times.length - 1] < untilMs) times.push(times[times.length - 1] + intervalAfter(times.length, s));
+  return times;
+}
+
 describe('adaptive schedule', () => {
-  it('starts at 250 ms and doubles up to the poll interval', () => {
+  it('pauses 2.5 s after the first read, then 1.25 s for about 30 s, then backs off to the poll interval', () => {
     const s = adaptiveSchedule(5000);
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => intervalAfter(n, s)), [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    const pauses = Array.from({ length: 28 }, (_, i) => intervalAfter(i + 1, s));
+    assert.deepEqual(pauses.slice(0, 3), [2500, 1250, 1250]);
+    assert.deepEqual(pauses.slice(21, 28), [1250, 1250, 1875, 2813, 4219, 5000, 5000]);
+    assert.equal(probeTimes(30_000).filter((t) => t <= 30_000).length, 24, 'one read every 1.25 s from 2.5 s to 30 s');
+  });
+
+  it('sees a new job within 1.25 s of its start at under one VVP request per second, for jobs starting 5 to 30 s after the change', () => {
+    const times = probeTimes(60_000);
+    for (let startMs = 5000; startMs <= 30_000; startMs += 50) {
+      const seenAt = times.find((t) => t >= startMs) as number;
+      // The probe that sees it also reads the job: one more request.
+      const requests = times.filter((t) => t <= seenAt).length + 1;
+      assert.ok(seenAt - startMs <= 1250, `job at ${startMs} ms seen at ${seenAt} ms`);
+      assert.ok(requests / (seenAt / 1000) <= 1, `job at ${startMs} ms: ${requests} requests in ${seenAt} ms`);
+    }
   });
   it('never exceeds a poll interval shorter than the first step', () => {
     const s = adaptiveSchedule(100);
@@ -58,32 +80,37 @@ describe('pollUntilDone', () => {
     assert.deepEqual(clock.sleeps, []);
   });
 
-  it('polls quickly at first and backs off to the poll interval', async () => {
+  it('polls on the schedule: 2.5 s, then every 1.25 s, then backing off to the poll interval', async () => {
     const clock = new FakeClock();
-    const { probe, times } = script(clock, ['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'ok']);
+    const { probe, times } = script(clock, [...Array<Obs>(27).fill('a'), 'ok']);
     const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 600_000, clock });
     assert.equal(outcome.kind, 'succeeded');
-    assert.deepEqual(times, [0, 250, 750, 1750, 3750, 7750, 12750, 17750, 22750]);
-    assert.equal(outcome.kind === 'succeeded' && outcome.probes, 9);
+    assert.deepEqual(times, probeTimes(60_000).slice(0, 28));
+    assert.deepEqual(times.slice(0, 4), [0, 2500, 3750, 5000]);
+    assert.deepEqual(times.slice(23), [30_000, 31_875, 34_688, 38_907, 43_907]);
+    assert.equal(outcome.kind === 'succeeded' && outcome.probes, 28);
   });
 
-  it('polls at most every 1.5 s while a verdict says the outcome is due soon, then backs off again', async () => {
+  it('polls at most every 1.25 s while a verdict says the outcome is due soon, then backs off again', async () => {
     const clock = new FakeClock();
-    const { probe, times } = script(clock, ['a', 'a', 'a', 'a', 'a', 'a', 'moving', 'moving', 'moving', 'moving', 'a', 'ok']);
+    const { probe, times } = script(clock, [...Array<Obs>(26).fill('a'), 'moving', 'moving', 'moving', 'a', 'ok']);
     const soonClassify = (o: Obs): Verdict<string> =>
       o === 'moving' ? { status: 'pending', state: 'moving', phase: 'transition', soon: true } : classify(o);
     const outcome = await pollUntilDone({ probe, classify: soonClassify, schedule: adaptiveSchedule(5000), timeoutInMs: 600_000, clock });
     assert.equal(outcome.kind, 'succeeded');
-    assert.deepEqual(times, [0, 250, 750, 1750, 3750, 7750, 12750, 14250, 15750, 17250, 18750, 23750]);
+    // Backing off by then (4.2 s pauses); 'moving' brings the pause down to 1.25 s, 'a' lets it grow again (5 s).
+    assert.deepEqual(times.slice(25), [34_688, 38_907, 40_157, 41_407, 42_657, 47_657]);
   });
 
-  it('sees a change that happens within the first second within about a second', async () => {
-    const clock = new FakeClock();
-    const start = clock.now();
-    const probe = async (): Promise<Obs> => (clock.now() - start >= 700 ? 'ok' : 'waiting');
-    const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock });
-    assert.equal(outcome.kind, 'succeeded');
-    assert.ok(outcome.elapsedInMs <= 1000, `seen after ${outcome.elapsedInMs} ms`);
+  it('sees a change 2.5 s or more after the start within 1.25 s', async () => {
+    for (const changeAtMs of [2500, 4000, 7100, 12_345]) {
+      const clock = new FakeClock();
+      const start = clock.now();
+      const probe = async (): Promise<Obs> => (clock.now() - start >= changeAtMs ? 'ok' : 'waiting');
+      const outcome = await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 60_000, clock });
+      assert.equal(outcome.kind, 'succeeded');
+      assert.ok(outcome.elapsedInMs - changeAtMs <= 1250, `change at ${changeAtMs} ms seen after ${outcome.elapsedInMs} ms`);
+    }
   });
 
   it('returns failed with the reason on a failed verdict', async () => {
@@ -110,8 +137,8 @@ describe('pollUntilDone', () => {
   it('never sleeps past the deadline', async () => {
     const clock = new FakeClock();
     const { probe } = script(clock, ['stuck']);
-    await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 1_000, clock });
-    assert.deepEqual(clock.sleeps, [250, 500, 250]);
+    await pollUntilDone({ probe, classify, schedule: adaptiveSchedule(5000), timeoutInMs: 3_000, clock });
+    assert.deepEqual(clock.sleeps, [2500, 500]);
   });
 
   it('reports progress only when the state changes, not on every probe', async () => {

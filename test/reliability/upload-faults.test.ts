@@ -64,8 +64,8 @@ describe('VvpUploadArtifact@1 under network faults', () => {
     for (const f of faulted) assert.ok(blocks.some((r) => r.seq > f.seq && blockIdOf(r) === blockIdOf(f) && r.status === 201), 'a damaged block was tried again');
     const commits = await control.requests({ since, host: STORAGE_HOST, method: 'PUT', path: COMMIT_PUT });
     assert.deepEqual(commits.map((r) => r.status), [201], 'one commit');
-    const verify = await control.requests({ since: commits[0]!.seq, host: STORAGE_HOST, method: 'HEAD' });
-    assert.ok(verify.some((r) => r.status === 200), 'the committed blob was read back');
+    const verify = await control.requests({ since: commits[0]!.seq, host: STORAGE_HOST, method: 'GET', path: /[?&]comp=blocklist(&|$)/ });
+    assert.ok(verify.some((r) => r.status === 200), 'the committed block list was read back');
     const blob = container.getBlockBlobClient(blobPath('retried.jar'));
     assert.equal(sha256(await blob.downloadToBuffer()), sha256(content));
     const props = await blob.getProperties();

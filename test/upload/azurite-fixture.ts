@@ -13,6 +13,7 @@ import { tlsFiles } from '../rig/tls-files';
 
 export interface AzuriteFixture {
   accountName: string;
+  accountKey: string;
   /** `https://127.0.0.1:<port>/<account>`, the blob endpoint. */
   accountUrl: string;
   credential: StorageSharedKeyCredential;
@@ -32,6 +33,7 @@ export async function startAzuriteFixture(): Promise<AzuriteFixture> {
   const service = new BlobServiceClient(accountUrl, credential, { agent } as object);
   return {
     accountName: azurite.accountName,
+    accountKey: azurite.accountKey,
     accountUrl,
     credential,
     agent,
@@ -45,7 +47,11 @@ export async function startAzuriteFixture(): Promise<AzuriteFixture> {
 
 /** HTTP requests seen by an agent: block PUTs, single-shot PUTs, and the most in flight at once. */
 export interface RequestCounter {
+  /** Every request, as `METHOD ?comp=…` (`METHOD blob` without `comp`), in order. */
+  requests: string[];
   stageBlockRequests: number;
+  /** Block PUTs that carried a per-block Content-MD5. */
+  stageBlocksWithMd5: number;
   singleShotPuts: number;
   inFlightStageBlocks: number;
   maxInFlightStageBlocks: number;
@@ -57,13 +63,15 @@ export interface RequestCounter {
  */
 export function countingAgent(): { agent: https.Agent; counter: RequestCounter } {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: fs.readFileSync(tlsFiles().caCert) });
-  const counter: RequestCounter = { stageBlockRequests: 0, singleShotPuts: 0, inFlightStageBlocks: 0, maxInFlightStageBlocks: 0 };
+  const counter: RequestCounter = { requests: [], stageBlockRequests: 0, stageBlocksWithMd5: 0, singleShotPuts: 0, inFlightStageBlocks: 0, maxInFlightStageBlocks: 0 };
   const withAddRequest = agent as unknown as { addRequest(req: http.ClientRequest, options: unknown): void };
   const original = withAddRequest.addRequest.bind(agent);
   withAddRequest.addRequest = (req, options) => {
     const comp = new URL(req.path, 'https://x').searchParams.get('comp');
+    counter.requests.push(`${req.method} ${comp ? `?comp=${comp}` : 'blob'}`);
     if (req.method === 'PUT' && comp === 'block') {
       counter.stageBlockRequests++;
+      if (req.getHeader('content-md5') !== undefined) counter.stageBlocksWithMd5++;
       counter.inFlightStageBlocks++;
       counter.maxInFlightStageBlocks = Math.max(counter.maxInFlightStageBlocks, counter.inFlightStageBlocks);
       req.once('close', () => counter.inFlightStageBlocks--);

@@ -1,6 +1,7 @@
 /**
  * BlobArtifactClient and publishArtifact against Azurite (real @azure/storage-blob over HTTPS,
- * through an agent that trusts the rig's test CA).
+ * through an agent that trusts the rig's test CA). Concurrent writers, the single read pass and
+ * the empty file are in publish-azurite.test.ts.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -9,18 +10,25 @@ import { after, before, describe, test } from 'node:test';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { BlobArtifactClient, type BlobArtifactClientOptions, type BlobRef } from '../../tasks/common/blob/blob-artifact-client';
+import { openArtifactFile } from '../../tasks/common/blob/artifact-file';
 import { ArtifactChangedError, BlobConflictError } from '../../tasks/common/blob/blob-errors';
 import { MIB } from '../../tasks/common/blob/block-plan';
-import { digestFile } from '../../tasks/common/blob/file-digest';
-import { publishArtifact } from '../../tasks/common/blob/publish-artifact';
+import { publishArtifact, type PublishResult } from '../../tasks/common/blob/publish-artifact';
 import { CancelledError, ServiceError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
 import { startCannedStorage } from './canned-storage';
 import { startStallingForwarder } from './stalling-forwarder';
-import { md5Base64, sha256OfBuffer, sha256OfFile, sha256OfStream, tempDir, writeRandomFile, writeSparseFile } from './test-files';
+import { md5Base64, openCountingFile, sha256OfBuffer, sha256OfFile, sha256OfStream, tempDir, writeRandomFile, writeSparseFile } from './test-files';
 
 const CONTAINER = 'vvp';
+
+/** A logger whose first progress line aborts `controller` (to cancel a publish mid-upload). */
+function abortOnProgress(controller: AbortController): MemoryLogger {
+  const logger = new MemoryLogger();
+  logger.progress = () => controller.abort();
+  return logger;
+}
 /** Small retry delays: failure tests must not wait for real back-off. */
 const FAST_RETRY = { retryDelayInMs: 5, maxRetryDelayInMs: 20 };
 
@@ -37,8 +45,24 @@ describe('BlobArtifactClient against Azurite', () => {
       ...options,
     });
   const sdkBlob = (ref: BlobRef) => azurite.service.getContainerClient(ref.container).getBlockBlobClient(ref.name);
-  const upload = async (c: BlobArtifactClient, ref: BlobRef, file: string, signal?: AbortSignal) =>
-    c.uploadFile(ref, file, { expected: await digestFile(file), contentType: 'application/java-archive', abortSignal: signal });
+  /** publishArtifact with the file opened for it (and closed after). */
+  const publish = async (
+    c: BlobArtifactClient,
+    ref: BlobRef,
+    filePath: string,
+    options: { overwrite?: 'ifChanged' | 'always' | 'never'; metadata?: Record<string, string>; logger?: MemoryLogger; abortSignal?: AbortSignal } = {},
+  ): Promise<PublishResult> => {
+    const file = await openArtifactFile(filePath);
+    try {
+      return await publishArtifact(
+        c,
+        { file, target: ref, overwrite: options.overwrite ?? 'ifChanged', contentType: 'application/java-archive', metadata: options.metadata },
+        { logger: options.logger ?? new MemoryLogger(), abortSignal: options.abortSignal },
+      );
+    } finally {
+      await file.close();
+    }
+  };
 
   before(async () => {
     azurite = await startAzuriteFixture();
@@ -50,32 +74,31 @@ describe('BlobArtifactClient against Azurite', () => {
     await azurite?.stop();
   });
 
-  test('uploads in parallel staged blocks; the stored bytes, Content-MD5, type and metadata match the file', async () => {
+  test('uploads in parallel staged blocks without per-block MD5; the stored bytes, Content-MD5, type and metadata match the file', async () => {
     const file = path.join(dir, 'random.jar');
     writeRandomFile(file, 10 * MIB + 123);
     const { agent, counter } = countingAgent();
     const ref = blob();
     const logger = new MemoryLogger();
     const c = client({ agent, blockSizeInBytes: 1 * MIB, concurrency: 3, logger });
-    const expected = await digestFile(file);
-    const result = await c.uploadFile(ref, file, {
-      expected,
-      contentType: 'application/java-archive',
-      metadata: { commit: '0123abcd' },
-    });
+    const result = await publish(c, ref, file, { metadata: { commit: '0123abcd' }, logger });
     agent.destroy();
 
-    assert.deepEqual(result, { sizeInBytes: 10 * MIB + 123, blockCount: 11, blockSizeInBytes: MIB, etag: result.etag });
+    assert.equal(result.uploaded, true);
+    assert.match(result.summary, /11 block\(s\) of 1\.0 MiB\).*verified: the committed block list is exactly the 11 block\(s\) sent \(ids and sizes\)/);
     assert.equal(counter.stageBlockRequests, 11);
+    assert.equal(counter.stageBlocksWithMd5, 0, 'TLS protects the blocks; the MD5 is the whole file\'s, on the blob');
     assert.equal(counter.singleShotPuts, 0);
     assert.ok(counter.maxInFlightStageBlocks <= 3, `at most 3 blocks in flight, saw ${counter.maxInFlightStageBlocks}`);
     assert.ok(counter.maxInFlightStageBlocks >= 2, 'blocks are staged in parallel');
+    // Properties, the blocks, one conditional commit, and the block list read back to verify it.
+    assert.deepEqual(counter.requests.filter((r) => r !== 'PUT ?comp=block'), ['HEAD blob', 'PUT ?comp=blocklist', 'GET ?comp=blocklist']);
 
     const props = await sdkBlob(ref).getProperties();
     assert.equal(props.contentLength, 10 * MIB + 123);
     assert.equal(props.contentType, 'application/java-archive');
-    assert.equal(Buffer.from(props.contentMD5 ?? []).toString('base64'), expected.md5Base64);
-    assert.deepEqual(props.metadata, { sha256: expected.sha256Hex, commit: '0123abcd' });
+    assert.equal(Buffer.from(props.contentMD5 ?? []).toString('base64'), md5Base64(fs.readFileSync(file)));
+    assert.deepEqual(props.metadata, { sha256: await sha256OfFile(file), commit: '0123abcd' });
     const download = await sdkBlob(ref).download();
     assert.equal(await sha256OfStream(download.readableStreamBody as NodeJS.ReadableStream), await sha256OfFile(file));
 
@@ -85,16 +108,19 @@ describe('BlobArtifactClient against Azurite', () => {
     assert.ok(logger.lines.every((l) => !/SharedKey|Bearer|Authorization|sig=/i.test(l)));
   });
 
-  test('sends a file over 256 MiB as 4 MiB blocks, at most 8 at a time, never in one shot', async () => {
+  test('sends a file over 256 MiB as 4 MiB blocks, at most 8 at a time, never in one shot, reading it once', async () => {
     const file = path.join(dir, 'large.jar');
     writeSparseFile(file, 257 * MIB, 5 * MIB);
     const { agent, counter } = countingAgent();
     const ref = blob();
+    const counting = await openCountingFile(file);
     try {
-      const result = await upload(client({ agent }), ref, file);
-      assert.equal(result.blockCount, 65);
+      const result = await publishArtifact(client({ agent }), { file: counting.file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() });
+      assert.match(result.summary, /65 block\(s\) of 4\.0 MiB/);
+      assert.equal(counting.passes, 1, 'read once');
     } finally {
       agent.destroy();
+      await counting.file.close();
       fs.rmSync(file);
     }
     assert.equal(counter.stageBlockRequests, 65);
@@ -109,29 +135,20 @@ describe('BlobArtifactClient against Azurite', () => {
     assert.equal(new Set(list.committedBlocks?.map((b) => b.name.length)).size, 1, 'block ids have one length');
   });
 
-  test('an empty file becomes an empty blob with the MD5 of nothing', async () => {
-    const file = path.join(dir, 'empty.jar');
-    fs.writeFileSync(file, '');
-    const ref = blob();
-    const result = await upload(client(), ref, file);
-    assert.equal(result.blockCount, 0);
-    const props = await sdkBlob(ref).getProperties();
-    assert.equal(props.contentLength, 0);
-    assert.equal(Buffer.from(props.contentMD5 ?? []).toString('base64'), md5Base64(''));
-  });
-
   test('reports a missing blob as undefined and reads hashes of an existing one', async () => {
     const c = client();
     assert.equal(await c.getBlob(blob()), undefined);
+    assert.equal(await c.committedBlocks(blob()), undefined);
     const file = path.join(dir, 'props.jar');
     fs.writeFileSync(file, 'props');
     const ref = blob();
-    await upload(c, ref, file);
+    await publish(c, ref, file);
     const state = await c.getBlob(ref);
     assert.equal(state?.sizeInBytes, 5);
     assert.equal(state?.md5Base64, md5Base64('props'));
     assert.equal(state?.sha256Hex, await sha256OfFile(file));
     assert.equal(state?.contentType, 'application/java-archive');
+    assert.ok(state?.etag);
   });
 
   test('skips an identical re-upload and leaves the blob untouched', async () => {
@@ -139,9 +156,9 @@ describe('BlobArtifactClient against Azurite', () => {
     writeRandomFile(file, 100_000);
     const ref = blob();
     const c = client();
-    const first = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'application/java-archive' }, { logger: new MemoryLogger() });
+    const first = await publish(c, ref, file);
     const etag = (await sdkBlob(ref).getProperties()).etag;
-    const second = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'never', contentType: 'application/java-archive' }, { logger: new MemoryLogger() });
+    const second = await publish(c, ref, file, { overwrite: 'never' });
     assert.equal(first.uploaded, true);
     assert.equal(second.uploaded, false);
     assert.equal(second.decision.action, 'skip');
@@ -155,10 +172,10 @@ describe('BlobArtifactClient against Azurite', () => {
     fs.writeFileSync(v1, 'version 1');
     fs.writeFileSync(v2, 'version 2');
     const c = client();
-    await publishArtifact(c, { filePath: v1, target: ref, overwrite: 'never', contentType: 'x' }, { logger: new MemoryLogger() });
+    await publish(c, ref, v1, { overwrite: 'never' });
     const before = await sdkBlob(ref).getProperties();
     await assert.rejects(
-      publishArtifact(c, { filePath: v2, target: ref, overwrite: 'never', contentType: 'x' }, { logger: new MemoryLogger() }),
+      publish(c, ref, v2, { overwrite: 'never' }),
       (error: unknown) =>
         error instanceof BlobConflictError &&
         error.message.includes(ref.name) &&
@@ -175,9 +192,9 @@ describe('BlobArtifactClient against Azurite', () => {
     const file = path.join(dir, 'changing.jar');
     fs.writeFileSync(file, 'old');
     const c = client();
-    await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() });
+    await publish(c, ref, file);
     fs.writeFileSync(file, 'new content');
-    const result = await publishArtifact(c, { filePath: file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() });
+    const result = await publish(c, ref, file);
     assert.deepEqual(result.decision, { action: 'upload', reason: 'changed' });
     assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'new content');
   });
@@ -186,89 +203,85 @@ describe('BlobArtifactClient against Azurite', () => {
     const ref = blob();
     const previous = path.join(dir, 'previous.jar');
     fs.writeFileSync(previous, 'the previous job');
-    await upload(client(), ref, previous);
+    await publish(client(), ref, previous);
     const file = path.join(dir, 'cancelled.jar');
     writeRandomFile(file, 24 * MIB);
     const { agent, counter } = countingAgent();
     const c = client({ agent, blockSizeInBytes: 1 * MIB, concurrency: 2 });
     const controller = new AbortController();
     let abortedAt = 0;
-    const expected = await digestFile(file);
-    const uploading = c.uploadFile(ref, file, {
-      expected,
-      contentType: 'x',
-      abortSignal: controller.signal,
-      onProgress: () => {
-        if (abortedAt === 0) {
-          abortedAt = Date.now();
-          controller.abort();
-        }
-      },
-    });
-    await assert.rejects(uploading, (error: unknown) => error instanceof CancelledError && /no block list was committed/.test(error.message));
-    const stoppedAfterMs = Date.now() - abortedAt;
-    assert.ok(stoppedAfterMs < 1000, `stopped ${stoppedAfterMs} ms after the abort`);
-    assert.ok(counter.stageBlockRequests < 24, `stopped staging early (${counter.stageBlockRequests} of 24 blocks)`);
-    agent.destroy();
-    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'the previous job');
+    const opened = await openArtifactFile(file);
+    try {
+      const staging = c.stageBlocks(ref, opened, {
+        md5: true,
+        abortSignal: controller.signal,
+        onProgress: () => {
+          if (abortedAt === 0) {
+            abortedAt = Date.now();
+            controller.abort();
+          }
+        },
+      });
+      await assert.rejects(staging, (error: unknown) => error instanceof CancelledError && /no block list was committed/.test(error.message));
+      const stoppedAfterMs = Date.now() - abortedAt;
+      assert.ok(stoppedAfterMs < 1000, `stopped ${stoppedAfterMs} ms after the abort`);
+      assert.ok(counter.stageBlockRequests < 24, `stopped staging early (${counter.stageBlockRequests} of 24 blocks)`);
+      agent.destroy();
+      assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'the previous job');
 
-    const fresh = blob();
-    const controller2 = new AbortController();
-    await assert.rejects(
-      c.uploadFile(fresh, file, { expected, contentType: 'x', abortSignal: controller2.signal, onProgress: () => controller2.abort() }),
-      CancelledError,
-    );
-    assert.equal(await client().getBlob(fresh), undefined, 'no blob under the new name');
+      const fresh = blob();
+      const controller2 = new AbortController();
+      await assert.rejects(publish(c, fresh, file, { abortSignal: controller2.signal, logger: abortOnProgress(controller2) }), CancelledError);
+      assert.equal(await client().getBlob(fresh), undefined, 'no blob under the new name');
+    } finally {
+      await opened.close();
+    }
   });
 
-  test('a file that changes between hashing and uploading is not committed', async () => {
+  test('a file that changes between the comparing pass and the upload pass is not committed', async () => {
+    const ref = blob();
     const file = path.join(dir, 'moving.jar');
     fs.writeFileSync(file, 'aaaa');
-    const expected = await digestFile(file);
+    await publish(client(), ref, file);
     fs.writeFileSync(file, 'bbbb');
-    const ref = blob();
-    await assert.rejects(
-      client().uploadFile(ref, file, { expected, contentType: 'x' }),
-      (error: unknown) => error instanceof ArtifactChangedError && /Nothing was committed/.test(error.message),
-    );
-    assert.equal(await client().getBlob(ref), undefined);
-    fs.writeFileSync(file, 'a');
-    await assert.rejects(client().uploadFile(ref, file, { expected, contentType: 'x' }), /ended at byte 1/);
+    const before = await sdkBlob(ref).getProperties();
+    // Same length as the blob: hashed first; rewritten in place once that pass has read it all.
+    const counting = await openCountingFile(file, (read) => {
+      if (read === 4) fs.writeFileSync(file, 'cccc');
+    });
+    try {
+      await assert.rejects(
+        publishArtifact(client(), { file: counting.file, target: ref, overwrite: 'ifChanged', contentType: 'x' }, { logger: new MemoryLogger() }),
+        (error: unknown) => error instanceof ArtifactChangedError && /SHA-256 [0-9a-f]{64} when compared with the blob, [0-9a-f]{64} when read for the upload.*Nothing was committed/.test(error.message),
+      );
+    } finally {
+      await counting.file.close();
+    }
+    assert.equal((await sdkBlob(ref).getProperties()).etag, before.etag, 'the blob is untouched');
   });
 
-  test('a file that grew after hashing is not committed either', async () => {
+  test('a file that shrinks or grows while it is read is not committed', async () => {
     const file = path.join(dir, 'growing.jar');
     fs.writeFileSync(file, 'aaaa');
-    const expected = await digestFile(file);
+    const ref = blob();
+    let opened = await openArtifactFile(file);
+    fs.writeFileSync(file, 'a');
+    await assert.rejects(client().stageBlocks(ref, opened, { md5: true }), /it ended at byte 1, before the 4 bytes it had when opened/);
+    await opened.close();
+    fs.writeFileSync(file, 'aaaa');
+    opened = await openArtifactFile(file);
     fs.appendFileSync(file, 'more');
-    const ref = blob();
-    await assert.rejects(client().uploadFile(ref, file, { expected, contentType: 'x' }), /4 bytes when hashed, 8 bytes after the upload/);
+    await assert.rejects(client().stageBlocks(ref, opened, { md5: true }), /4 bytes when opened, 8 bytes after the upload/);
+    await opened.close();
     assert.equal(await client().getBlob(ref), undefined);
-  });
-
-  test("a commit conditioned on 'absent' never replaces a blob another writer created meanwhile", async () => {
-    const ref = blob();
-    const theirs = path.join(dir, 'theirs.jar');
-    const ours = path.join(dir, 'ours.jar');
-    fs.writeFileSync(theirs, 'their build');
-    fs.writeFileSync(ours, 'our build');
-    await upload(client(), ref, theirs);
-    await assert.rejects(
-      client().uploadFile(ref, ours, { expected: await digestFile(ours), contentType: 'x', condition: 'absent' }),
-      /Another writer created the blob 'artifacts\/namespaces\/default\/blob-\d+\.jar' while this step uploaded it/,
-    );
-    assert.equal((await sdkBlob(ref).downloadToBuffer()).toString(), 'their build');
-    // The same bytes already there (e.g. our own commit whose answer was lost) count as success.
-    const result = await client().uploadFile(ref, theirs, { expected: await digestFile(theirs), contentType: 'x', condition: 'absent' });
-    assert.equal(result.sizeInBytes, 11);
   });
 
   test('a block whose connection stalls without an error is staged again on a fresh connection', async () => {
     const azuritePort = Number(new URL(azurite.accountUrl).port);
     const file = path.join(dir, 'stall.jar');
     writeRandomFile(file, 3 * 1024);
-    const expected = await digestFile(file);
-    // The first connection is swallowed: block 1's first attempt gets no answer at all.
+    const sha = await sha256OfFile(file);
+    // The first connection is swallowed: the first request (the properties read) gets no answer at all.
     const once = await startStallingForwarder(azuritePort, (i) => i === 0);
     const agent = countingAgent();
     const logger = new MemoryLogger();
@@ -283,12 +296,18 @@ describe('BlobArtifactClient against Azurite', () => {
         logger,
       });
       const ref = blob();
+      const opened = await openArtifactFile(file);
       const started = Date.now();
-      await c.uploadFile(ref, file, { expected, contentType: 'x' });
+      try {
+        const staged = await c.stageBlocks(ref, opened, { md5: true });
+        assert.equal((await c.commitBlocks(ref, staged, { condition: { kind: 'absent' }, contentType: 'x', content: { sizeInBytes: staged.sizeInBytes, sha256Hex: staged.sha256Hex, md5Base64: staged.md5Base64 ?? '' } })).status, 'committed');
+      } finally {
+        await opened.close();
+      }
       assert.ok(Date.now() - started < 3000);
       assert.equal(agent.counter.stageBlockRequests, 4, 'block 1 twice, blocks 2 and 3 once');
       assert.ok(logger.lines.includes('debug: block 1 of 3: no answer within 400 ms, staging it again'));
-      assert.equal(sha256OfBuffer(await sdkBlob(ref).downloadToBuffer()), expected.sha256Hex);
+      assert.equal(sha256OfBuffer(await sdkBlob(ref).downloadToBuffer()), sha);
     } finally {
       agent.agent.destroy();
       await once.close();
@@ -303,11 +322,16 @@ describe('BlobArtifactClient against Azurite', () => {
         blockTimeoutInMs: 200,
         retry: FAST_RETRY,
       });
-      await assert.rejects(c.uploadFile(blob(), file, { expected, contentType: 'x' }), (error: unknown) => {
-        assert.ok(error instanceof ServiceError);
-        assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 200 ms\. Check the agent's connection to 127\.0\.0\.1:\d+/);
-        return true;
-      });
+      const opened = await openArtifactFile(file);
+      try {
+        await assert.rejects(c.stageBlocks(blob(), opened, { md5: true }), (error: unknown) => {
+          assert.ok(error instanceof ServiceError);
+          assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 200 ms\. Check the agent's connection to 127\.0\.0\.1:\d+/);
+          return true;
+        });
+      } finally {
+        await opened.close();
+      }
     } finally {
       await always.close();
     }
@@ -323,7 +347,13 @@ describe('BlobArtifactClient against Azurite', () => {
       assert.match(error.message, /ContainerNotFound\. The container 'missing-container' does not exist in the storage account 'vvpstorage'/);
       return true;
     });
-    await assert.rejects(upload(client(), ref, file), /HTTP 404: ContainerNotFound.*The container 'missing-container' does not exist/);
+    await assert.rejects(publish(client(), ref, file), /reading the properties .* HTTP 404: ContainerNotFound.*The container 'missing-container' does not exist/);
+    const opened = await openArtifactFile(file);
+    try {
+      await assert.rejects(client().stageBlocks(ref, opened, { md5: true }), /staging the blocks .* HTTP 404: ContainerNotFound.*The container 'missing-container' does not exist/);
+    } finally {
+      await opened.close();
+    }
   });
 
   test('a 403 AuthorizationPermissionMismatch names the Storage Blob Data Contributor role, the account and the container', async () => {
@@ -336,8 +366,9 @@ describe('BlobArtifactClient against Azurite', () => {
       const c = new BlobArtifactClient(storage.accountUrl, azurite.credential, { agent: azurite.agent, accountName: 'vvpstorage', retry: FAST_RETRY });
       const file = path.join(dir, 'denied.jar');
       fs.writeFileSync(file, 'denied');
+      const opened = await openArtifactFile(file);
       // HEAD: the code comes from the header only; PUT: from the XML body.
-      for (const attempt of [() => c.getBlob(blob()), () => upload(c, blob(), file)]) {
+      for (const attempt of [() => c.getBlob(blob()), () => c.stageBlocks(blob(), opened, { md5: true })]) {
         await assert.rejects(attempt(), (error: unknown) => {
           assert.ok(error instanceof ServiceError);
           assert.equal(error.status, 403);
@@ -347,6 +378,7 @@ describe('BlobArtifactClient against Azurite', () => {
           return true;
         });
       }
+      await opened.close();
       assert.equal(storage.requests.length, 2, 'one request each: no retries, no commit after a failed block');
     } finally {
       await storage.close();

@@ -21,12 +21,12 @@ describe('resolveArtifactFile (with task-lib findMatch)', () => {
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   test('returns the one file a pattern and its exclusions leave', () => {
-    assert.equal(resolveArtifactFile(['job/target/*.jar', '!**/original-*.jar'], root, match), path.join(root, 'job/target/job-1.0.jar'));
+    assert.equal(resolveArtifactFile(['job/target/*.jar', '!**/original-*.jar'], root, match).matchedPath, path.join(root, 'job/target/job-1.0.jar'));
   });
 
   test('ignores folders that match the pattern', () => {
     // classes.jar is a folder here; only files count.
-    assert.equal(resolveArtifactFile(['**/job/target/*.jar', '!**/original-*'], root, match), path.join(root, 'job/target/job-1.0.jar'));
+    assert.equal(resolveArtifactFile(['**/job/target/*.jar', '!**/original-*'], root, match).matchedPath, path.join(root, 'job/target/job-1.0.jar'));
   });
 
   test('lists the patterns and the matched files when more than one file matches', () => {

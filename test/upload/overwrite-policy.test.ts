@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   decideOverwrite,
+  decideWithoutHashes,
   type ExistingContent,
   type LocalContent,
   type OverwriteDecision,
@@ -45,6 +46,20 @@ describe('decideOverwrite', () => {
     modes.forEach((mode, i) => {
       test(`${mode} with blob '${blob}' → ${expected[i].action} (${expected[i].reason})`, () => {
         assert.deepEqual(decideOverwrite(mode, FILE, BLOBS[blob]), expected[i]);
+      });
+    });
+  }
+});
+
+describe('decideWithoutHashes', () => {
+  const modes: OverwriteMode[] = ['ifChanged', 'never', 'always'];
+  for (const [blob, expected] of Object.entries(TABLE)) {
+    modes.forEach((mode, i) => {
+      const existing = BLOBS[blob];
+      const needsHashes = existing !== undefined && mode !== 'always' && existing.sizeInBytes === FILE.sizeInBytes;
+      test(`${mode} with blob '${blob}' → ${needsHashes ? 'needs the file hashed' : `${expected[i].action}, as decideOverwrite`}`, () => {
+        // Whenever it decides, it decides as decideOverwrite does with the hashes known.
+        assert.deepEqual(decideWithoutHashes(mode, FILE.sizeInBytes, existing), needsHashes ? undefined : expected[i]);
       });
     });
   }

@@ -3,6 +3,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { openArtifactFile, type ArtifactFile } from '../../tasks/common/blob/artifact-file';
 
 const CHUNK = 1024 * 1024;
 
@@ -61,4 +62,39 @@ export function sha256OfBuffer(data: Buffer | string): string {
 
 export function md5Base64(data: Buffer | string): string {
   return createHash('md5').update(data).digest('base64');
+}
+
+/** An opened artifact that counts the bytes read through it, and can run a hook after each read. */
+export interface CountingFile {
+  file: ArtifactFile;
+  /** Bytes read so far, over all passes. */
+  readonly bytesRead: number;
+  /** Whole-file passes so far (bytes read / file size). */
+  readonly passes: number;
+}
+
+export async function openCountingFile(filePath: string, afterRead?: (bytesReadSoFar: number) => void): Promise<CountingFile> {
+  const inner = await openArtifactFile(filePath);
+  let bytesRead = 0;
+  const file: ArtifactFile = {
+    path: inner.path,
+    sizeInBytes: inner.sizeInBytes,
+    read: async (buffer, offset, length, position) => {
+      const n = await inner.read(buffer, offset, length, position);
+      bytesRead += n;
+      afterRead?.(bytesRead);
+      return n;
+    },
+    currentSizeInBytes: () => inner.currentSizeInBytes(),
+    close: () => inner.close(),
+  };
+  return {
+    file,
+    get bytesRead() {
+      return bytesRead;
+    },
+    get passes() {
+      return bytesRead / inner.sizeInBytes;
+    },
+  };
 }

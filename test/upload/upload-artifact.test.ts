@@ -8,12 +8,15 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findMatch } from 'azure-pipelines-task-lib/task';
 import { BlockBlobClient } from '@azure/storage-blob';
+import { ArtifactReadError, EmptyArtifactError } from '../../tasks/common/blob/artifact-file';
 import { InputError } from '../../tasks/common/errors/errors';
+import { tlsFiles } from '../rig/tls-files';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 import { uploadArtifact, type UploadDependencies } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/upload-artifact';
 import { startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
 import { sha256OfFile, tempDir, writeRandomFile } from './test-files';
+import { otherUser, uploadAsOtherUser } from './upload-as-other-user';
 
 describe('uploadArtifact (task flow) against Azurite', () => {
   let azurite: AzuriteFixture;
@@ -65,7 +68,7 @@ describe('uploadArtifact (task flow) against Azurite', () => {
       sha256: sha,
       uploaded: 'true',
     });
-    assert.match(outcome.message, /^Uploaded top-speed-1\.0\.jar \(0\.3 MiB\) in .*verified length and Content-MD5/);
+    assert.match(outcome.message, /^Uploaded top-speed-1\.0\.jar \(0\.3 MiB\) in .*verified: the committed block list is exactly the 1 block\(s\) sent \(ids and sizes\)/);
     const props = await new BlockBlobClient(outcome.outputs.blobUrl, azurite.credential, { agent: azurite.agent } as object).getProperties();
     assert.equal(props.contentType, 'application/java-archive');
     assert.deepEqual(props.metadata, { sha256: sha, commit: 'c0ffee' });
@@ -105,5 +108,87 @@ describe('uploadArtifact (task flow) against Azurite', () => {
     fs.mkdirSync(odd);
     fs.writeFileSync(path.join(odd, 'back\\slash.jar'), 'x');
     await assert.rejects(uploadArtifact(inputs({ artifactPath: 'odd/*.jar' }), deps()), /input 'blobName' 'back\\slash\.jar': \(taken from the file's name\) must not contain a backslash.*set blobName explicitly/);
+  });
+
+  const blobsUnder = async (prefix: string): Promise<string[]> => {
+    const names: string[] = [];
+    for await (const item of azurite.service.getContainerClient('vvp').listBlobsFlat({ prefix })) names.push(item.name);
+    return names;
+  };
+
+  test('a match that is a symbolic link out of the working directory is refused before any upload', async () => {
+    const outside = tempDir('outside-');
+    fs.writeFileSync(path.join(outside, 'credentials.jar'), 'not build output');
+    fs.mkdirSync(path.join(workDir, 'linked/target'), { recursive: true });
+    fs.symlinkSync(path.join(outside, 'credentials.jar'), path.join(workDir, 'linked/target/job.jar'));
+    // A folder link leading out counts as well.
+    fs.symlinkSync(outside, path.join(workDir, 'linked/elsewhere'));
+    try {
+      for (const artifactPath of ['linked/target/*.jar', 'linked/elsewhere/*.jar']) {
+        await assert.rejects(uploadArtifact(inputs({ artifactPath, blobName: 'escaped.jar' }), deps()), (error: unknown) => {
+          assert.ok(error instanceof InputError);
+          assert.match(error.message, /^Invalid input 'artifactPath' '[^']+': matched linked\/\S+\.jar, which a symbolic link leads to \S+credentials\.jar, outside \S+ \(System\.DefaultWorkingDirectory\)\. Only files inside the working directory are uploaded/);
+          return true;
+        });
+      }
+      assert.deepEqual(await blobsUnder('artifacts/namespaces/default/escaped'), []);
+    } finally {
+      fs.rmSync(path.join(workDir, 'linked'), { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('a symbolic link that stays inside the working directory is uploaded under the name of the link', async () => {
+    fs.mkdirSync(path.join(workDir, 'alias'), { recursive: true });
+    fs.symlinkSync(path.join(workDir, 'job/target/top-speed-1.0.jar'), path.join(workDir, 'alias/current.jar'));
+    try {
+      const outcome = await uploadArtifact(inputs({ artifactPath: 'alias/*.jar', overwrite: 'always' }), deps());
+      assert.match(outcome.outputs.blobUrl, /\/artifacts\/namespaces\/default\/current\.jar$/);
+      assert.equal(outcome.outputs.sha256, await sha256OfFile(path.join(workDir, 'job/target/top-speed-1.0.jar')));
+    } finally {
+      fs.rmSync(path.join(workDir, 'alias'), { recursive: true, force: true });
+    }
+  });
+
+  test('an empty file is refused with a clear message before any storage call', async () => {
+    fs.mkdirSync(path.join(workDir, 'empty/target'), { recursive: true });
+    fs.writeFileSync(path.join(workDir, 'empty/target/job.jar'), '');
+    const logger = new MemoryLogger();
+    await assert.rejects(uploadArtifact(inputs({ artifactPath: 'empty/target/*.jar', blobName: 'empty.jar' }), deps(logger)), (error: unknown) => {
+      assert.ok(error instanceof EmptyArtifactError);
+      assert.match(error.message, /^The artifact \S+empty\/target\/job\.jar is empty \(0 bytes\), so it was not uploaded/);
+      return true;
+    });
+    assert.ok(!logger.lines.includes('group: Upload to Blob Storage'), 'it never got to the upload');
+    assert.deepEqual(await blobsUnder('artifacts/namespaces/default/empty'), []);
+  });
+
+  test('a file the agent may not read fails with a clear message, and nothing is uploaded', async () => {
+    const dir = tempDir('unreadable-');
+    // The other user (nobody, when this runs as root) must reach the folder but not the file.
+    fs.chmodSync(dir, 0o755);
+    fs.mkdirSync(path.join(dir, 'target'), { mode: 0o755 });
+    const secret = path.join(dir, 'target', 'job.jar');
+    fs.writeFileSync(secret, 'PK built by another user');
+    fs.chmodSync(secret, 0o000);
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(home, { mode: 0o777 });
+    fs.chmodSync(home, 0o777);
+    try {
+      const result = await uploadAsOtherUser({
+        workDir: dir,
+        artifactPath: 'target/*.jar',
+        accountUrl: azurite.accountUrl,
+        accountName: azurite.accountName,
+        accountKey: azurite.accountKey,
+        caFile: tlsFiles().caCert,
+      }, home);
+      assert.equal(result.ok, false, `ran as ${JSON.stringify(otherUser() ?? 'this user')}: ${result.message}`);
+      assert.equal(result.ok === false && result.name, ArtifactReadError.name);
+      assert.match(result.message, /^Cannot read the artifact \S+target\/job\.jar \(EACCES\): permission denied: the agent's user may not read it\. Check the file's permissions .* Nothing was uploaded$/);
+      assert.deepEqual(await blobsUnder('artifacts/namespaces/default/job.jar'), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

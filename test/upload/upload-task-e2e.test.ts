@@ -75,7 +75,7 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
       sha256: sha256(JAR),
       uploaded: 'true',
     });
-    assert.match(r.message ?? '', /^Uploaded top-speed-windowing\.jar .*verified length and Content-MD5; SHA-256 [0-9a-f]{64}$/);
+    assert.match(r.message ?? '', /^Uploaded top-speed-windowing\.jar .*verified: the committed block list is exactly the 1 block\(s\) sent \(ids and sizes\); SHA-256 [0-9a-f]{64}$/);
     const blob = container.getBlockBlobClient(BLOB);
     assert.equal(sha256(await blob.downloadToBuffer()), sha256(JAR));
     const props = await blob.getProperties();
@@ -111,6 +111,14 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
     const empty = await run({ inputs: { artifactPath: '**/*.war' } });
     assert.equal(empty.result, 'Failed', explain(empty));
     assert.match(empty.message ?? '', /input 'artifactPath' '\*\*\/\*\.war': must match exactly one file .* but matched no file/);
+    assert.deepEqual(await rig.control.requests({ since, host: /blob\.core/ }), []);
+  });
+
+  test('an empty artifact fails with a clear message and no storage call', async () => {
+    const since = await rig.control.mark();
+    const r = await run({ inputs: { blobName: 'empty.jar' }, files: { 'flink-job/target/top-speed-windowing.jar': '' } });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.message ?? '', /^The artifact \S+top-speed-windowing\.jar is empty \(0 bytes\), so it was not uploaded/);
     assert.deepEqual(await rig.control.requests({ since, host: /blob\.core/ }), []);
   });
 

@@ -11,13 +11,24 @@ export type FileMatcher = (root: string, patterns: string[]) => string[];
 /** How many matched names an error lists before it says "and N more". */
 const MAX_LISTED = 20;
 
+/** The one file `artifactPath` names. */
+export interface ResolvedArtifact {
+  /** The path as matched under the root (its file name becomes the default blob name). */
+  matchedPath: string;
+  /** The same file with every symbolic link resolved: what is opened and read. */
+  realPath: string;
+}
+
 /**
  * Resolves `artifactPath` to exactly one file. Directories never count (`**\/target/*` would
- * otherwise match `target/classes`).
+ * otherwise match `target/classes`). A match that is (or lies under) a symbolic link leading out
+ * of `root` is refused: the step publishes build output, never a file from elsewhere on the
+ * agent (a link planted in the sources to a credentials file, say).
  *
- * @throws InputError naming the patterns and what they matched, when that is not exactly one file.
+ * @throws InputError naming the patterns and what they matched, when that is not exactly one
+ * file inside `root`.
  */
-export function resolveArtifactFile(patterns: string[], root: string, match: FileMatcher): string {
+export function resolveArtifactFile(patterns: string[], root: string, match: FileMatcher): ResolvedArtifact {
   const matched = [...new Set(match(root, patterns).map((p) => path.resolve(root, p)))];
   const files = matched.filter((p) => {
     try {
@@ -26,8 +37,8 @@ export function resolveArtifactFile(patterns: string[], root: string, match: Fil
       return false;
     }
   });
-  if (files.length === 1) return files[0];
   const shown = patterns.join(', ');
+  if (files.length === 1) return inside(files[0], root, shown);
   if (files.length === 0) {
     const dirs = matched.length > 0 ? ` (it matched only ${matched.length} folder(s): ${list(matched, root)})` : '';
     throw new InputError([
@@ -45,6 +56,23 @@ export function resolveArtifactFile(patterns: string[], root: string, match: Fil
       expected:
         `must match exactly one file under ${root}, but matched ${files.length}: ${list(files, root)}. ` +
         "Make the pattern more specific or add '!' lines to exclude files (e.g. !**/original-*.jar)",
+    },
+  ]);
+}
+
+/** The file with its real path, or an InputError when that path is outside `root`. */
+function inside(file: string, root: string, shown: string): ResolvedArtifact {
+  const realPath = fs.realpathSync(file);
+  const realRoot = fs.realpathSync(root);
+  const rel = path.relative(realRoot, realPath);
+  if (rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return { matchedPath: file, realPath };
+  throw new InputError([
+    {
+      input: 'artifactPath',
+      value: shown,
+      expected:
+        `matched ${path.relative(root, file) || file}, which a symbolic link leads to ${realPath}, outside ${root} (System.DefaultWorkingDirectory). ` +
+        'Only files inside the working directory are uploaded: point artifactPath at the build output itself',
     },
   ]);
 }

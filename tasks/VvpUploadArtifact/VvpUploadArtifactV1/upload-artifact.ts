@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import type { StorageSharedKeyCredential } from '@azure/storage-blob';
+import { EmptyArtifactError, openArtifactFile, type ArtifactFile } from '../../common/blob/artifact-file';
 import { BlobArtifactClient, type BlobArtifactClientOptions } from '../../common/blob/blob-artifact-client';
 import { publishArtifact } from '../../common/blob/publish-artifact';
 import { InputError } from '../../common/errors/errors';
@@ -39,21 +40,35 @@ export interface UploadOutcome {
 }
 
 /**
- * VvpUploadArtifact@1 after input parsing: find the one file, work out the blob name and
- * addresses, then upload it (or skip it) according to `overwrite`.
+ * VvpUploadArtifact@1 after input parsing: find the one file, open it, work out the blob name
+ * and addresses, then upload it (or skip it) according to `overwrite`. An empty or unreadable
+ * file fails here, before any network call.
  *
- * @throws InputError when artifactPath does not match exactly one file or the file's name is
- * no valid blob name; see `publishArtifact` for the rest.
+ * @throws InputError when artifactPath does not match exactly one file inside the working
+ * directory or the file's name is no valid blob name; ArtifactReadError / EmptyArtifactError
+ * for a file that cannot be uploaded; see `publishArtifact` for the rest.
  */
 export async function uploadArtifact(config: UploadConfig, deps: UploadDependencies): Promise<UploadOutcome> {
   const { logger } = deps;
-  const filePath = await inGroup(logger, 'Find the artifact', async () => {
+  const file = await inGroup(logger, 'Find the artifact', async () => {
     const found = resolveArtifactFile(config.artifactPatterns, config.workingDirectory, deps.findFiles);
-    logger.info(`Artifact: ${found}`);
-    return found;
+    logger.info(found.realPath === found.matchedPath ? `Artifact: ${found.matchedPath}` : `Artifact: ${found.matchedPath} (-> ${found.realPath})`);
+    const opened = await openArtifactFile(found.realPath);
+    if (opened.sizeInBytes === 0) {
+      await opened.close();
+      throw new EmptyArtifactError(found.matchedPath);
+    }
+    return { opened, matchedPath: found.matchedPath };
   });
+  try {
+    return await uploadOpened(config, deps, file.opened, path.basename(file.matchedPath));
+  } finally {
+    await file.opened.close();
+  }
+}
 
-  const fileName = path.basename(filePath);
+async function uploadOpened(config: UploadConfig, deps: UploadDependencies, artifact: ArtifactFile, fileName: string): Promise<UploadOutcome> {
+  const { logger } = deps;
   const blobName = config.blobName ?? fileName;
   if (config.blobName === undefined) {
     const problem = blobNameProblem(blobName, config.namespace);
@@ -81,7 +96,7 @@ export async function uploadArtifact(config: UploadConfig, deps: UploadDependenc
     return publishArtifact(
       client,
       {
-        filePath,
+        file: artifact,
         target: { container: location.container, name: location.blobName },
         overwrite: config.overwrite,
         contentType: contentTypeFor(fileName),

@@ -2,7 +2,7 @@
  * The kubeconfig AKS hands out (`listClusterUserCredential`), reduced to what one
  * `kubectl port-forward` needs, and rewritten so no exec plugin is required. Pure.
  */
-import { parse, stringify } from 'yaml';
+import { yaml } from '../lazy/libraries';
 
 /**
  * Application id of the "Azure Kubernetes Service AAD Server" app: the audience of tokens for
@@ -50,7 +50,7 @@ type Named = { name?: unknown } & Record<string, unknown>;
 export function parseKubeconfig(text: string): ClusterKubeconfig {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = yaml().parse(text);
   } catch (error) {
     throw new KubeconfigProblem(`not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -129,7 +129,7 @@ export function renderKubeconfig(k: ClusterKubeconfig, options: RenderOptions = 
   const cluster: Record<string, unknown> = { ...k.cluster };
   if (options.proxyUrl) cluster['proxy-url'] = options.proxyUrl;
   const user = options.token !== undefined ? { token: options.token } : k.user;
-  return stringify({
+  return yaml().stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: k.clusterName, cluster }],

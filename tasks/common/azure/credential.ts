@@ -1,15 +1,9 @@
-import {
-  ClientAssertionCredential,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-  type TokenCredentialOptions,
-} from '@azure/identity';
-import * as https from 'node:https';
+import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
+import type * as https from 'node:https';
 import { assertUsableCloud, type AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
 import { InputError, ServiceError, truncate } from '../errors/errors';
+import { identity } from '../lazy/libraries';
 import type { NetworkAgents } from '../http/network';
 
 /** The AzureRM service connection as plain data (read by the pipeline adapter). */
@@ -91,6 +85,7 @@ export function createAzureCredential(connection: AzureRmConnection, options: Cr
 }
 
 function createSdkCredential(connection: AzureRmConnection, options: CredentialOptions, onTimeout: (message: string) => void): TokenCredential {
+  const { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } = identity();
   const common: TokenCredentialOptions = {
     authorityHost: connection.cloud.authorityHost,
     // The SDK's `agent` option is how the proxy + CA reach MSAL's token requests. It is one
@@ -217,7 +212,8 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
   const timeoutInMs = options.timeoutInMs ?? DEFAULT_TOKEN_TIMEOUT_IN_MS;
   const operation = 'requesting the pipeline OIDC token for workload identity federation';
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = https.request(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const req = (require('node:https') as typeof https).request(
       url,
       {
         method: 'POST',

@@ -125,28 +125,32 @@ export class BlobConflictError extends TaskError {
     readonly blobUrl: string,
     readonly local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
     readonly existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
+    /** True when another writer put that blob there while this step was uploading. */
+    readonly writtenMeanwhile = false,
   ) {
-    super(BlobConflictError.render(blobUrl, local, existing));
+    super(BlobConflictError.render(blobUrl, local, existing, writtenMeanwhile));
   }
 
   private static render(
     blobUrl: string,
     local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
     existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
+    writtenMeanwhile: boolean,
   ): string {
+    const exists = writtenMeanwhile ? 'was written by another writer while this step uploaded, and now exists' : 'already exists';
     const advice =
       "and overwrite is 'never'. The blob was left unchanged: use a new blobName (e.g. with the version or build number), " +
       'or set overwrite to ifChanged or always';
     if (!existing.sha256Hex && !existing.md5Base64) {
       return (
-        `The blob ${blobUrl} already exists (${existing.sizeInBytes} bytes) without sha256 metadata or Content-MD5, ` +
+        `The blob ${blobUrl} ${exists} (${existing.sizeInBytes} bytes) without sha256 metadata or Content-MD5, ` +
         `so it cannot be shown to hold the file's content (${local.sizeInBytes} bytes, SHA-256 ${local.sha256Hex}), ${advice}`
       );
     }
     const theirs = existing.sha256Hex ? `SHA-256 ${existing.sha256Hex}` : `Content-MD5 ${existing.md5Base64} (no sha256 metadata)`;
     const ours = existing.sha256Hex ? `SHA-256 ${local.sha256Hex}` : `Content-MD5 ${local.md5Base64}, SHA-256 ${local.sha256Hex}`;
     return (
-      `The blob ${blobUrl} already exists with different content (blob: ${existing.sizeInBytes} bytes, ${theirs}; ` +
+      `The blob ${blobUrl} ${exists} with different content (blob: ${existing.sizeInBytes} bytes, ${theirs}; ` +
       `file: ${local.sizeInBytes} bytes, ${ours}) ${advice}`
     );
   }

@@ -1,28 +1,55 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { CancelledError } from '../errors/errors';
+import type { ArtifactFile } from './artifact-file';
+import { ArtifactChangedError } from './blob-errors';
 import type { LocalContent } from './overwrite-policy';
 
+/** Read size of a hashing pass: large reads keep the per-call overhead negligible. */
+const READ_SIZE_IN_BYTES = 4 * 1024 * 1024;
+
 /**
- * Hashes a file in one streaming pass: size, SHA-256 (hex) and MD5 (base64). Memory stays at
- * one read buffer whatever the file size.
- *
- * @throws CancelledError when `abortSignal` fires; the file system error when the file cannot be read.
+ * SHA-256 and, when asked, MD5 of a byte stream fed in order. One object per pass, so each
+ * byte is hashed exactly once by each algorithm it needs.
  */
-export async function digestFile(filePath: string, options: { abortSignal?: AbortSignal } = {}): Promise<LocalContent> {
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
-  let sizeInBytes = 0;
-  const stream = fs.createReadStream(filePath, { highWaterMark: 1024 * 1024, signal: options.abortSignal });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      sha256.update(chunk);
-      md5.update(chunk);
-      sizeInBytes += chunk.length;
-    }
-  } catch (error) {
-    if (options.abortSignal?.aborted) throw new CancelledError('hashing the artifact');
-    throw error;
+export class ContentHasher {
+  private readonly sha256: Hash = createHash('sha256');
+  private readonly md5?: Hash;
+  private bytes = 0;
+
+  constructor(options: { md5: boolean }) {
+    if (options.md5) this.md5 = createHash('md5');
   }
-  return { sizeInBytes, sha256Hex: sha256.digest('hex'), md5Base64: md5.digest('base64') };
+
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.md5?.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Lowercase hex SHA-256, base64 MD5 (undefined when not computed) and the byte count. */
+  digest(): { sizeInBytes: number; sha256Hex: string; md5Base64?: string } {
+    return { sizeInBytes: this.bytes, sha256Hex: this.sha256.digest('hex'), md5Base64: this.md5?.digest('base64') };
+  }
+}
+
+/**
+ * Hashes the whole file in one pass: size, SHA-256 (hex) and MD5 (base64). Memory stays at one
+ * read buffer whatever the file size.
+ *
+ * @throws CancelledError when `abortSignal` fires; ArtifactReadError when the file cannot be
+ * read; ArtifactChangedError when it is shorter than when opened.
+ */
+export async function digestFile(file: ArtifactFile, options: { abortSignal?: AbortSignal } = {}): Promise<LocalContent> {
+  const hasher = new ContentHasher({ md5: true });
+  const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE_IN_BYTES, Math.max(1, file.sizeInBytes)));
+  let position = 0;
+  while (position < file.sizeInBytes) {
+    if (options.abortSignal?.aborted) throw new CancelledError('hashing the artifact');
+    const bytesRead = await file.read(buffer, 0, Math.min(buffer.length, file.sizeInBytes - position), position);
+    if (bytesRead === 0) throw new ArtifactChangedError(file.path, `it ended at byte ${position}, before the ${file.sizeInBytes} bytes it had when opened`);
+    hasher.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  const { sizeInBytes, sha256Hex, md5Base64 } = hasher.digest();
+  return { sizeInBytes, sha256Hex, md5Base64: md5Base64 as string };
 }

@@ -44,6 +44,19 @@ export type OverwriteDecision =
   | { action: 'fail'; reason: 'different' | 'unverifiable' };
 
 /**
+ * The decision when it does not depend on the file's hashes, or undefined when it does: no blob
+ * (upload), `always` (upload), or a blob of another length (`ifChanged`: upload; `never`: fail).
+ * Only a blob of the same length needs the file hashed before deciding; every other upload
+ * hashes the file while sending it, in the one pass that reads it.
+ */
+export function decideWithoutHashes(mode: OverwriteMode, sizeInBytes: number, existing: ExistingContent | undefined): OverwriteDecision | undefined {
+  if (existing === undefined) return { action: 'upload', reason: 'absent' };
+  if (mode === 'always') return { action: 'upload', reason: 'always' };
+  if (existing.sizeInBytes !== sizeInBytes) return mode === 'never' ? { action: 'fail', reason: 'different' } : { action: 'upload', reason: 'changed' };
+  return undefined;
+}
+
+/**
  * Decides what to do with the target blob. `existing` is undefined when no blob has the name.
  *
  * | mode      | absent | identical | different | unknown (no hash on the blob) |

@@ -1,14 +1,17 @@
 import * as path from 'node:path';
+import { ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
-import type { ArtifactStore, BlobRef, BlobState } from './blob-artifact-client';
-import { BlobConflictError } from './blob-errors';
+import { EmptyArtifactError, type ArtifactFile } from './artifact-file';
+import type { ArtifactStore, BlobCondition, BlobRef, BlobState, CommittedBlockList, StagedBlocks } from './blob-artifact-client';
+import { ArtifactChangedError, BlobConflictError } from './blob-errors';
 import { digestFile } from './file-digest';
-import { decideOverwrite, type LocalContent, type OverwriteDecision, type OverwriteMode } from './overwrite-policy';
+import { decideOverwrite, decideWithoutHashes, type LocalContent, type OverwriteDecision, type OverwriteMode } from './overwrite-policy';
 import { formatMiB, mibPerSecond, PROGRESS_THRESHOLD_IN_BYTES, ProgressThrottle } from './upload-progress';
 
 /** What to put where. */
 export interface PublishRequest {
-  filePath: string;
+  /** The artifact, opened (see `openArtifactFile`). */
+  file: ArtifactFile;
   target: BlobRef;
   overwrite: OverwriteMode;
   contentType: string;
@@ -18,25 +21,44 @@ export interface PublishRequest {
 
 /** What happened. */
 export interface PublishResult {
-  /** False when an identical blob was already there. */
+  /** False when a blob with identical content was already there (or another writer put one there meanwhile). */
   uploaded: boolean;
   decision: OverwriteDecision;
   content: LocalContent;
   blobUrl: string;
-  /** Time spent sending blocks and committing (0 when skipped). */
+  /** From the first byte read to the verified commit (0 when skipped). */
   uploadDurationInMs: number;
   /** One line for the log and the task result. */
   summary: string;
 }
 
 /**
- * Puts a file into Blob Storage under the target name, deciding by content hashes what to do
- * with a blob already there: read the blob's properties, hash the file (one fast local pass),
- * decide (`decideOverwrite`), then upload in staged blocks (which reads and hashes the file
- * again, and refuses to commit if it changed) or skip.
+ * Commits tried before giving up on a blob that keeps changing under the step: the first, one
+ * after another writer changed the blob, one after re-sending blocks that writer's commit discarded.
+ */
+const MAX_COMMIT_ROUNDS = 4;
+
+const SERVICE = 'Azure Blob Storage';
+
+/**
+ * Puts a file into Blob Storage under the target name, deciding by content what to do with a
+ * blob already there, and never replacing a blob it has not decided about.
  *
- * @throws BlobConflictError for `never` with a different (or uncomparable) blob; ServiceError
- * for Blob Storage failures; CancelledError when `abortSignal` fires.
+ * The file is read once: its hashes are computed while its blocks are sent. Only when a blob
+ * of the same length is there (and `overwrite` is not `always`) is the file hashed first, to
+ * compare before sending anything; the upload pass then checks it read the same bytes.
+ *
+ * The commit is conditional on the blob read at the start (If-None-Match: * when there was
+ * none, If-Match: its ETag otherwise). When another writer got there first (412/409), the blob
+ * is read again and the overwrite policy applied to what is there now.
+ *
+ * After the commit, the blob's committed block list is read back and must be exactly the
+ * blocks sent (ids and sizes): that proves the blob is made of this upload's bytes.
+ *
+ * @throws EmptyArtifactError for a 0-byte file (before any network call); BlobConflictError for
+ * `never` with a different (or uncomparable) blob; ArtifactChangedError / ArtifactReadError for
+ * a file that changed or cannot be read; ServiceError for Blob Storage failures; CancelledError
+ * when `abortSignal` fires.
  */
 export async function publishArtifact(
   store: ArtifactStore,
@@ -44,56 +66,143 @@ export async function publishArtifact(
   options: { logger: Logger; abortSignal?: AbortSignal; now?: () => number },
 ): Promise<PublishResult> {
   const { logger, abortSignal } = options;
+  const { file, target } = request;
   const now = options.now ?? Date.now;
-  const blobUrl = store.urlOf(request.target);
-  const fileName = path.basename(request.filePath);
+  const fileName = path.basename(file.path);
+  if (file.sizeInBytes === 0) throw new EmptyArtifactError(file.path);
+  const blobUrl = store.urlOf(target);
+  const describeFile = (c: LocalContent): string => `${fileName}: ${c.sizeInBytes} bytes (${formatMiB(c.sizeInBytes)}), SHA-256 ${c.sha256Hex}`;
 
   // The blob first: a wrong account, container or role fails before a large file is read.
-  const existing = await store.getBlob(request.target, { abortSignal });
+  let existing = await store.getBlob(target, { abortSignal });
   logger.info(existing ? `Existing blob: ${describeExisting(existing)}` : `No blob at ${blobUrl} yet`);
-  const content = await digestFile(request.filePath, { abortSignal });
-  logger.info(`${fileName}: ${content.sizeInBytes} bytes (${formatMiB(content.sizeInBytes)}), SHA-256 ${content.sha256Hex}`);
-  const decision = decideOverwrite(request.overwrite, content, existing);
-  if (decision.action === 'fail') {
-    throw new BlobConflictError(blobUrl, content, existing ?? { sizeInBytes: 0 });
+  const started = now();
+  let content: LocalContent | undefined;
+  let decision = decideWithoutHashes(request.overwrite, file.sizeInBytes, existing);
+  if (decision === undefined || decision.action === 'fail') {
+    // Same length: compare hashes before sending anything. A refusal shows both hashes.
+    content = await digestFile(file, { abortSignal });
+    logger.info(describeFile(content));
+    decision ??= decideOverwrite(request.overwrite, content, existing);
   }
-  if (decision.action === 'skip') {
-    const summary = `Skipped ${fileName} (${formatMiB(content.sizeInBytes)}): ${blobUrl} already has identical content (SHA-256 ${content.sha256Hex})`;
-    logger.info(summary);
-    return { uploaded: false, decision, content, blobUrl, uploadDurationInMs: 0, summary };
-  }
+  if (decision.action === 'fail') throw new BlobConflictError(blobUrl, content as LocalContent, existing ?? { sizeInBytes: 0 });
+  if (decision.action === 'skip') return skipped(decision, content as LocalContent, blobUrl, fileName, false, logger);
 
   logger.info(`Uploading to ${blobUrl} (${uploadReason(decision.reason, request.overwrite)})`);
-  const throttle = content.sizeInBytes > PROGRESS_THRESHOLD_IN_BYTES ? new ProgressThrottle(content.sizeInBytes) : undefined;
-  const started = now();
-  const uploaded = await store.uploadFile(request.target, request.filePath, {
-    abortSignal,
-    expected: content,
-    contentType: request.contentType,
-    metadata: request.metadata,
-    // With `never`, a blob another run creates meanwhile must not be replaced either.
-    condition: request.overwrite === 'never' ? 'absent' : undefined,
-    onProgress: (sent, total) => {
-      const percent = throttle?.update(sent);
-      if (percent === undefined) return;
-      const rate = mibPerSecond(sent, now() - started);
-      logger.info(`Uploaded ${percent}% (${formatMiB(sent)} of ${formatMiB(total)}, ${rate.toFixed(1)} MiB/s)`);
-      logger.progress(percent, `Uploading ${fileName}`);
-    },
-  });
+  const throttle = file.sizeInBytes > PROGRESS_THRESHOLD_IN_BYTES ? new ProgressThrottle(file.sizeInBytes) : undefined;
+  const onProgress = (sent: number, total: number): void => {
+    const percent = throttle?.update(sent);
+    if (percent === undefined) return;
+    const rate = mibPerSecond(sent, now() - started);
+    logger.info(`Uploaded ${percent}% (${formatMiB(sent)} of ${formatMiB(total)}, ${rate.toFixed(1)} MiB/s)`);
+    logger.progress(percent, `Uploading ${fileName}`);
+  };
+
+  let staged: StagedBlocks | undefined;
+  for (let round = 1; ; round++) {
+    if (!staged) {
+      staged = await store.stageBlocks(target, file, { abortSignal, md5: content === undefined, onProgress });
+      if (content === undefined) {
+        content = { sizeInBytes: staged.sizeInBytes, sha256Hex: staged.sha256Hex, md5Base64: staged.md5Base64 as string };
+        logger.info(describeFile(content));
+      } else if (staged.sha256Hex !== content.sha256Hex) {
+        throw new ArtifactChangedError(file.path, `SHA-256 ${content.sha256Hex} when compared with the blob, ${staged.sha256Hex} when read for the upload`);
+      }
+    }
+    const known = content as LocalContent;
+    const condition: BlobCondition = existing ? { kind: 'etag', etag: existing.etag ?? '*' } : { kind: 'absent' };
+    const outcome = await store.commitBlocks(target, staged, { abortSignal, condition, contentType: request.contentType, content: known, metadata: request.metadata });
+    if (outcome.status === 'committed') break;
+    if (outcome.status === 'conditionFailed') {
+      // The SDK retries a commit whose answer was lost; the retry then meets this very commit.
+      if (sameBlocks(await store.committedBlocks(target, { abortSignal }), staged)) break;
+    }
+    if (round >= MAX_COMMIT_ROUNDS) {
+      throw new ServiceError({
+        service: SERVICE,
+        operation: `committing blob '${target.name}' in container '${target.container}'`,
+        serviceMessage: `other writers changed the blob ${round} times while this step uploaded it; nothing of this upload was committed`,
+        hint: 'Make sure only one pipeline run writes this blob name at a time (e.g. a blobName with the build number)',
+      });
+    }
+    if (outcome.status === 'blocksMissing') {
+      logger.info(`The staged blocks are gone (another writer's commit discards them); reading and sending ${fileName} again`);
+      staged = undefined;
+      continue;
+    }
+    const before = existing;
+    existing = await store.getBlob(target, { abortSignal });
+    decision = decideOverwrite(request.overwrite, known, existing);
+    logger.info(
+      `Another writer ${before ? 'changed' : 'created'} ${blobUrl} while this step uploaded it ` +
+        `(${existing ? `now ${describeExisting(existing)}` : 'it is gone again'}); deciding again: ${describeDecision(decision, request.overwrite)}`,
+    );
+    if (decision.action === 'fail') throw new BlobConflictError(blobUrl, known, existing ?? { sizeInBytes: 0 }, true);
+    if (decision.action === 'skip') return skipped(decision, known, blobUrl, fileName, true, logger);
+  }
+
+  const committed = await store.committedBlocks(target, { abortSignal });
+  if (!sameBlocks(committed, staged)) {
+    throw new ServiceError({
+      service: SERVICE,
+      operation: `verifying the committed blob '${target.name}' in container '${target.container}'`,
+      serviceMessage: committed
+        ? `its committed block list is ${committed.blocks.length} block(s) of ${sum(committed.blocks.map((b) => b.sizeInBytes))} bytes, not the ${staged.ids.length} block(s) of ${staged.sizeInBytes} bytes this step committed`
+        : 'the blob is missing right after the commit',
+      hint: 'Another writer replaced the blob right after this commit; run the step again',
+    });
+  }
   const uploadDurationInMs = now() - started;
-  const rate = mibPerSecond(content.sizeInBytes, uploadDurationInMs);
+  const known = content as LocalContent;
+  const rate = mibPerSecond(known.sizeInBytes, uploadDurationInMs);
   const summary =
-    `Uploaded ${fileName} (${formatMiB(content.sizeInBytes)}) in ${(uploadDurationInMs / 1000).toFixed(1)} s ` +
-    `(${rate.toFixed(1)} MiB/s, ${uploaded.blockCount} block(s) of ${formatMiB(uploaded.blockSizeInBytes)}) to ${blobUrl}; ` +
-    `verified length and Content-MD5; SHA-256 ${content.sha256Hex}`;
+    `Uploaded ${fileName} (${formatMiB(known.sizeInBytes)}) in ${(uploadDurationInMs / 1000).toFixed(1)} s ` +
+    `(${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)}) to ${blobUrl}; ` +
+    `verified: the committed block list is exactly the ${staged.ids.length} block(s) sent (ids and sizes); SHA-256 ${known.sha256Hex}`;
   logger.info(summary);
-  return { uploaded: true, decision, content, blobUrl, uploadDurationInMs, summary };
+  return { uploaded: true, decision, content: known, blobUrl, uploadDurationInMs, summary };
+}
+
+/** True when `list` is exactly the staged blocks: the same ids in the same order, with their sizes. */
+export function sameBlocks(list: CommittedBlockList | undefined, staged: StagedBlocks): boolean {
+  if (!list || list.blocks.length !== staged.ids.length) return false;
+  const last = staged.ids.length - 1;
+  return list.blocks.every((b, i) => {
+    const size = i < last ? staged.blockSizeInBytes : staged.sizeInBytes - last * staged.blockSizeInBytes;
+    return b.id === staged.ids[i] && b.sizeInBytes === size;
+  });
+}
+
+function skipped(decision: OverwriteDecision, content: LocalContent, blobUrl: string, fileName: string, meanwhile: boolean, logger: Logger): PublishResult {
+  const summary =
+    `Skipped ${fileName} (${formatMiB(content.sizeInBytes)}): ${blobUrl} ${meanwhile ? 'now has identical content (another writer put it there while this step uploaded)' : 'already has identical content'} ` +
+    `(SHA-256 ${content.sha256Hex})`;
+  logger.info(summary);
+  return { uploaded: false, decision, content, blobUrl, uploadDurationInMs: 0, summary };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }
 
 function describeExisting(state: BlobState): string {
   const hashes = [state.sha256Hex ? `sha256 ${state.sha256Hex}` : 'no sha256 metadata', state.md5Base64 ? `Content-MD5 ${state.md5Base64}` : 'no Content-MD5'];
   return `${state.sizeInBytes} bytes, ${hashes.join(', ')}`;
+}
+
+function describeDecision(decision: OverwriteDecision, mode: OverwriteMode): string {
+  switch (decision.action) {
+    case 'upload':
+      return `committing this upload (${uploadReason(decision.reason, mode)})`;
+    case 'skip':
+      return 'its content is identical, nothing to do';
+    case 'fail':
+      return `leaving it as it is (overwrite is '${mode}')`;
+    default: {
+      const unreachable: never = decision;
+      return String(unreachable);
+    }
+  }
 }
 
 function uploadReason(reason: Extract<OverwriteDecision, { action: 'upload' }>['reason'], mode: OverwriteMode): string {

@@ -193,6 +193,12 @@ export class NetworkAgents {
       // https-proxy-agent passes `this.options` to tls.connect for the tunnelled socket, but
       // its constructor does not copy TLS fields: set them afterwards.
       Object.assign((agent as unknown as { options: tls.ConnectionOptions }).options, this.tlsOptions);
+      // Each agent serves one origin, so it knows whether the target is https. Left to itself,
+      // agent-base guesses from a stack trace when a request gives no `protocol` (the Azure SDKs
+      // do not) and guesses otherwise when the socket comes back, so no tunnel was ever reused:
+      // a CONNECT and a TLS handshake per request.
+      const secure = url.protocol === 'https:';
+      (agent as unknown as { isSecureEndpoint: () => boolean }).isSecureEndpoint = () => secure;
       return agent;
     }
     if (url.protocol === 'http:') return new http.Agent({ keepAlive, maxSockets });

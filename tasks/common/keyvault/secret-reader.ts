@@ -1,8 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
 import { azureServiceError, type AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { ServiceError } from '../errors/errors';
+import { keyVaultSecrets } from '../lazy/libraries';
 import type { NetworkAgents } from '../http/network';
 import { refuseRedirectsPolicy } from '../http/refuse-redirects-policy';
 
@@ -48,7 +49,8 @@ export class KeyVaultSecretReader implements SecretReader {
   constructor(vaultUrl: string, credential: TokenCredential, options: KeyVaultSecretReaderOptions = {}) {
     this.vaultUrl = vaultUrl.replace(/\/+$/, '');
     const agent = options.agents?.agentFor(this.vaultUrl);
-    this.client = new SecretClient(this.vaultUrl, credential, {
+    const { SecretClient: Client } = keyVaultSecrets();
+    this.client = new Client(this.vaultUrl, credential, {
       ...(agent ? { agent } : {}),
       retryOptions: { maxRetries: 3 },
       // core-rest-pipeline's redirect policy runs before the Sign phase, so a redirected request

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { ServiceError, TaskError, truncate } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import { systemClock, type Clock } from '../poll/clock';
@@ -405,7 +405,9 @@ export function portForwardHint(stderr: string, target: { namespace: string; ser
 /** One GET through the tunnel, without credentials; resolves with the status of any HTTP answer. */
 function probeHttp(port: number, path: string, timeoutInMs: number, signal: AbortSignal | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutInMs, signal, headers: { Accept: 'application/json' } }, (res) => {
+    // Required here, not at the top: only the AKS path uses it, and loading it slows every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const req = (require('node:http') as typeof http).get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutInMs, signal, headers: { Accept: 'application/json' } }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type * as toolLib from 'azure-pipelines-tool-lib/tool';
 import type { AzureRmConnection } from '../azure/credential';
 import { cloudProblems, resolveCloud } from '../azure/cloud';
 import { CancelledError, InputError, isAbortError } from '../errors/errors';
@@ -16,6 +15,7 @@ import type { InputSource } from '../inputs/parse';
 import type { ToolCache } from '../kubectl/kubectl-installer';
 import type { VvpServiceConnection } from '../vvp/service-connection';
 import type { Logger } from '../logging/logger';
+import { toolLib } from '../lazy/libraries';
 import { neutraliseCommands } from '../logging/neutralise';
 import { addMaskedSecret, maskSecrets } from '../logging/secret-mask';
 
@@ -284,15 +284,10 @@ export function readVvpServiceConnection(connectionId: string, input = 'vvpServi
  * AKS path needs it.
  */
 export const agentToolCache: ToolCache = {
-  find: (tool, version, arch) => loadToolLib().findLocalTool(tool, version, arch) || undefined,
-  download: (url, destination) => loadToolLib().downloadTool(url, destination),
-  cacheFile: (file, targetName, tool, version, arch) => loadToolLib().cacheFile(file, targetName, tool, version, arch),
+  find: (tool, version, arch) => toolLib().findLocalTool(tool, version, arch) || undefined,
+  download: (url, destination) => toolLib().downloadTool(url, destination),
+  cacheFile: (file, targetName, tool, version, arch) => toolLib().cacheFile(file, targetName, tool, version, arch),
 };
-
-function loadToolLib(): typeof toolLib {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('azure-pipelines-tool-lib/tool') as typeof toolLib;
-}
 
 function lowerKeys(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));

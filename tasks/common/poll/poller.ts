@@ -21,14 +21,19 @@ export type Verdict<R> =
   | { status: 'failed'; state: string; reason: string };
 
 /**
- * Adaptive polling: the first reads come quickly (a fast change is seen within about a second)
- * and the pause grows geometrically up to `maxIntervalInMs`, so a long wait costs well under one
- * request per second.
+ * When to probe again. The pause after the first probe is `initialIntervalInMs`; the next
+ * `steadyProbes` pauses are `steadyIntervalInMs`; after that each pause is `growthFactor` times
+ * the one before, up to `maxIntervalInMs`. A long wait so costs well under one request per
+ * second, while the window in which the outcome usually comes is watched closely.
  */
 export interface PollSchedule {
-  /** Pause after the first probe. Default 250. */
+  /** Pause after the first probe. */
   initialIntervalInMs: number;
-  /** Factor applied to the pause after each probe. Default 2. */
+  /** Pause after each of the next `steadyProbes` probes. Default: `initialIntervalInMs`. */
+  steadyIntervalInMs?: number;
+  /** How many pauses stay at `steadyIntervalInMs` before growing. Default 0. */
+  steadyProbes?: number;
+  /** Factor applied to the pause after each probe once the steady pauses are used up. */
   growthFactor: number;
   /** Longest pause (the user's poll interval). */
   maxIntervalInMs: number;
@@ -36,24 +41,40 @@ export interface PollSchedule {
   soonIntervalInMs?: number;
 }
 
+/** First pause of a VVP wait: a read right after a change still shows the state from before it. */
+const VVP_FIRST_PAUSE_IN_MS = 2500;
+/** Pause while the outcome may come any moment: verdict on average ~0.6 s after it, 0.8 reads/s. */
+const VVP_STEADY_PAUSE_IN_MS = 1250;
+/** Steady pauses before backing off: the first ~30 s after a change, when upgrades usually finish. */
+const VVP_STEADY_PROBES = 22;
+
 /**
- * The schedule used for every VVP wait: 250 ms, ×2 per probe, capped at `maxIntervalInMs`; while
- * VVP is mid-transition at most 1.5 s, so a new job is seen within about a second of starting
- * (one GET per probe: ≤ 0.7 requests/s even during long transitions).
+ * The schedule of every VVP wait, judged by every request VVP gets (a probe reads the
+ * deployment, and its job when it runs a new one). First read at once; then a pause of 2.5 s
+ * (a read just after the PATCH still describes the old job, and VVP needs a few seconds for the
+ * savepoint and the new job); then every 1.25 s for the first ~30 s, then longer pauses (x1.5)
+ * up to `maxIntervalInMs`; while VVP is mid-transition (`soon`) at most 1.25 s. So a new job is
+ * seen within 1.25 s of running, about 0.6 s on average, at under one request per second even
+ * when the job starts 5 s after the PATCH, and at 1/`maxIntervalInMs` in long waits.
  */
 export function adaptiveSchedule(maxIntervalInMs: number): PollSchedule {
   return {
-    initialIntervalInMs: Math.min(250, maxIntervalInMs),
-    growthFactor: 2,
+    initialIntervalInMs: Math.min(VVP_FIRST_PAUSE_IN_MS, maxIntervalInMs),
+    steadyIntervalInMs: Math.min(VVP_STEADY_PAUSE_IN_MS, maxIntervalInMs),
+    steadyProbes: VVP_STEADY_PROBES,
+    growthFactor: 1.5,
     maxIntervalInMs,
-    soonIntervalInMs: Math.min(1500, maxIntervalInMs),
+    soonIntervalInMs: Math.min(VVP_STEADY_PAUSE_IN_MS, maxIntervalInMs),
   };
 }
 
 /** The pause after probe number `probe` (1-based). */
 export function intervalAfter(probe: number, schedule: PollSchedule): number {
-  const raw = schedule.initialIntervalInMs * schedule.growthFactor ** Math.max(0, probe - 1);
-  return Math.round(Math.min(schedule.maxIntervalInMs, raw));
+  if (probe <= 1) return Math.round(Math.min(schedule.maxIntervalInMs, schedule.initialIntervalInMs));
+  const steady = schedule.steadyIntervalInMs ?? schedule.initialIntervalInMs;
+  const later = probe - 1; // pauses after the first
+  const grown = later <= (schedule.steadyProbes ?? 0) ? steady : steady * schedule.growthFactor ** (later - (schedule.steadyProbes ?? 0));
+  return Math.round(Math.min(schedule.maxIntervalInMs, grown));
 }
 
 /** One reported state change. */

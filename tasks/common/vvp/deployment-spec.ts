@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { yaml } from '../lazy/libraries';
 import { isJsonObject, type JsonObject, type JsonValue } from './resources';
 
 /** The tokens a deployment spec file may contain, replaced by the inputs of the same names. */
@@ -22,7 +22,7 @@ export class SpecFileProblem extends Error {
 export function parseSpecText(text: string): JsonObject {
   const stripped = text.replace(/^\uFEFF/, '');
   if (stripped.trim() === '') throw new SpecFileProblem('the file is empty');
-  const docs = parseAllDocuments(stripped, { uniqueKeys: true, prettyErrors: true });
+  const docs = yaml().parseAllDocuments(stripped, { uniqueKeys: true, prettyErrors: true });
   if (!Array.isArray(docs)) throw new SpecFileProblem('the file is not YAML or JSON');
   const real = docs.filter((d) => d.contents !== null || d.errors.length > 0);
   if (real.length === 0) throw new SpecFileProblem('the file holds no document');

@@ -1,7 +1,7 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { maskJarUriQuery } from './jar-uri-secrets';
 import { formatPath, type PathSegment } from './json-path';
-import deploymentSchema from './deployment-schema.json';
+import { deploymentValidation } from '../lazy/libraries';
 
 /**
  * Validation of a deployment spec file against the VVP Deployment schema the task ships
@@ -32,6 +32,7 @@ let compiled: ValidateFunction | undefined;
 /** Compiled once, on first use: compiling the ~110 definitions costs tens of milliseconds. */
 function validator(): ValidateFunction {
   if (compiled) return compiled;
+  const { Ajv, deploymentSchema } = deploymentValidation();
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
   // The swagger's formats. ajv knows none of them without ajv-formats; these few are all we need.
   ajv.addFormat('uuid', UUID);
