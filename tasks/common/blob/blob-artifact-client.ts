@@ -10,6 +10,7 @@ import { CancelledError, ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import type { ArtifactFile } from './artifact-file';
 import { storageBlob } from '../lazy/libraries';
+import { withTimeout } from '../poll/timeout';
 import { ArtifactChangedError, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
 import { blockId, DEFAULT_BLOCK_SIZE_IN_BYTES, DEFAULT_CONCURRENCY, planBlocks } from './block-plan';
 import { workerHasher } from './hash-worker';
@@ -362,19 +363,15 @@ export class BlobArtifactClient implements ArtifactStore {
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new CancelledError('staging blocks');
-      const attemptController = new AbortController();
-      const onAbort = (): void => attemptController.abort(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        attemptController.abort();
-      }, this.blockTimeoutInMs);
       try {
-        await client.stageBlock(id, () => sliceStream(chunk), chunk.length, { abortSignal: attemptController.signal });
+        await withTimeout((attemptSignal) => client.stageBlock(id, () => sliceStream(chunk), chunk.length, { abortSignal: attemptSignal }), {
+          timeoutInMs: this.blockTimeoutInMs,
+          abortSignal: signal,
+          timeoutError: () => new BlockTimeout(),
+        });
         return;
       } catch (error) {
-        if (!timedOut || signal.aborted) throw error;
+        if (!(error instanceof BlockTimeout) || signal.aborted) throw error;
         if (attempt < BLOCK_ATTEMPTS) {
           this.logger?.debug(`block ${index + 1} of ${blockCount}: no answer within ${formatMs(this.blockTimeoutInMs)}, staging it again`);
           continue;
@@ -387,9 +384,6 @@ export class BlobArtifactClient implements ArtifactStore {
           hint: `Check the agent's connection to ${this.accountHost} (proxy, firewall, bandwidth)`,
           cause: error,
         });
-      } finally {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
       }
     }
   }
@@ -499,4 +493,12 @@ function debugPolicy(logger: Logger): {
       }
     },
   };
+}
+
+/** A block attempt that got no answer in time (a stalled connection): staged again. */
+class BlockTimeout extends Error {
+  constructor() {
+    super('the block got no answer in time');
+    this.name = 'BlockTimeout';
+  }
 }
