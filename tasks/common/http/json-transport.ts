@@ -1,5 +1,5 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import { isAbortError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import { abortReason, systemClock, throwIfAborted, type Clock } from '../poll/clock';
@@ -361,7 +361,9 @@ function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAn
       );
     };
 
-    const send = url.protocol === 'https:' ? https.request : http.request;
+    // Loaded with the first request: a step that fails on its inputs never loads HTTP or TLS.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const send = url.protocol === 'https:' ? (require('node:https') as typeof https).request : (require('node:http') as typeof http).request;
     const req = send(url, { method, headers, agent: options.agent }, (response) => {
       status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) {

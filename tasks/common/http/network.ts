@@ -1,11 +1,21 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { Agent as DelegatingAgent, type AgentConnectOpts } from 'agent-base';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import type * as tls from 'node:tls';
+import type * as AgentBase from 'agent-base';
+import type * as ProxyAgent from 'https-proxy-agent';
 import { InputError } from '../errors/errors';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// Loaded when the first agent is built, not when this module is: the settings functions below
+// run at start-up, and a step that fails on its inputs must not pay for loading TLS and HTTP.
+const nodeHttp = (): typeof http => require('node:http') as typeof http;
+const nodeHttps = (): typeof https => require('node:https') as typeof https;
+const nodeTls = (): typeof tls => require('node:tls') as typeof tls;
+const proxyAgent = (): typeof ProxyAgent => require('https-proxy-agent') as typeof ProxyAgent;
+const agentBase = (): typeof AgentBase => require('agent-base') as typeof AgentBase;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * Where outbound HTTPS goes and which certificates it trusts, as plain data. Built by the
@@ -127,7 +137,7 @@ function isLinkLocal(host: string): boolean {
 export class NetworkAgents {
   private readonly tlsOptions: tls.ConnectionOptions;
   private readonly cache = new Map<string, http.Agent>();
-  private router: RoutingAgent | undefined;
+  private router: http.Agent | undefined;
   private readonly env: NodeJS.ProcessEnv;
 
   /**
@@ -162,7 +172,7 @@ export class NetworkAgents {
    * takes one agent for both; an https agent cannot even send an http request.
    */
   routingAgent(): http.Agent {
-    this.router ??= new RoutingAgent(this, this.agentOptions.keepAlive ?? true);
+    this.router ??= createRoutingAgent(this, this.agentOptions.keepAlive ?? true);
     return this.router;
   }
 
@@ -189,7 +199,7 @@ export class NetworkAgents {
         proxy.username = encodeURIComponent(this.settings.proxyUsername);
         proxy.password = encodeURIComponent(this.settings.proxyPassword ?? '');
       }
-      const agent = new HttpsProxyAgent(proxy, { keepAlive, maxSockets });
+      const agent = new (proxyAgent().HttpsProxyAgent)(proxy, { keepAlive, maxSockets });
       // https-proxy-agent passes `this.options` to tls.connect for the tunnelled socket, but
       // its constructor does not copy TLS fields: set them afterwards.
       Object.assign((agent as unknown as { options: tls.ConnectionOptions }).options, this.tlsOptions);
@@ -201,29 +211,26 @@ export class NetworkAgents {
       (agent as unknown as { isSecureEndpoint: () => boolean }).isSecureEndpoint = () => secure;
       return agent;
     }
-    if (url.protocol === 'http:') return new http.Agent({ keepAlive, maxSockets });
-    return new https.Agent({ keepAlive, maxSockets, ...this.tlsOptions });
+    if (url.protocol === 'http:') return new (nodeHttp().Agent)({ keepAlive, maxSockets });
+    return new (nodeHttps().Agent)({ keepAlive, maxSockets, ...this.tlsOptions });
   }
 }
 
 /**
- * Hands each request to the agent of its origin (agent-base delegates when `connect` returns an
- * agent); agent-base also reports the right `protocol` for http and https requests, which a
- * plain `http.Agent` cannot do for both.
+ * An agent that hands each request to the agent of its origin (agent-base delegates when
+ * `connect` returns an agent); agent-base also reports the right `protocol` for http and https
+ * requests, which a plain `http.Agent` cannot do for both. The class is made on first use:
+ * agent-base loads HTTP and TLS.
  */
-class RoutingAgent extends DelegatingAgent {
-  constructor(
-    private readonly agents: NetworkAgents,
-    keepAlive: boolean,
-  ) {
-    super({ keepAlive });
+function createRoutingAgent(agents: NetworkAgents, keepAlive: boolean): http.Agent {
+  class RoutingAgent extends agentBase().Agent {
+    connect(_req: http.ClientRequest, options: AgentBase.AgentConnectOpts): http.Agent {
+      const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
+      const origin = `${options.secureEndpoint ? 'https' : 'http'}://${net.isIPv6(host) ? `[${host}]` : host}:${options.port}`;
+      return agents.agentFor(origin);
+    }
   }
-
-  connect(_req: http.ClientRequest, options: AgentConnectOpts): http.Agent {
-    const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
-    const origin = `${options.secureEndpoint ? 'https' : 'http'}://${net.isIPv6(host) ? `[${host}]` : host}:${options.port}`;
-    return this.agents.agentFor(origin);
-  }
+  return new RoutingAgent({ keepAlive });
 }
 
 function loadTlsOptions(settings: NetworkSettings): tls.ConnectionOptions {
@@ -233,7 +240,7 @@ function loadTlsOptions(settings: NetworkSettings): tls.ConnectionOptions {
     const extra: string[] = [];
     const nodeExtra = process.env.NODE_EXTRA_CA_CERTS;
     if (nodeExtra && fs.existsSync(nodeExtra)) extra.push(fs.readFileSync(nodeExtra, 'utf8'));
-    options.ca = [...tls.rootCertificates, ...extra, readFileOrThrow(settings.caFile, 'Agent.CAInfo')];
+    options.ca = [...nodeTls().rootCertificates, ...extra, readFileOrThrow(settings.caFile, 'Agent.CAInfo')];
   }
   if (settings.clientCertFile) {
     options.cert = readFileOrThrow(settings.clientCertFile, 'Agent.ClientCert');
