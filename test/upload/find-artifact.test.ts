@@ -20,6 +20,18 @@ describe('resolveArtifactFile (with task-lib findMatch)', () => {
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  test('takes a file an absolute pattern names outside the working directory (a downloaded pipeline artifact)', () => {
+    const downloaded = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-workspace-'));
+    try {
+      fs.mkdirSync(path.join(downloaded, 'jar'));
+      fs.writeFileSync(path.join(downloaded, 'jar', 'job.jar'), 'jar');
+      const found = resolveArtifactFile([path.join(downloaded, 'jar', '*.jar')], root, match);
+      assert.equal(found.realPath, fs.realpathSync(path.join(downloaded, 'jar', 'job.jar')));
+    } finally {
+      fs.rmSync(downloaded, { recursive: true, force: true });
+    }
+  });
+
   test('returns the one file a pattern and its exclusions leave', () => {
     assert.equal(resolveArtifactFile(['job/target/*.jar', '!**/original-*.jar'], root, match).matchedPath, path.join(root, 'job/target/job-1.0.jar'));
   });

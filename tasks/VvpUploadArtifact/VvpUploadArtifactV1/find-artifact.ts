@@ -60,12 +60,15 @@ export function resolveArtifactFile(patterns: string[], root: string, match: Fil
   ]);
 }
 
-/** The file with its real path, or an InputError when that path is outside `root`. */
+/**
+ * The file with its real path, or an InputError when a match inside `root` is a symbolic link
+ * (or lies under one) that leads out of it. A pattern that names a place outside `root` itself
+ * (`$(Pipeline.Workspace)/jar/*.jar` after a `download:` step) says where the file is: allowed.
+ */
 function inside(file: string, root: string, shown: string): ResolvedArtifact {
   const realPath = fs.realpathSync(file);
-  const realRoot = fs.realpathSync(root);
-  const rel = path.relative(realRoot, realPath);
-  if (rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return { matchedPath: file, realPath };
+  if (!isWithin(root, path.resolve(file))) return { matchedPath: file, realPath };
+  if (isWithin(fs.realpathSync(root), realPath)) return { matchedPath: file, realPath };
   throw new InputError([
     {
       input: 'artifactPath',
@@ -75,6 +78,12 @@ function inside(file: string, root: string, shown: string): ResolvedArtifact {
         'Only files inside the working directory are uploaded: point artifactPath at the build output itself',
     },
   ]);
+}
+
+/** Whether `file` lies inside the folder `root` (both absolute). */
+function isWithin(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 function list(paths: string[], root: string): string {
