@@ -128,17 +128,36 @@ export class NetworkAgents {
       // https-proxy-agent passes `this.options` to tls.connect for the tunnelled socket, but
       // its constructor does not copy TLS fields: set them afterwards.
       Object.assign((agent as unknown as { options: tls.ConnectionOptions }).options, this.tlsOptions);
-      // Each agent serves one origin, so it knows whether the target is https. Left to itself,
-      // agent-base guesses from a stack trace when a request gives no `protocol` (the Azure SDKs
-      // do not) and guesses otherwise when the socket comes back, so no tunnel was ever reused:
-      // a CONNECT and a TLS handshake per request.
-      const secure = url.protocol === 'https:';
-      (agent as unknown as { isSecureEndpoint: () => boolean }).isSecureEndpoint = () => secure;
+      // When a request gives no `protocol` (the Azure SDKs give none), agent-base tells https
+      // from http by a stack trace, and guesses otherwise when the socket comes back, so no
+      // tunnel was ever reused: a CONNECT and a TLS handshake per request. `https.request` marks
+      // its options with its default agent, in both calls, and `http.request` with none (IMDS
+      // goes over plain http through the credential's agent); without options (agent-base asks
+      // so for `agent.protocol`) its own guess stands, made inside the request's call.
+      const guessing = agent as unknown as { isSecureEndpoint: (o?: EndpointOptions) => boolean };
+      const guess = guessing.isSecureEndpoint.bind(agent);
+      guessing.isSecureEndpoint = (options) => secureEndpoint(options) ?? guess(options);
       return agent;
     }
     if (url.protocol === 'http:') return new (nodeHttp().Agent)({ keepAlive, maxSockets });
     return new (nodeHttps().Agent)({ keepAlive, maxSockets, ...this.tlsOptions });
   }
+}
+
+/** What agent-base asks `isSecureEndpoint` about. */
+interface EndpointOptions {
+  secureEndpoint?: boolean;
+  protocol?: string;
+  /** Set by `https.request` (Node's own marker), absent for `http.request`. */
+  _defaultAgent?: { protocol?: string };
+}
+
+/** Whether the request is https, when its options say so; undefined leaves it to agent-base. */
+function secureEndpoint(options?: EndpointOptions): boolean | undefined {
+  if (typeof options?.secureEndpoint === 'boolean') return options.secureEndpoint;
+  if (typeof options?.protocol === 'string') return options.protocol === 'https:';
+  if (options?._defaultAgent) return options._defaultAgent.protocol === 'https:';
+  return undefined;
 }
 
 function loadTlsOptions(settings: NetworkSettings): tls.ConnectionOptions {
