@@ -184,7 +184,7 @@ function report(r: {
     );
     log(
       table([
-        ['size', 'task MiB/s', 'limit MiB/s', 'task % of limit', 'paired %', ...(LIMIT_MD5 ? ['limit+MD5 MiB/s'] : []), 'task step s', 'task upload s', 'task peak RSS', 'limit peak RSS'],
+        ['size', 'task MiB/s', 'limit MiB/s', 'task % of limit', 'paired %', ...(LIMIT_MD5 ? ['limit+MD5 MiB/s'] : []), 'task step s', 'MiB/s by step', 'task upload s', 'task peak RSS', 'limit peak RSS'],
         ...upload.sizes.map((s) => [
           `${s.sizeMiB} MiB`,
           `${fmt(s.bestTaskMiBps)} (${fmt(s.medianTaskMiBps)})`,
@@ -193,6 +193,7 @@ function report(r: {
           `${fmt(s.medianPairedPercent)} %`,
           ...(LIMIT_MD5 ? [fmt(s.limitWithMd5?.mibPerSecond)] : []),
           fmt(s.taskWallSeconds),
+          fmt(s.sizeMiB / s.taskWallSeconds),
           fmt(s.taskUploadSeconds),
           `${fmt(s.taskPeakRssMB, 0)} MB (${fmt(s.taskPeakRssMiB, 0)} MiB)`,
           `${fmt(s.limitPeakRssMB, 0)} MB`,
@@ -204,7 +205,10 @@ function report(r: {
         'while a worker thread hashes SHA-256 + MD5, conditional Put Block List, committed block list read back).',
     );
     log('Runs: ' + upload.sizes.map((s) => `${s.sizeMiB} MiB task ${s.task.map((t) => t.mibPerSecond.toFixed(1)).join('/')}, limit ${s.limit.map((l) => l.mibPerSecond.toFixed(1)).join('/')}`).join('; ') + ' MiB/s.');
-    log('task step s: spawn to exit (start-up, token, existing-blob check, upload). Peak RSS: maxrss of the process; MB = 10^6 bytes.');
+    log(
+      'task step s: spawn to exit (start-up, token, existing-blob check, upload), median; MiB/s by step: size / step s, which compares builds ' +
+        "whose summary lines time different things (1.0's left out its hashing pass). Peak RSS: maxrss of the process; MB = 10^6 bytes.",
+    );
     log('limit MiB/s: the SDK-free client, same file, block size and concurrency, no hashing (Put Block x N + Put Block List + HEAD), its own process.');
     if (LIMIT_MD5) log('limit+MD5: the same client also sending a per-block Content-MD5 (which Azurite then checks), one run, for information.');
     for (const s of upload.sizes) {
