@@ -65,6 +65,8 @@ export interface LatencyRun {
   latencyMs: number;
   /** Requests after the PATCH, and the span from the PATCH to the task's end. */
   waitRequests: number;
+  /** Reads after the verdict that report on it (the upgrade savepoint lookup). */
+  reportReads: number;
   waitSeconds: number;
   requestsPerSecond: number;
   /** Most requests within any 1 s window of the wait. */
@@ -156,7 +158,10 @@ async function analyse(
   const patchAt = parseVvpTime(patch.at);
   const newJob = truth.jobs.find((j) => j.jarUri === NEW_JAR && j.state === 'STARTED');
   const startedAt = newJob ? await jobStartedAt(sim, benchToken, newJob.id) : Number.NaN;
-  const after = requests.filter((r) => r.seq > patch.seq);
+  // The wait's reads: every request after the PATCH but the one savepoint lookup, which runs
+  // after the verdict to report the upgrade savepoint (it is no poll).
+  const after = requests.filter((r) => r.seq > patch.seq && !r.path.endsWith('/savepoints'));
+  const reportReads = requests.filter((r) => r.seq > patch.seq && r.path.endsWith('/savepoints')).length;
   const waitSeconds = (endedAt - patchAt) / 1000 / scale;
   const byKind: Record<string, number> = {};
   for (const r of requests) byKind[kindOf(r)] = (byKind[kindOf(r)] ?? 0) + 1;
@@ -165,6 +170,7 @@ async function analyse(
     upgradeMs: (startedAt - patchAt) / scale,
     latencyMs: (endedAt - startedAt) / scale,
     waitRequests: after.length,
+    reportReads,
     waitSeconds,
     requestsPerSecond: after.length / waitSeconds,
     peakRequestsIn1s: peakIn1s(after.map((r) => parseVvpTime(r.at) / scale)),
@@ -239,7 +245,7 @@ export async function benchTaskLatency(ctx: DeployBenchContext, runs: number, pa
     const r: LatencyRun = { deployment, result: run.result, correct, message: run.message, ...figures };
     ctx.log(
       `  task ${deployment}: ${run.result}, new job STARTED ${(r.upgradeMs / 1000).toFixed(2)} s after PATCH, verdict +${(r.latencyMs / 1000).toFixed(2)} s, ` +
-        `${r.waitRequests} requests in ${r.waitSeconds.toFixed(1)} s (${r.requestsPerSecond.toFixed(2)}/s)`,
+        `${r.waitRequests} requests in ${r.waitSeconds.toFixed(1)} s (${r.requestsPerSecond.toFixed(2)}/s)` + (r.reportReads ? ` + ${r.reportReads} savepoint lookup after the verdict` : ''),
     );
     if (!correct) ctx.log(`    ! ${run.message}\n${run.stdout.slice(-1500)}`);
     return r;
