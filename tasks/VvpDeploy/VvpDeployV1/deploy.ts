@@ -10,7 +10,7 @@ import { planDeploymentChange } from '../../common/vvp/spec-diff';
 import type { UpgradeExpectation } from '../../common/vvp/classify';
 import { buildCreateBody, buildPatchBody, deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
-import { ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, VvpApiError, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
+import { capitalise, ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, VvpApiError, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -98,7 +98,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     switch (plan.kind) {
       case 'upToDate':
         deps.logger.info(capitalise(plan.reason));
-        facts.jobId = current.status?.state === 'RUNNING' ? current.status.running?.jobId : undefined;
+        facts.jobId = runningJobIdOf(current);
         return finish('upToDate', `VVP deployment '${nameOf(facts)}': ${plan.reason}`);
       case 'blocked':
         throw new ChangeBlockedError(nameOf(facts), config.namespace, plan.reason);
@@ -272,6 +272,3 @@ function outcomeOf(error: unknown): DeployOutcome {
   return 'error';
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}

@@ -6,7 +6,7 @@
  */
 import { inGroup } from '../../common/logging/logger';
 import { changeTime } from '../../common/vvp/diagnosis';
-import { ActionFailedError, ChangeBlockedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
+import { ActionFailedError, capitalise, ChangeBlockedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
 import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateObservation } from '../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../common/vvp/resources';
 import { sendOnce } from '../../common/vvp/send-once';
@@ -256,7 +256,4 @@ function adopt(facts: Facts, deployment: Deployment, context: FlowContext): void
   facts.jobId = runningJobIdOf(deployment);
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 

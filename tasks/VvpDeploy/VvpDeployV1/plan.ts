@@ -12,7 +12,7 @@ import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/v
 import { oneLine } from '../../common/vvp/errors';
 import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
-import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
+import { escapeMarkdown, fencedBlock, planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import type { DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -114,9 +114,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
 /** The offline plan for the run summary: the body a deploy would send. */
 function offlineMarkdown(patch: JsonObject, why: string): string {
   const body = maskSecrets(JSON.stringify(patch, maskedJarUris, 2));
-  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(Math.max(3, longestRun + 1));
-  return `**Plan (offline):** the spec is valid; ${oneLine(why).replace(/([\\`*_{}[\]<>#|~])/g, '\\$1')}.\n\nThe PATCH body a deploy would send:\n\n${fence}json\n${body}\n${fence}\n`;
+  return `**Plan (offline):** the spec is valid; ${escapeMarkdown(oneLine(why))}.\n\nThe PATCH body a deploy would send:\n\n${fencedBlock(body, 'json')}\n`;
 }
 
 function maskedJarUris(key: string, value: unknown): unknown {

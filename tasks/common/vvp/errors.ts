@@ -122,6 +122,11 @@ export function renderRestoredState(rollback: Pick<RollbackReport, 'restoredFrom
     : `started from ${rollback.restoredFrom}, chosen by the deployment's restore strategy`;
 }
 
+/** The text with its first letter upper case, for a reason that starts a log line. */
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** Collapses control characters (newlines included) of server text into single spaces. */
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
@@ -137,30 +142,39 @@ interface DeploymentProblem {
   rollback?: RollbackReport;
 }
 
+/** What every "the deployment did not get where it should" error carries; the message is the subclass's. */
+abstract class DeploymentProblemError extends TaskError implements DeploymentProblem {
+  readonly deployment: string;
+  readonly namespace: string;
+  /** The deployment's last observed `status.state`. */
+  readonly state?: string;
+  readonly events: readonly EventLine[];
+  readonly rollback?: RollbackReport;
+
+  protected constructor(message: string, details: DeploymentProblem & { cause?: unknown }) {
+    super(message, { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.events = details.events;
+    this.rollback = details.rollback;
+  }
+}
+
 /**
  * VVP did not run the new job: the deployment or the new job FAILED, or the deployment reached
  * CANCELLED / SUSPENDED / FINISHED while RUNNING was wanted.
  */
-export class DeploymentFailedError extends TaskError implements DeploymentProblem {
-  readonly deployment: string;
-  readonly namespace: string;
-  readonly state?: string;
+export class DeploymentFailedError extends DeploymentProblemError {
   /** Why the wait failed, e.g. "the deployment is FAILED". */
   readonly reason: string;
   /** The failed job's `status.failure`, when one was found. */
   readonly failure?: JobFailure;
-  readonly events: readonly EventLine[];
-  readonly rollback?: RollbackReport;
 
   constructor(details: DeploymentProblem & { reason: string; failure?: JobFailure; cause?: unknown }) {
-    super(DeploymentFailedError.render(details), { cause: details.cause });
-    this.deployment = details.deployment;
-    this.namespace = details.namespace;
-    this.state = details.state;
+    super(DeploymentFailedError.render(details), details);
     this.reason = details.reason;
     this.failure = details.failure;
-    this.events = details.events;
-    this.rollback = details.rollback;
   }
 
   /** The same failure, told together with what the rollback achieved. */
@@ -178,28 +192,18 @@ export class DeploymentFailedError extends TaskError implements DeploymentProble
 }
 
 /** The wait ran out of time; names the phase that stalled and the last observed state. */
-export class WaitTimeoutError extends TaskError implements DeploymentProblem {
-  readonly deployment: string;
-  readonly namespace: string;
-  readonly state?: string;
+export class WaitTimeoutError extends DeploymentProblemError {
   /** What the wait was doing, e.g. "waiting for VVP to start the upgrade". */
   readonly phase: string;
   /** The last observation, described ("RUNNING, still job 8f0b… from before the change"). */
   readonly lastObserved: string;
   readonly timeoutInMs: number;
-  readonly events: readonly EventLine[];
-  readonly rollback?: RollbackReport;
 
   constructor(details: DeploymentProblem & { phase: string; lastObserved: string; timeoutInMs: number; cause?: unknown }) {
-    super(WaitTimeoutError.render(details), { cause: details.cause });
-    this.deployment = details.deployment;
-    this.namespace = details.namespace;
-    this.state = details.state;
+    super(WaitTimeoutError.render(details), details);
     this.phase = details.phase;
     this.lastObserved = details.lastObserved;
     this.timeoutInMs = details.timeoutInMs;
-    this.events = details.events;
-    this.rollback = details.rollback;
   }
 
   /** The same timeout, told together with what the rollback achieved. */
@@ -223,29 +227,19 @@ export class WaitTimeoutError extends TaskError implements DeploymentProblem {
  * The new job ran, but the health check failed: it restarted more than allowed, left STARTED,
  * the deployment left RUNNING, or a JobFailing / ClusterUnreachable condition stayed True.
  */
-export class HealthCheckFailedError extends TaskError implements DeploymentProblem {
-  readonly deployment: string;
-  readonly namespace: string;
-  readonly state?: string;
+export class HealthCheckFailedError extends DeploymentProblemError {
   /** The watched job. */
   readonly jobId: string;
   /** What failed, e.g. "job … restarted 2 times (maxJobRestarts 0); JobFailing: True — …". */
   readonly reason: string;
   /** How long the job was watched before the verdict. */
   readonly watchedInMs: number;
-  readonly events: readonly EventLine[];
-  readonly rollback?: RollbackReport;
 
   constructor(details: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number; cause?: unknown }) {
-    super(HealthCheckFailedError.render(details), { cause: details.cause });
-    this.deployment = details.deployment;
-    this.namespace = details.namespace;
-    this.state = details.state;
+    super(HealthCheckFailedError.render(details), details);
     this.jobId = details.jobId;
     this.reason = details.reason;
     this.watchedInMs = details.watchedInMs;
-    this.events = details.events;
-    this.rollback = details.rollback;
   }
 
   /** The same failure, told together with what the rollback achieved. */

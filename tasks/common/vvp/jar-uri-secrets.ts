@@ -5,6 +5,8 @@
  * query value is treated as possibly secret.
  */
 
+import { decodeQueryPart } from './jar-uri';
+
 /** The placeholder shown for a hidden value. */
 export const MASK = '***';
 
@@ -53,7 +55,7 @@ export function maskJarUriQuery(uri: string): string {
             if (eq < 0) return param;
             const key = param.slice(0, eq);
             const value = param.slice(eq + 1);
-            return decodeComponent(key) === 'commit' || value === '' ? param : `${key}=${MASK}`;
+            return decodeQueryPart(key) === 'commit' || value === '' ? param : `${key}=${MASK}`;
           })
           .join('&')}`;
   return `${parts.schemeAndSlashes}${userInfo}${parts.rest}${query}${parts.fragment}`;
@@ -69,12 +71,12 @@ export function jarUriSecrets(uri: string): string[] {
   const parts = splitUri(uri);
   const found = new Set<string>();
   const add = (raw: string): void => {
-    for (const form of [raw, decodeComponent(raw)]) if (form.length >= MIN_SECRET_LENGTH) found.add(form);
+    for (const form of [raw, decodeQueryPart(raw)]) if (form.length >= MIN_SECRET_LENGTH) found.add(form);
   };
   for (const param of parts.query ?? []) {
     const eq = param.indexOf('=');
     if (eq < 0) continue;
-    const key = decodeComponent(param.slice(0, eq));
+    const key = decodeQueryPart(param.slice(0, eq));
     if (key === 'commit' || PUBLIC_SAS_PARAMETERS.has(key.toLowerCase())) continue;
     add(param.slice(eq + 1));
   }
@@ -104,12 +106,4 @@ function splitUri(uri: string): UriParts {
 function maskPassword(userInfo: string): string {
   const colon = userInfo.indexOf(':');
   return colon >= 0 && colon < userInfo.length - 1 ? `${userInfo.slice(0, colon)}:${MASK}` : userInfo;
-}
-
-function decodeComponent(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }

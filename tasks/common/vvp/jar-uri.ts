@@ -20,12 +20,13 @@ export function withCommit(jarUri: string, commitId: string | undefined): string
   const query = queryAt >= 0 ? beforeFragment.slice(queryAt + 1) : '';
   const kept = query
     .split('&')
-    .filter((part) => part !== '' && decodeKey(part.split('=')[0]) !== 'commit');
+    .filter((part) => part !== '' && decodeQueryPart(part.split('=')[0]) !== 'commit');
   kept.push(`commit=${encodeURIComponent(commit)}`);
   return `${base}?${kept.join('&')}${fragment}`;
 }
 
-function decodeKey(key: string): string {
+/** A query key or value decoded (`+` as a space); as written when it is not valid percent-encoding. */
+export function decodeQueryPart(key: string): string {
   try {
     return decodeURIComponent(key.replace(/\+/g, ' '));
   } catch {
