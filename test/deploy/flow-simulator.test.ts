@@ -23,9 +23,10 @@ const VIEWER = 'viewer-tok-8b2d4e6f';
 const OTHER_NS = 'other-tok-3a7c9e1b';
 const WRONG = 'wrong-tok-0d9e8f7a';
 const BASE_JAR = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
-const OLD_JAR = `${BASE_JAR}?commit=0000000`;
+// One blob per build (versioned names): a rollback can bring the previous JAR back.
+const OLD_JAR = `${BASE_JAR.replace(/\.jar$/, '-0000000.jar')}?commit=0000000`;
 const COMMIT = 'abc1234';
-const NEW_JAR = `${BASE_JAR}?commit=${COMMIT}`;
+const NEW_JAR = `${BASE_JAR.replace(/\.jar$/, '-abc1234.jar')}?commit=${COMMIT}`;
 
 /** Quick phases: an upgrade takes ~0.6 s, of which 0.2 s stale RUNNING. */
 const QUICK = { staleRunningMs: 200, savepointMs: 100, terminateMs: 50, startMs: 200, finishMs: 100 };

@@ -17,8 +17,9 @@ import { InMemoryVvp } from '../support/in-memory-vvp';
 import { deployConfig } from './deploy-config';
 
 const BASE_JAR = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
-const OLD_JAR = `${BASE_JAR}?commit=0000000`;
-const NEW_JAR = `${BASE_JAR}?commit=abc1234`;
+// One blob per build (versioned names): a rollback can bring the previous JAR back.
+const OLD_JAR = `${BASE_JAR.replace(/\.jar$/, '-0000000.jar')}?commit=0000000`;
+const NEW_JAR = `${BASE_JAR.replace(/\.jar$/, '-abc1234.jar')}?commit=abc1234`;
 const NAME = 'top-speed-windowing';
 
 interface Run {

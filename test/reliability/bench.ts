@@ -21,12 +21,16 @@ import { assertNoSecretLeak } from '../rig/secret-scan';
 import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints';
 import { startSimulator, type BehaviourPatch, type RunningSimulator } from '../vvp-simulator/client';
 
-const JAR_BASE = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing.jar';
 const OLD_COMMIT = '0000000';
 
-/** `JAR_BASE?commit=<commit>`: what VvpDeploy@1 deploys for `jarUri: JAR_BASE, commitId: <commit>`. */
+/** The blob of one build: versioned names, so a rollback can bring the previous JAR back. */
+function blobFor(commit: string): string {
+  return `wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing-${commit}.jar`;
+}
+
+/** What VvpDeploy@1 deploys for `jarUri: blobFor(commit), commitId: <commit>`. */
 export function jarFor(commit: string): string {
-  return `${JAR_BASE}?commit=${commit}`;
+  return `${blobFor(commit)}?commit=${commit}`;
 }
 
 /** An upgrade in about 0.7 s, 0.2 s of it the stale-RUNNING window. */
@@ -96,7 +100,7 @@ export function deployInputs(deployment: string, commit: string, more: RunTaskOp
     keyVaultName: D.vaultName,
     vvpUrl: 'https://vvp.example.com',
     deployment,
-    jarUri: JAR_BASE,
+    jarUri: blobFor(commit),
     commitId: commit,
     pollIntervalSeconds: 1,
     timeoutMinutes: 1,

@@ -20,7 +20,7 @@
  */
 import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
-import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
+import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
 import { throwIfAborted } from '../../tasks/common/poll/clock';
 import { ApiError } from '../vvp-simulator/api-error';
 import { handleApi } from '../vvp-simulator/api-routes';
@@ -119,6 +119,11 @@ export class InMemoryVvp implements VvpApi {
       options,
     );
     return answer.status === 404 ? undefined : (answer.body as Deployment);
+  }
+
+  async listDeployments(namespace: string, options?: VvpRequestOptions): Promise<Deployment[]> {
+    const answer = await this.call({ method: 'GET', namespace, segments: ['deployments'], operation: `listing the deployments in namespace '${namespace}'` }, options);
+    return itemsOf<Deployment>(answer.body);
   }
 
   async createDeployment(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment> {
@@ -326,7 +331,8 @@ export class InMemoryVvp implements VvpApi {
     if (fault?.type === 'lostResponse') return fail(this.networkError(context, 'ECONNRESET', 'socket hang up'), null);
     entry.status = answer.status;
     entry.durationMs = this.clock.now() - started;
-    return { status: answer.status, body: jsonCopy(answer.body) };
+    // As VvpClient reads every answer: an explicit null (Jackson's unset field) is an absent field.
+    return { status: answer.status, body: withoutNulls(jsonCopy(answer.body)) };
   }
 
   /**

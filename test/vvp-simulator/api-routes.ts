@@ -2,6 +2,7 @@
  * The simulated AppManager REST API (`/api/v1/...`). Handlers are synchronous over the
  * in-memory state and return a status + body; the server does auth, faults and encoding.
  */
+import { withJacksonNulls } from './jackson-nulls';
 import { ApiError, badRequest, notFound } from './api-error';
 import { createDeployment, deleteDeployment, patchDeployment, putDeployment, requireDeployment } from './deployment-writes';
 import { deepClone, isPlainObject } from './plain-object';
@@ -84,6 +85,11 @@ function systemInfo(sim: SimulatorState): unknown {
  * @throws ApiError for every 4xx answer.
  */
 export function handleApi(sim: SimulatorState, req: ApiRequest): ApiResponse {
+  const response = route(sim, req);
+  return sim.config.explicitNulls ? { ...response, body: withJacksonNulls(response.body) } : response;
+}
+
+function route(sim: SimulatorState, req: ApiRequest): ApiResponse {
   const [first, ns, collection, id, ...rest] = req.segments;
   if (first === 'status') {
     if (req.method !== 'GET') throw methodNotAllowed(req.method);

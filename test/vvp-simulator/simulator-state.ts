@@ -33,6 +33,8 @@ export interface SimulatorConfig {
   strictResourceVersion: boolean;
   /** Where savepoints are written. Default `wasbs://vvp@vvpstorage.blob.core.windows.net`. */
   blobStorageBaseUri: string;
+  /** Write unset optional fields as `null`, as VVP's Jackson serialisation does (see jackson-nulls.ts). Default false. */
+  explicitNulls: boolean;
 }
 
 /** Defaults of {@link SimulatorConfig}. */
@@ -46,6 +48,7 @@ export function defaultConfig(): SimulatorConfig {
     strictDeploymentTarget: false,
     strictResourceVersion: false,
     blobStorageBaseUri: 'wasbs://vvp@vvpstorage.blob.core.windows.net',
+    explicitNulls: false,
   };
 }
 
@@ -84,6 +87,7 @@ export function parseConfigPatch(input: unknown): Partial<SimulatorConfig> {
         break;
       case 'strictDeploymentTarget':
       case 'strictResourceVersion':
+      case 'explicitNulls':
         if (typeof value !== 'boolean') bad('true or false');
         out[key] = value as boolean;
         break;

@@ -19,11 +19,13 @@ import type { LifecycleAction } from '../../common/vvp/lifecycle';
 import { applyPatch, createDeployment, type AppliedChange } from './phases/apply';
 import { awaitJob, type JobTarget } from './phases/await-job';
 import { explainCancellation } from './phases/cancellation';
-import { WriteStage, type FlowContext } from './phases/context';
-import { explainWait } from './phases/explain';
+import { requestOptions, shownJarUri, WriteStage, type FlowContext } from './phases/context';
+import { DIAGNOSTICS_BOUND_MS, explainWait } from './phases/explain';
 import { watchHealth } from './phases/health';
 import { findTransitionSavepoint } from './phases/savepoint';
-import { readBaseline } from './phases/read';
+import { readBaseline, type Baseline } from './phases/read';
+import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
+import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
 import { rollBack } from './phases/rollback';
 
 export type { DeployOutcome, DeployResult } from './deploy-result';
@@ -36,6 +38,7 @@ const GROUP_APPLY = 'Apply change';
 const GROUP_WAIT = 'Wait for the new job';
 const GROUP_HEALTH = 'Health check';
 const GROUP_ROLLBACK = 'Roll back';
+const GROUP_FINISH = 'Finish an unfinished rollback';
 
 /** The facts a run collects; turned into a DeployResult at the end. */
 type Facts = Omit<DeployResult, 'outcome' | 'message' | 'error' | 'finishedAtMs'>;
@@ -71,8 +74,16 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     error,
     finishedAtMs: deps.clock.now(),
   });
+  // An earlier rollback's record that could not be finished before the write; finished once this change's job runs.
+  let pending: UnfinishedRollback | undefined;
   try {
-    const baseline = await group(GROUP_READ, () => readBaseline(context));
+    let baseline = await group(GROUP_READ, () => readBaseline(context));
+    if (baseline && unfinishedRollbackOf(baseline.deployment)) {
+      const finished = await group(GROUP_FINISH, () => finishUnfinishedRollback(context, stage, (baseline as Baseline).deployment, keepStrategies(config)));
+      pending = finished.pending;
+      if (!pending) baseline = await group(GROUP_READ, () => readBaseline(context));
+      if (!baseline) throw new Error('the deployment disappeared while an unfinished rollback was finished');
+    }
     if (!baseline) {
       const created = await group(GROUP_APPLY, () => createDeployment(context, stage, createBody(config)));
       adopt(facts, created.deployment);
@@ -108,6 +119,12 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
         return await awaitAndConclude(current, expectation, baseline.knownJobIds, deps.clock.now() - LOCAL_SKEW_MS, undefined);
       }
       case 'patch':
+        if (namesSameBlob(facts.previousJarUri, config.jarUri)) {
+          deps.logger.warn(
+            `The new jarUri names the same blob as the previous one (only its query differs): the previous JAR was overwritten, so a rollback cannot bring it back. ` +
+              `Give each build its own blob name (VvpUploadArtifact blobName '{name}-{sha256:12}{ext}' or one with $(Build.BuildId)).`,
+          );
+        }
         break;
       default: {
         const unknown: never = plan;
@@ -152,6 +169,13 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       timeoutInMs: config.timeoutInMs,
     };
     const waited = await group(GROUP_WAIT, () => awaitJob(context, stage, target));
+    if (pending && waited.outcome.kind === 'succeeded') {
+      // The job of this change runs: what the earlier rollback left can be put back now.
+      const left = pending;
+      const now = await deps.vvp.getDeployment(config.namespace, deployment.metadata.id, requestOptions(context));
+      if (now) await group(GROUP_FINISH, () => putBack(context, stage, now, left, keepStrategies(config)));
+      pending = undefined;
+    }
     if (waited.lastDeployment) adopt(facts, waited.lastDeployment);
     facts.jobId = waited.lastDeployment ? runningJobIdOf(waited.lastDeployment) : facts.jobId;
     // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
@@ -188,17 +212,42 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       deps.logger.info('Nothing to roll back to: the deployment had no previous template before this step.');
       return finish(outcome, failure.message, failure);
     }
-    const rollback = await group(GROUP_ROLLBACK, () =>
-      rollBack(context, stage, { previous: change.previous, written: change.applied.deployment, replaceJobId, upgradeSavepoint }).catch((error: unknown): RollbackReport => {
-        if (isAbortError(error) || deps.abortSignal?.aborted) throw error;
-        // The original failure stays the headline; the rollback problem is added to it.
-        return { outcome: 'error', jarUri: oneLine(jarUriOf(change.previous) ?? '(none)'), detail: (error as Error).message };
-      }),
-    );
+    const previousJar = jarUriOf(change.previous);
+    const rollback: RollbackReport = namesSameBlob(previousJar, config.jarUri)
+      ? {
+          outcome: 'skipped',
+          jarUri: shownJarUri(previousJar),
+          detail:
+            `the previous jarUri ${shownJarUri(previousJar)} names the same blob as the new one, which now holds the new JAR: a rollback would restart the failed code, not the previous one. ` +
+            "Give each build its own blob name (VvpUploadArtifact blobName '{name}-{sha256:12}{ext}') so a rollback can bring the previous JAR back",
+        }
+      : await group(GROUP_ROLLBACK, () =>
+          rollBack(context, stage, {
+            previous: change.previous,
+            written: change.applied.deployment,
+            replaceJobId,
+            upgradeSavepoint,
+            newJobRestoredFrom: facts.restoredFrom ?? waited.outcome.last?.runningJob?.restoredFrom,
+          }).catch((error: unknown): RollbackReport => {
+            if (isAbortError(error) || deps.abortSignal?.aborted) throw error;
+            // The original failure stays the headline; the rollback problem is added to it.
+            return { outcome: 'error', jarUri: shownJarUri(previousJar), detail: (error as Error).message };
+          }),
+        );
+    if (rollback.outcome === 'skipped') deps.logger.warn(`Not rolled back: ${rollback.detail}.`);
     facts.rollback = rollback;
     facts.rolledBack = rollback.outcome === 'succeeded';
-    if (rollback.outcome !== 'refused' && rollback.outcome !== 'error') facts.jarUri = jarUriOf(change.previous);
-    if (rollback.jobId) facts.jobId = rollback.jobId;
+    if (rollback.outcome !== 'skipped' && rollback.outcome !== 'refused') {
+      // What VVP stores now, whatever the rollback got to (a bounded read; unknown when it fails).
+      const now = await deps.vvp.getDeployment(config.namespace, change.previous.metadata.id, requestOptions(context, deps.clock.now() + DIAGNOSTICS_BOUND_MS)).catch((error: unknown) => {
+        if (isAbortError(error)) throw error;
+        return undefined;
+      });
+      facts.jarUri = now ? jarUriOf(now) : undefined;
+      if (now) facts.state = now.status?.state;
+    }
+    facts.jobId = rollback.outcome === 'succeeded' ? rollback.jobId : undefined;
+    facts.restoredFrom = rollback.outcome === 'succeeded' ? rollback.restoredFrom : facts.restoredFrom;
     if (rollback.state) facts.state = rollback.state;
     const told = failure.withRollback(rollback);
     return finish(outcome, told.message, told);
@@ -247,6 +296,11 @@ function createBody(config: DeployConfig): ReturnType<typeof buildCreateBody> {
 /** The pipeline annotations this run writes (none with `annotateDeployment: false`). */
 function runAnnotations(config: DeployConfig): Readonly<Record<string, string>> {
   return config.annotateDeployment ? config.runAnnotations : {};
+}
+
+/** The strategies this step sets itself: an unfinished rollback does not put those back. */
+function keepStrategies(config: DeployConfig): { upgradeStrategy: boolean; restoreStrategy: boolean } {
+  return { upgradeStrategy: config.upgradeStrategy !== undefined, restoreStrategy: config.restoreStrategy !== undefined };
 }
 
 function isLifecycle(config: DeployConfig): config is DeployConfig & { action: LifecycleAction } {

@@ -4,19 +4,22 @@
  * writes once, waits with the one poller within `timeoutMinutes`, and does nothing when the
  * deployment already is where the action leads.
  */
+import { isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
 import { changeTime } from '../../common/vvp/diagnosis';
 import { ActionFailedError, capitalise, ChangeBlockedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
 import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateObservation } from '../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../common/vvp/resources';
 import { sendOnce } from '../../common/vvp/send-once';
+import { unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
+import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
 import type { DeployDeps } from './deploy';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import { awaitJob } from './phases/await-job';
 import { pollVvp } from './phases/poll-vvp';
 import { explainCancellation } from './phases/cancellation';
-import { guardJarUri, requestOptions, WriteStage, type FlowContext } from './phases/context';
+import { requestOptions, WriteStage, type FlowContext } from './phases/context';
 import { DIAGNOSTICS_BOUND_MS, explainWait, readEvents, readJobs } from './phases/explain';
 import { watchHealth } from './phases/health';
 import { findTransitionSavepoint } from './phases/savepoint';
@@ -41,10 +44,20 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     finishedAtMs: clock.now(),
   });
   const name = (): string => oneLine(facts.deploymentName ?? config.deployment);
+  // An earlier rollback's record that stays open until a job of the deployment runs (a resume finishes it).
+  let pending: UnfinishedRollback | undefined;
   try {
     return await inGroup(logger, phase, async () => {
-      const current = await vvp.getDeployment(config.namespace, config.deployment, requestOptions(context));
-      if (current) adopt(facts, current, context);
+      let current = await vvp.getDeployment(config.namespace, config.deployment, requestOptions(context));
+      // What an earlier rollback left is finished before anything changes (a delete removes it with the deployment).
+      if (current && action !== 'delete' && unfinishedRollbackOf(current)) {
+        const finished = await finishUnfinishedRollback(context, stage, current, { restoreStrategy: config.restoreStrategy !== undefined });
+        current = finished.deployment;
+        pending = finished.pending;
+      }
+      if (current) adopt(facts, current);
+      // "Nothing to delete" needs VVP's own word: a 404 may come from a wrong path or an ingress.
+      if (!current && action === 'delete') await proveAbsent(config.deployment);
       logger.info(
         current
           ? `Deployment '${name()}' (id ${oneLine(current.metadata.id)}): state ${oneLine(current.status?.state ?? 'unknown')}, desired ${oneLine(desiredStateOf(current.spec) ?? 'unset')}.`
@@ -138,7 +151,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
 
   /** After `spec.state: RUNNING`: a new job must run, as for a deploy; then the health check. */
   async function resumed(deployment: Deployment, knownJobIds: Set<string> | undefined, sinceMs: number): Promise<DeployResult> {
-    const jarUri = guardJarUri(context, jarUriOf(deployment)) ?? '';
+    const jarUri = jarUriOf(deployment) ?? '';
     facts.targetJarUri = jarUri;
     const target = {
       deploymentId: deployment.metadata.id,
@@ -149,12 +162,18 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     };
     phase = 'Wait for the new job';
     const waited = await inGroup(logger, phase, () => awaitJob(context, stage, target));
-    if (waited.lastDeployment) adopt(facts, waited.lastDeployment, context);
+    if (waited.lastDeployment) adopt(facts, waited.lastDeployment);
     if (waited.outcome.kind !== 'succeeded') {
       const failure = await explainWait(context, target, waited, sinceMs);
       return finish('failed', failure.message, failure);
     }
     const jobId = waited.outcome.result.jobId;
+    if (pending) {
+      const left = pending;
+      const now = await vvp.getDeployment(config.namespace, deployment.metadata.id, requestOptions(context));
+      if (now) await putBack(context, stage, now, left, { restoreStrategy: config.restoreStrategy !== undefined });
+      pending = undefined;
+    }
     facts.jobId = jobId;
     facts.state = 'RUNNING';
     facts.restoredFrom = waited.outcome.last.runningJob?.restoredFrom;
@@ -231,9 +250,39 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       const error = new ActionFailedError(`VVP deployment '${name()}' in namespace '${config.namespace}' was not deleted within ${formatDuration(config.timeoutInMs)}: last observed ${oneLine(outcome.state)}.`);
       return finish('failed', error.message, error);
     }
+    await proveAbsent(deploymentId);
     facts.state = 'DELETED';
     facts.jobId = undefined;
     return finish('succeeded', `VVP deployment '${name()}' is deleted from namespace '${config.namespace}'`);
+  }
+
+  /**
+   * Confirms that VVP does not have the deployment: its namespace's deployment list answers and
+   * does not contain it. Throws when the list cannot be read or still holds it.
+   */
+  async function proveAbsent(nameOrId: string): Promise<void> {
+    let listed: Deployment[];
+    try {
+      listed = await vvp.listDeployments(config.namespace, requestOptions(context, clock.now() + DIAGNOSTICS_BOUND_MS));
+    } catch (error) {
+      if (isAbortError(error) || !(error instanceof VvpApiError)) throw error;
+      throw new VvpApiError({
+        method: error.method,
+        path: error.path,
+        operation: `confirming that deployment '${nameOrId}' does not exist in namespace '${config.namespace}'`,
+        status: error.status,
+        networkCode: error.networkCode,
+        serviceMessage: `reading the deployment answered 404, and the namespace's deployment list could not be read either (${error.serviceMessage ?? error.message})`,
+        hint: 'Check vvpUrl (it must point at Ververica Platform, not a page that answers 404 to everything) and the namespace; nothing was deleted',
+        cause: error,
+      });
+    }
+    const still = listed.find((d) => d.metadata.id === nameOrId || d.metadata.name === nameOrId);
+    if (still) {
+      throw new ActionFailedError(
+        `VVP answered 404 for deployment '${oneLine(nameOrId)}', but its namespace '${config.namespace}' still lists it (id ${oneLine(still.metadata.id)}, state ${oneLine(still.status?.state ?? 'unknown')}); nothing is reported deleted.`,
+      );
+    }
   }
 
   async function savepointFailureText(savepointId: string): Promise<string> {
@@ -247,11 +296,11 @@ function failureText(s: Savepoint | undefined): string {
   return f ? `: ${oneLine(`${f.reason ?? ''} ${f.message ?? ''}`)}` : '';
 }
 
-function adopt(facts: Facts, deployment: Deployment, context: FlowContext): void {
+function adopt(facts: Facts, deployment: Deployment): void {
   facts.deploymentId = deployment.metadata.id;
   facts.deploymentName = deployment.metadata.name ?? facts.deploymentName;
   facts.state = deployment.status?.state;
-  facts.jarUri = guardJarUri(context, jarUriOf(deployment));
+  facts.jarUri = jarUriOf(deployment);
   facts.previousJarUri ??= facts.jarUri;
   facts.jobId = runningJobIdOf(deployment);
 }

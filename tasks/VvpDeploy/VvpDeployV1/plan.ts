@@ -10,10 +10,12 @@ import { maskSecrets } from '../../common/logging/secret-mask';
 import type { VvpApi } from '../../common/vvp/client';
 import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { oneLine } from '../../common/vvp/errors';
-import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import { MASK, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import { isSensitiveConfigKey } from '../../common/vvp/sensitive-keys';
 import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
 import { escapeMarkdown, fencedBlock, planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
+import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import type { DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import type { Clock } from '../../common/poll/clock';
@@ -92,6 +94,11 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         change = withAnnotations(buildCreateBody(config.specFile?.document ?? {}, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, ...strategies }), annotations);
       }
       const plan = planDeploymentChange({ current, change });
+      const left = current ? unfinishedRollbackOf(current) : undefined;
+      const leftNote = left
+        ? `The deployment carries an unfinished rollback (annotation ${UNFINISHED_ROLLBACK_ANNOTATION}): a deploy first puts back ${describeStrategies(left)} once the rolled-back job runs, before its own change.`
+        : undefined;
+      if (leftNote) logger.warn(leftNote);
       for (const line of renderPlanLines(plan, { maskValue: maskSecrets })) logger.info(line);
       return done({
         ...identity,
@@ -99,7 +106,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         message: `Plan: ${planHeadline(plan)}${plan.restartRequired ? ' The running job would be replaced.' : ''}`,
         planChanges: plan.planChanges,
         restartRequired: plan.restartRequired,
-        planMarkdown: renderPlanMarkdown(plan, { maskValue: maskSecrets }),
+        planMarkdown: `${leftNote ? `${escapeMarkdown(leftNote)}\n\n` : ''}${renderPlanMarkdown(plan, { maskValue: maskSecrets })}`,
       });
     });
   } catch (error) {
@@ -117,7 +124,9 @@ function offlineMarkdown(patch: JsonObject, why: string): string {
   return `**Plan (offline):** the spec is valid; ${escapeMarkdown(oneLine(why))}.\n\nThe PATCH body a deploy would send:\n\n${fencedBlock(body, 'json')}\n`;
 }
 
+/** JSON replacer for a body shown in a plan: jarUri query values and the values of sensitive keys masked. */
 function maskedJarUris(key: string, value: unknown): unknown {
-  return key === 'jarUri' && typeof value === 'string' ? maskJarUriQuery(value) : value;
+  if (key === 'jarUri' && typeof value === 'string') return maskJarUriQuery(value);
+  return isSensitiveConfigKey(key) && value !== null && typeof value !== 'object' ? MASK : value;
 }
 

@@ -1,4 +1,4 @@
-import { jarUriSecrets } from '../../common/vvp/jar-uri-secrets';
+import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 
@@ -51,10 +51,10 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     ...(lifecycle
       ? []
       : ([
-          ['Previous jarUri', report.previousJarUri ? code(report.previousJarUri) : report.created ? '(created by this step)' : '–'],
-          ['New jarUri', code(report.targetJarUri)],
+          ['Previous jarUri', report.previousJarUri ? code(maskJarUriQuery(report.previousJarUri)) : report.created ? '(created by this step)' : '–'],
+          ['New jarUri', code(maskJarUriQuery(report.targetJarUri))],
         ] as [string, string][])),
-    ['jarUri now in VVP', report.jarUri ? code(report.jarUri) : '–'],
+    ['jarUri now in VVP', report.jarUri ? code(maskJarUriQuery(report.jarUri)) : '–'],
     ['Job', report.jobId ? code(report.jobId) : '–'],
     ['State', report.state ? code(report.state) : '–'],
     ['Duration', duration || '–'],

@@ -2,7 +2,7 @@ import { InputError, isAbortError, truncate } from '../errors/errors';
 import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import { VvpApiError } from './errors';
-import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
+import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 
 export type { AgentProvider } from '../http/json-transport';
 
@@ -23,6 +23,11 @@ export interface VvpRequestOptions {
 export interface VvpApi {
   /** The deployment by name (VVP 2.4+) or id, or undefined when VVP answers 404. */
   getDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<Deployment | undefined>;
+  /**
+   * All deployments of a namespace. A 404 or an answer that is not a VVP resource list fails:
+   * the list is how a 404 for one deployment is told from a wrong address.
+   */
+  listDeployments(namespace: string, options?: VvpRequestOptions): Promise<Deployment[]>;
   /** POST a new deployment (sent once). */
   createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
   /** PATCH a deployment with a partial body (sent once). */
@@ -157,6 +162,13 @@ export class VvpClient implements VvpApi {
     });
     if (answer.status === 404) return undefined;
     return asDeployment(answer.body, `reading deployment '${nameOrId}'`);
+  }
+
+  async listDeployments(namespace: string, options: VvpRequestOptions = {}): Promise<Deployment[]> {
+    const operation = `listing the deployments in namespace '${namespace}'`;
+    const answer = await this.read({ method: 'GET', path: `${nsPath(namespace)}/deployments`, operation, namespace, access: 'read', ...options });
+    if (!isJsonObject(answer.body) || !Array.isArray(answer.body.items)) throw this.malformed('GET', operation, 'a list of VVP deployments');
+    return (answer.body.items as unknown[]).filter(isDeployment);
   }
 
   async createDeployment(namespace: string, deployment: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
@@ -361,7 +373,7 @@ export class VvpClient implements VvpApi {
         hint: `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform itself, not a login page or another service`,
       });
     }
-    return answer;
+    return { ...answer, body: withoutNulls(answer.body) };
   }
 
   /**
@@ -370,7 +382,7 @@ export class VvpClient implements VvpApi {
    */
   private async write(spec: RequestSpec): Promise<WriteAnswer> {
     const answer = await this.send(spec);
-    return { status: answer.status, body: answer.isJson ? answer.body : undefined };
+    return { status: answer.status, body: answer.isJson ? withoutNulls(answer.body) : undefined };
   }
 
   /** One call through the transport (GETs with retries); failures become VvpApiErrors. */

@@ -67,6 +67,6 @@ export function newestJobNote(jobs: readonly Job[]): string {
   return `; the newest job ${oneLine(newest.metadata.id)} is ${clean(newest.status?.state) ?? 'in an unknown state'}`;
 }
 
-function clean(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : oneLine(text);
+function clean(text: string | null | undefined): string | undefined {
+  return text === undefined || text === null ? undefined : oneLine(text);
 }

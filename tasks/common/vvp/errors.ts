@@ -57,7 +57,7 @@ export interface RollbackReport {
    * was written; `failed` / `timedOut`: restored, but the previous template did not run (in time);
    * `error`: the restore itself did not complete.
    */
-  outcome: 'succeeded' | 'refused' | 'failed' | 'timedOut' | 'error';
+  outcome: 'succeeded' | 'refused' | 'skipped' | 'failed' | 'timedOut' | 'error';
   /** The jarUri restored. */
   jarUri: string;
   /** The job running the previous jarUri, when the rollback succeeded. */
@@ -70,6 +70,12 @@ export interface RollbackReport {
   restoredFrom?: string;
   /** Where that state came from, for the log and the summary. */
   stateFrom?: 'upgradeSavepoint' | 'restoreStrategy';
+  /** A deployment stopped before the step is restored stopped: SUSPENDED or CANCELLED; no job runs. */
+  stopped?: 'SUSPENDED' | 'CANCELLED';
+  /** Restarts the health check saw on the rolled-back job (when it ran). */
+  healthRestarts?: number;
+  /** What an unfinished rollback leaves on the deployment and how it gets finished. */
+  left?: string;
 }
 
 const MAX_EVENTS_IN_MESSAGE = 12;
@@ -98,15 +104,20 @@ export function renderFailure(failure: JobFailure): string {
 export function renderRollback(rollback: RollbackReport): string {
   switch (rollback.outcome) {
     case 'succeeded':
-      return `Rolled back: the deployment from before this step is restored exactly and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again, ${renderRestoredState(rollback)}.`;
+      if (rollback.stopped) {
+        return `Rolled back: the deployment from before this step is restored exactly and is ${rollback.stopped} again (jarUri ${rollback.jarUri}); ${rollback.restoredFrom ? `a resume restores ${rollback.restoredFrom}, the state it had before this step` : 'it had no state to restore'}.`;
+      }
+      return `Rolled back: the deployment from before this step is restored exactly and job ${rollback.jobId ?? '(unknown)'} runs ${rollback.jarUri} again, ${renderRestoredState(rollback)}${rollback.healthRestarts !== undefined ? `; it passed the health check (${rollback.healthRestarts} restart${rollback.healthRestarts === 1 ? '' : 's'})` : ''}.`;
     case 'refused':
       return `Not rolled back: ${rollback.detail ?? 'no detail'}. Nothing was rolled back.`;
+    case 'skipped':
+      return `Not rolled back: ${rollback.detail ?? 'no detail'}.`;
     case 'failed':
-      return `Rollback to ${rollback.jarUri} FAILED too: the previous deployment is restored but did not run: ${rollback.detail ?? 'no detail'}. The deployment needs attention.`;
+      return `Rollback to ${rollback.jarUri} FAILED too: the previous deployment is restored but did not run healthily: ${rollback.detail ?? 'no detail'}. The deployment needs attention.${rollback.left ? ` ${rollback.left}.` : ''}`;
     case 'timedOut':
-      return `Rollback to ${rollback.jarUri}: the previous deployment is restored but did not reach RUNNING in time: ${rollback.detail ?? 'no detail'}.`;
+      return `Rollback to ${rollback.jarUri}: the previous deployment is restored but did not reach its state in time: ${rollback.detail ?? 'no detail'}.${rollback.left ? ` ${rollback.left}.` : ''}`;
     case 'error':
-      return `Rollback to ${rollback.jarUri} could not be completed: ${rollback.detail ?? 'no detail'}.`;
+      return `Rollback to ${rollback.jarUri} could not be completed: ${rollback.detail ?? 'no detail'}.${rollback.left ? ` ${rollback.left}.` : ''}`;
     default: {
       const unknown: never = rollback.outcome;
       return `Rollback: ${String(unknown)}`;

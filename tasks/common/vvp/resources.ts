@@ -95,6 +95,20 @@ export interface VvpEvent {
   spec?: { message?: string };
 }
 
+/**
+ * `value` without the object keys whose value is `null`, at any depth (array items are kept).
+ * VVP serialises unset optional fields as explicit nulls (Jackson); for the tasks an absent field
+ * and a `null` one mean the same, and a write never sends back a `null` it read (outside the
+ * swagger schema: maps of strings, enums). Every answer the VVP client reads passes through it.
+ */
+export function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => withoutNulls(item)) as T;
+  if (!isJsonObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null) out[key] = withoutNulls(item);
+  return out as T;
+}
+
 /** True for a plain JSON object (not an array, not null). */
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -54,3 +54,87 @@ export function changesSinceWrite(written: Deployment, now: Deployment): string[
 export function differencesFromPrevious(previous: Deployment, now: Deployment): string[] {
   return [...changedPaths(previous.spec, now.spec, 'spec'), ...changedPaths(userMetadata(previous), userMetadata(now), 'metadata')];
 }
+
+/**
+ * The annotation a rollback writes with its temporary strategies (STATELESS + LATEST_SAVEPOINT,
+ * so the previous job starts from the upgrade savepoint): the strategies to put back once the
+ * previous job runs, the run that left it and when. The rollback's last write removes it; when
+ * the rollback does not get that far, the next run of the task finishes it.
+ */
+export const UNFINISHED_ROLLBACK_ANNOTATION = 'vvp-azure-pipelines/unfinished-rollback';
+
+/** What an unfinished rollback left to put back. */
+export interface UnfinishedRollback {
+  /** `spec.upgradeStrategy` from before the failed step; undefined: it was unset. */
+  upgradeStrategy?: JsonValue;
+  /** `spec.restoreStrategy` from before the failed step; undefined: it was unset. */
+  restoreStrategy?: JsonValue;
+  /** The pipeline run that left it (its URI), when known. */
+  run?: string;
+  /** When it was left (ISO time of the rollback write). */
+  at?: string;
+}
+
+/** `previous` with the temporary rollback strategies and the annotation that says what to put back. */
+export function withTemporaryStrategies(previous: Deployment, record: Pick<UnfinishedRollback, 'run' | 'at'>): Deployment {
+  const copy = structuredClone(previous);
+  const restore = isJsonObject(copy.spec.restoreStrategy) ? copy.spec.restoreStrategy : {};
+  const left: UnfinishedRollback = { upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy, ...record };
+  copy.spec.upgradeStrategy = { kind: 'STATELESS' };
+  copy.spec.restoreStrategy = { ...restore, kind: 'LATEST_SAVEPOINT' };
+  copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), [UNFINISHED_ROLLBACK_ANNOTATION]: JSON.stringify(left) };
+  return copy;
+}
+
+/** The unfinished rollback a deployment records; undefined when none (or the record is unreadable JSON of another shape). */
+export function unfinishedRollbackOf(deployment: Deployment): UnfinishedRollback | undefined {
+  const raw = deployment.metadata.annotations?.[UNFINISHED_ROLLBACK_ANNOTATION];
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!isJsonObject(parsed)) return {};
+    return {
+      upgradeStrategy: parsed.upgradeStrategy ?? undefined,
+      restoreStrategy: parsed.restoreStrategy ?? undefined,
+      run: typeof parsed.run === 'string' ? parsed.run : undefined,
+      at: typeof parsed.at === 'string' ? parsed.at : undefined,
+    };
+  } catch {
+    // A hand-edited value: the strategies cannot be known; the caller says so.
+    return {};
+  }
+}
+
+/**
+ * The deployment with an unfinished rollback finished: the recorded strategies put back (unless
+ * `keep` names one this step sets itself) and the annotation removed. Not a template change.
+ */
+export function finishedRollback(deployment: Deployment, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {}): Deployment {
+  const copy = structuredClone(deployment);
+  for (const key of ['upgradeStrategy', 'restoreStrategy'] as const) {
+    if (keep[key]) continue;
+    if (record[key] === undefined) delete copy.spec[key];
+    else copy.spec[key] = structuredClone(record[key]) as JsonValue;
+  }
+  const annotations = { ...(copy.metadata.annotations ?? {}) };
+  delete annotations[UNFINISHED_ROLLBACK_ANNOTATION];
+  copy.metadata.annotations = annotations;
+  return copy;
+}
+
+/** The strategies of a record as a sentence part: `upgrade STATEFUL, restore LATEST_STATE`. */
+export function describeStrategies(record: UnfinishedRollback): string {
+  const kind = (value: JsonValue | undefined): string => (isJsonObject(value) && typeof value.kind === 'string' ? value.kind : '(unset)');
+  return `upgrade strategy ${kind(record.upgradeStrategy)}, restore strategy ${kind(record.restoreStrategy)}`;
+}
+
+/**
+ * True when two jarUris name the same blob and differ only in their query or fragment (the
+ * overwrite-in-place flow of `?commit=`): the bytes of the first are gone once the second was
+ * uploaded, so a rollback to it would restart the new bytes.
+ */
+export function namesSameBlob(previous: string | undefined, next: string): boolean {
+  if (previous === undefined || previous === next) return false;
+  const path = (uri: string): string => uri.replace(/[?#].*$/s, '');
+  return path(previous) === path(next);
+}

@@ -103,8 +103,8 @@ export async function sendOnce<T, R>(write: WriteOnce<T, R>, deps: WriteOnceDeps
   throw new WriteOutcomeError('notApplied', {
     operation: write.operation,
     status: lost.status,
-    serviceMessage: `${lost.serviceMessage ?? lost.message}; reading back for ${seconds} s shows ${write.describe(lastRead.value)}`,
-    hint: 'The change was not applied; re-run the step',
+    serviceMessage: `${lost.serviceMessage ?? lost.message}; reading back for ${seconds} s shows ${write.describe(lastRead.value)}: VVP has not applied the ${write.method} so far, but it may still`,
+    hint: 'Check the deployment in VVP before re-running the step',
     cause: lost,
   });
 }

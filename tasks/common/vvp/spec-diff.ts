@@ -1,6 +1,7 @@
 import { neutraliseCommands } from '../logging/neutralise';
 import { deepEqual, deepMerge } from './deployment-spec';
-import { maskJarUriQuery } from './jar-uri-secrets';
+import { MASK, maskJarUriQuery } from './jar-uri-secrets';
+import { isSensitiveConfigKey, maskSensitiveValues } from './sensitive-keys';
 import { formatPath, type PathSegment } from './json-path';
 import { desiredStateOf, isJsonObject, upgradeStrategyOf, type Deployment, type JsonObject, type JsonValue } from './resources';
 import { isPipelineAnnotation } from './run-annotations';
@@ -15,7 +16,7 @@ export interface SpecChange {
   op: '~' | '+' | '-';
   /** e.g. `spec.template.spec.artifact.jarUri`, `metadata.annotations["azure-pipelines/run"]`. */
   path: string;
-  /** The value before (absent for `+`). Raw: may hold secrets; render with the functions below. */
+  /** The value before (absent for `+`); values of sensitive keys are `***`. Query values of URIs are masked when rendered. */
   before?: JsonValue;
   /** The value after (absent for `-`). */
   after?: JsonValue;
@@ -106,7 +107,12 @@ export function planDeploymentChange(input: DeploymentPlanInput): DeploymentPlan
     const [root, field, key] = entry.segments;
     const annotationKey = root === 'metadata' && field === 'annotations' && typeof key === 'string' ? key : undefined;
     if (annotationKey?.startsWith(SYSTEM_ANNOTATION_PREFIX)) continue;
-    const { segments: _segments, ...visible } = entry;
+    const { segments, ...raw } = entry;
+    // A credential in Flink's configuration (or any sensitive key) never reaches a plan: its key shows, its value does not.
+    const sensitive = segments.some((segment) => typeof segment === 'string' && isSensitiveConfigKey(segment));
+    const visible: SpecChange = { op: raw.op, path: raw.path };
+    if (raw.before !== undefined) visible.before = sensitive ? MASK : maskSensitiveValues(raw.before);
+    if (raw.after !== undefined) visible.after = sensitive ? MASK : maskSensitiveValues(raw.after);
     if (annotationKey !== undefined && isPipelineAnnotation(annotationKey)) {
       pipelineAnnotations.push(visible);
       continue;

@@ -4,7 +4,7 @@ import { changeTime } from '../../../common/vvp/diagnosis';
 import { oneLine } from '../../../common/vvp/errors';
 import { jarUriOf, type Deployment, type JsonObject, type JsonValue } from '../../../common/vvp/resources';
 import { sendOnce } from '../../../common/vvp/send-once';
-import { guardJarUri, requestOptions, type FlowContext, type WriteStage } from './context';
+import { requestOptions, shownJarUri, type FlowContext, type WriteStage } from './context';
 
 /** A change VVP accepted. */
 export interface AppliedChange {
@@ -33,22 +33,22 @@ export async function applyPatch(context: FlowContext, stage: WriteStage, curren
       send: () => vvp.patchDeployment(config.namespace, id, body, requestOptions(context)),
       readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
       applied: (readBack) => readBack !== undefined && holdsPatch(readBack, current, body, config.jarUri),
-      describe: (readBack) => `the change was NOT applied (VVP still stores jarUri ${oneLine(guardJarUri(context, jarUriOf(readBack)) ?? '(none)')})`,
+      describe: (readBack) => `the change was NOT applied (VVP still stores jarUri ${shownJarUri(jarUriOf(readBack))})`,
     },
     { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('PATCH') },
   );
   const after = result.value as Deployment;
   stage.stage = 'applied';
-  const stored = guardJarUri(context, jarUriOf(after));
+  const stored = jarUriOf(after);
   if (stored !== config.jarUri) {
     throw new ServiceError({
       service: 'Ververica Platform',
       operation,
-      serviceMessage: `VVP accepted the PATCH but stores jarUri ${oneLine(stored ?? '(none)')} instead of ${config.jarUri}`,
+      serviceMessage: `VVP accepted the PATCH but stores jarUri ${shownJarUri(stored)} instead of ${config.jarUri}`,
       hint: 'Check for a process that rewrites the deployment (an operator, GitOps) or VVP deployment defaults',
     });
   }
-  logger.info(`PATCH applied: jarUri is now ${oneLine(stored)} (resourceVersion ${oneLine(String(after.metadata.resourceVersion ?? '?'))}).`);
+  logger.info(`PATCH applied: jarUri is now ${shownJarUri(stored)} (resourceVersion ${oneLine(String(after.metadata.resourceVersion ?? '?'))}).`);
   return { deployment: after, sinceMs: changeTime(after.metadata.modifiedAt, sentAtMs) };
 }
 
@@ -73,12 +73,12 @@ export async function createDeployment(context: FlowContext, stage: WriteStage, 
       send: () => vvp.createDeployment(config.namespace, body, requestOptions(context)),
       readBack: () => vvp.getDeployment(config.namespace, config.deployment, requestOptions(context)),
       applied: (readBack) => readBack !== undefined && jarUriOf(readBack) === config.jarUri,
-      describe: (readBack) => (readBack ? `a deployment with jarUri ${oneLine(jarUriOf(readBack) ?? '(none)')}, not this one` : 'no such deployment: it was NOT created'),
+      describe: (readBack) => (readBack ? `a deployment with jarUri ${shownJarUri(jarUriOf(readBack))}, not this one` : 'no such deployment: it was NOT created'),
     },
     { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('POST') },
   );
   const deployment = result.value as Deployment;
   stage.stage = 'applied';
-  logger.info(`Created deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' (id ${oneLine(deployment.metadata.id)}) with jarUri ${oneLine(jarUriOf(deployment) ?? '(none)')}.`);
+  logger.info(`Created deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' (id ${oneLine(deployment.metadata.id)}) with jarUri ${shownJarUri(jarUriOf(deployment))}.`);
   return { deployment, sinceMs: changeTime(deployment.metadata.createdAt ?? deployment.metadata.modifiedAt, sentAtMs) };
 }

@@ -3,7 +3,7 @@ import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type
 import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
 import { restoredLocation } from '../../../common/vvp/savepoints';
-import { guardJarUri, type FlowContext, type WriteStage } from './context';
+import type { FlowContext, WriteStage } from './context';
 import { pollVvp } from './poll-vvp';
 
 /** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
@@ -67,9 +67,9 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     let runningJob: UpgradeObservation['runningJob'];
     if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
       const job = await vvp.getJob(config.namespace, runningJobId, options);
-      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: guardJarUri(context, jobJarUri(job)), restoredFrom: restoredLocation(job) };
+      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: jobJarUri(job), restoredFrom: restoredLocation(job) };
     }
-    const specJarUri = guardJarUri(context, jarUriOf(d));
+    const specJarUri = jarUriOf(d);
     return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };
   };
   logger.info(

@@ -31,7 +31,7 @@ export function explainCancellation(
       detail = `${subject.change} was applied and VVP keeps working on it${seen}; nothing was undone`;
       break;
     case 'rollingBack':
-      detail = `during the rollback to the previous deployment${seen}; VVP keeps working on it; nothing was undone`;
+      detail = `during the rollback to the previous deployment${seen}; VVP keeps working on it; nothing was undone${stage.unfinishedRollback ? `. ${stage.unfinishedRollback}` : ''}`;
       break;
     default: {
       const unknown: never = stage.stage;

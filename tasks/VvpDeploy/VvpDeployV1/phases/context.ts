@@ -1,7 +1,8 @@
 import type { Logger } from '../../../common/logging/logger';
 import type { Clock } from '../../../common/poll/clock';
 import type { VvpApi, VvpRequestOptions } from '../../../common/vvp/client';
-import { jarUriSecrets } from '../../../common/vvp/jar-uri-secrets';
+import { maskJarUriQuery } from '../../../common/vvp/jar-uri-secrets';
+import { oneLine } from '../../../common/vvp/errors';
 import type { DeployConfig } from '../inputs';
 
 /** What every phase gets: the parsed inputs and the outside world. Nothing in it changes during a run. */
@@ -22,6 +23,8 @@ export class WriteStage {
   method: 'PATCH' | 'POST' | 'PUT' | 'DELETE' = 'PATCH';
   /** The last `status.state` a poll saw. */
   lastState?: string;
+  /** Set while a rollback's temporary strategies are on the deployment: what is left and how it gets finished. */
+  unfinishedRollback?: string;
 
   sending(method: WriteStage['method']): void {
     if (this.stage !== 'rollingBack') this.stage = 'sending';
@@ -34,8 +37,11 @@ export function requestOptions(context: FlowContext, deadline?: number): VvpRequ
   return { abortSignal: context.abortSignal, deadline };
 }
 
-/** Registers the credentials a jarUri read from VVP carries (a SAS) before it reaches any output. */
-export function guardJarUri(context: FlowContext, jarUri: string | undefined): string | undefined {
-  if (jarUri) for (const secret of jarUriSecrets(jarUri)) context.registerSecret(secret);
-  return jarUri;
+/**
+ * A jarUri read from VVP as log lines and messages show it: on one line, its query values other
+ * than `commit` masked. Its values are not registered as agent secrets: whoever can edit the
+ * deployment could otherwise make the agent mask any word of the log.
+ */
+export function shownJarUri(jarUri: string | undefined): string {
+  return jarUri === undefined ? '(none)' : oneLine(maskJarUriQuery(jarUri));
 }

@@ -1,3 +1,4 @@
+import { isAbortError } from '../../../common/errors/errors';
 import { HealthCheckFailedError, formatDuration, oneLine } from '../../../common/vvp/errors';
 import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObservation, type HealthSuccess } from '../../../common/vvp/health';
 import { runningJobIdOf } from '../../../common/vvp/resources';
@@ -29,12 +30,15 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
   // The job is new, so every restart it has (observedFlinkJobRestarts counts from its start)
   // happened since it started: one that came before the first probe counts too.
   const expectation: HealthExpectation = { jobId: target.jobId, baselineRestarts: 0, maxJobRestarts: config.maxJobRestarts };
-  const deadline = clock.now() + config.healthCheckInMs + DIAGNOSTICS_BOUND_MS;
+  const startedAtMs = clock.now();
+  const deadline = startedAtMs + config.healthCheckInMs + DIAGNOSTICS_BOUND_MS;
+  let lastAnswerAtMs = startedAtMs;
   const probe = async (signal: AbortSignal | undefined): Promise<HealthObservation> => {
     const options = { abortSignal: signal, deadline };
     const d = await vvp.getDeployment(config.namespace, target.deploymentId, options);
     stage.lastState = d?.status?.state;
     const job = await vvp.getJob(config.namespace, target.jobId, options);
+    lastAnswerAtMs = clock.now();
     return {
       deploymentState: d ? d.status?.state : 'deleted',
       runningJobId: d ? runningJobIdOf(d) : undefined,
@@ -52,11 +56,22 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
     case 'failed':
       verdict = { status: 'failed' as const, reason: outcome.reason };
       break;
-    case 'timedOut':
-      // The window ended: decide on the last probe that answered.
-      verdict = outcome.last ? concludeHealth(outcome.last, expectation) : { status: 'failed' as const, reason: `the job's health could not be read (${oneLine(outcome.state)})` };
+    case 'timedOut': {
+      // The window ended. The verdict needs VVP's answer at its end: an earlier reading says
+      // nothing about the restarts since, so a VVP that went silent fails the check.
+      const closing = await probe(context.abortSignal).catch((error: unknown) => {
+        if (isAbortError(error) || context.abortSignal?.aborted) throw error;
+        return undefined;
+      });
+      verdict = closing
+        ? concludeHealth(closing, expectation)
+        : {
+            status: 'failed' as const,
+            reason: `the job's health could not be verified: VVP did not answer at the end of the window (no answer for the last ${formatDuration(clock.now() - lastAnswerAtMs)}; last observed: ${oneLine(outcome.state)})`,
+          };
       watchedInMs = config.healthCheckInMs;
       break;
+    }
     case 'succeeded':
       // classifyHealth never succeeds during the window; a success can only come from concludeHealth.
       verdict = { status: 'succeeded' as const, result: outcome.result };

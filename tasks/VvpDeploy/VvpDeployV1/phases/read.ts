@@ -1,6 +1,6 @@
 import { oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, upgradeStrategyOf, type Deployment, type Job } from '../../../common/vvp/resources';
-import { guardJarUri, requestOptions, type FlowContext } from './context';
+import { requestOptions, shownJarUri, type FlowContext } from './context';
 
 /** The deployment before the change. */
 export interface Baseline {
@@ -23,7 +23,6 @@ export async function readBaseline(context: FlowContext): Promise<Baseline | und
     logger.info(`Deployment '${config.deployment}' does not exist in namespace '${config.namespace}'.`);
     return undefined;
   }
-  const jarUri = guardJarUri(context, jarUriOf(deployment));
   const state = deployment.status?.state ?? 'unknown';
   const jobId = runningJobIdOf(deployment);
   const runningJob = state === 'RUNNING' && jobId ? await vvp.getJob(config.namespace, jobId, options) : undefined;
@@ -38,7 +37,7 @@ export async function readBaseline(context: FlowContext): Promise<Baseline | und
   logger.info(`Deployment '${name}' (id ${oneLine(deployment.metadata.id)}) in namespace '${config.namespace}'`);
   logger.info(`  state: ${oneLine(state)} (desired ${oneLine(desiredStateOf(deployment.spec) ?? 'unset')})`);
   if (jobId) logger.info(`  running job: ${oneLine(jobId)}${runningJob ? ` (${oneLine(runningJob.status?.state ?? 'state unknown')})` : ''}`);
-  logger.info(`  jarUri: ${oneLine(jarUri ?? '(none)')}`);
+  logger.info(`  jarUri: ${shownJarUri(jarUriOf(deployment))}`);
   logger.info(`  upgrade strategy: ${oneLine(upgradeStrategyOf(deployment.spec) ?? '(default)')}`);
   logger.info(`New jarUri: ${config.jarUri}`);
   return { deployment, runningJob, knownJobIds };

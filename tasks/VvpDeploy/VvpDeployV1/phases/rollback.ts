@@ -1,13 +1,17 @@
 import { isAbortError } from '../../../common/errors/errors';
 import { changeTime, jobsOfChange, newestFailure } from '../../../common/vvp/diagnosis';
-import { oneLine, type RollbackReport } from '../../../common/vvp/errors';
-import { jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
-import { changesSinceWrite, differencesFromPrevious, restoreBody } from '../../../common/vvp/rollback-body';
-import { copiedSavepointBody, restoredLocation } from '../../../common/vvp/savepoints';
-import { sendOnce } from '../../../common/vvp/send-once';
+import { formatDuration, oneLine, type RollbackReport } from '../../../common/vvp/errors';
+import { classifyStateChange, type StateObservation } from '../../../common/vvp/lifecycle';
+import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../../common/vvp/resources';
+import { changesSinceWrite, describeStrategies, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
+import { copiedSavepointBody } from '../../../common/vvp/savepoints';
+import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
+import { restoredLocation } from '../../../common/vvp/savepoints';
 import { awaitJob } from './await-job';
-import { guardJarUri, requestOptions, type FlowContext, type WriteStage } from './context';
-import { readJobs } from './explain';
+import { requestOptions, shownJarUri, type FlowContext, type WriteStage } from './context';
+import { DIAGNOSTICS_BOUND_MS, readJobs } from './explain';
+import { watchHealth } from './health';
+import { pollVvp } from './poll-vvp';
 
 /** What the rollback restores and what it may overwrite. */
 export interface RollbackInput {
@@ -19,6 +23,8 @@ export interface RollbackInput {
   replaceJobId?: string;
   /** The savepoint VVP took of the previous job for the upgrade, when there is one. */
   upgradeSavepoint?: Savepoint;
+  /** The state this step's new job started from (for a deployment that was stopped before the step: the state it had). */
+  newJobRestoredFrom?: string;
 }
 
 /** How many paths a message lists before "and N more". */
@@ -27,65 +33,63 @@ const MAX_PATHS = 8;
 /**
  * Restores the deployment from before the step exactly, and the state from before the upgrade:
  *
- * 1. Reads the deployment right before writing; refuses when anyone changed it after this step.
- * 2. With `rollbackStateFrom: upgradeSavepoint` and a completed upgrade savepoint: registers its
- *    location again as a COPIED savepoint (the newest savepoint now), and restores with
- *    STATELESS + LATEST_SAVEPOINT, so VVP neither savepoints the failed job nor restores its
- *    state or retained checkpoint.
- * 3. PUTs the previous metadata and spec once; reads back and verifies.
- * 4. Waits (up to `timeoutMinutes` again) until the previous template runs in a job of its own.
- * 5. Puts the previous upgrade and restore strategies back (no template change: no restart) and
- *    verifies the deployment equals the one before the step.
+ * 1. Reads the deployment; refuses when anyone changed it after this step.
+ * 2. A deployment that was running before: with `rollbackStateFrom: upgradeSavepoint` and a
+ *    completed upgrade savepoint, registers its location again as a COPIED savepoint (the
+ *    newest savepoint now) and restores once with STATELESS + LATEST_SAVEPOINT, so VVP neither
+ *    savepoints the failed job nor restores its state. That write also records, in an
+ *    annotation, the strategies to put back: a rollback that does not finish leaves no trap.
+ * 3. Reads once more right before the PUT ("still ours?"), PUTs, reads back and verifies.
+ * 4. Waits (up to `timeoutMinutes` again) until the previous template runs in a job of its own,
+ *    puts the previous strategies back (no restart) and verifies the deployment equals the one
+ *    before the step; with a health check, watches the rolled-back job like the new one.
+ * 5. A deployment that was SUSPENDED or CANCELLED before: the failed job is cancelled (no
+ *    savepoint of its state), the state the deployment had is registered again as the newest
+ *    savepoint, and the deployment is restored exactly, stopped as it was.
  *
- * `succeeded` only when the previous template's job is STARTED and the spec is verified.
+ * `succeeded` only when the previous deployment is verified and, when it ran before, its job
+ * STARTED (and passed the health check).
  */
 export async function rollBack(context: FlowContext, stage: WriteStage, input: RollbackInput): Promise<RollbackReport> {
-  const { config, vvp, clock, logger } = context;
+  const { config, vvp } = context;
   const { previous, written } = input;
-  const id = previous.metadata.id;
-  const name = oneLine(previous.metadata.name ?? config.deployment);
-  const jarUri = oneLine(guardJarUri(context, jarUriOf(previous)) ?? '(none)');
+  const jarUri = shownJarUri(jarUriOf(previous));
   stage.stage = 'rollingBack';
 
-  const now = await vvp.getDeployment(config.namespace, id, requestOptions(context));
-  if (!now) return { outcome: 'error', jarUri, detail: 'the deployment no longer exists, so there is nothing to roll back' };
-  const changed = changesSinceWrite(written, now);
-  if (changed.length > 0) {
-    return {
-      outcome: 'refused',
-      jarUri,
-      detail:
-        `the deployment was changed after this step wrote it (at ${oneLine(now.metadata.modifiedAt ?? 'an unknown time')}, resourceVersion ` +
-        `${oneLine(String(now.metadata.resourceVersion ?? '?'))}): ${listPaths(changed)} differ from this step's change. That change is left as it is`,
-    };
-  }
+  const refusal = await changedSinceWrite(context, written);
+  if (refusal) return { outcome: refusal.gone ? 'error' : 'refused', jarUri, detail: refusal.detail };
+  const desiredBefore = desiredStateOf(previous.spec) ?? 'RUNNING';
+  if (desiredBefore !== 'RUNNING') return rollBackStopped(context, stage, input, desiredBefore, jarUri);
 
   const location = input.upgradeSavepoint?.status?.state === 'COMPLETED' ? input.upgradeSavepoint.spec?.savepointLocation : undefined;
   const fromUpgradeSavepoint = config.rollbackStateFrom === 'upgradeSavepoint' && location !== undefined;
   const stateFrom = fromUpgradeSavepoint ? 'upgradeSavepoint' : 'restoreStrategy';
   if (config.rollbackStateFrom === 'upgradeSavepoint' && !fromUpgradeSavepoint) {
-    logger.info("No completed upgrade savepoint: the rolled-back job's state is chosen by the deployment's restore strategy.");
+    context.logger.info("No completed upgrade savepoint: the rolled-back job's state is chosen by the deployment's restore strategy.");
   }
+  const id = previous.metadata.id;
+  // Jobs existing now (a bounded read): the rolled-back job is one that is not among them.
+  const before = await readJobs(context, id, context.clock.now() + DIAGNOSTICS_BOUND_MS);
+  const knownJobIds = before ? new Set(before.map((j) => j.metadata.id)) : undefined;
   if (fromUpgradeSavepoint) {
     const copied = await copySavepoint(context, stage, id, location);
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, stateFrom };
   }
-
-  // Jobs existing now: the rolled-back job is one that is not among them.
-  const before = await readJobs(context, id);
-  const knownJobIds = before ? new Set(before.map((j) => j.metadata.id)) : undefined;
-  const sentAtMs = clock.now();
-  const target = fromUpgradeSavepoint ? withStrategies(previous, 'STATELESS', 'LATEST_SAVEPOINT') : previous;
-  logger.info(
-    fromUpgradeSavepoint
+  const target = fromUpgradeSavepoint ? withTemporaryStrategies(previous, { run: config.runAnnotations['azure-pipelines/runuri'], at: new Date(context.clock.now()).toISOString() }) : previous;
+  const sentAtMs = context.clock.now();
+  const restored = await putIfStillOurs(context, stage, written, target, {
+    what: fromUpgradeSavepoint
       ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from ${oneLine(location)}.`
       : `Restoring the deployment as it was before this step (jarUri ${jarUri}): a PUT of its metadata and spec.`,
-  );
-  const restored = await putAndVerify(context, stage, target, name);
-  if (typeof restored === 'string') return { outcome: 'error', jarUri, detail: restored, stateFrom };
+    copied: fromUpgradeSavepoint ? location : undefined,
+  });
+  if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
+  const left = fromUpgradeSavepoint ? leftBehind(previous) : undefined;
+  if (left) stage.unfinishedRollback = left;
 
   // The job the failed wait or health check last saw, when it is not the original one, must be replaced.
   const replaceJob = input.replaceJobId !== undefined && input.replaceJobId !== runningJobIdOf(previous);
+  const name = oneLine(previous.metadata.name ?? config.deployment);
   const waited = await awaitJob(context, stage, {
     deploymentId: id,
     deploymentName: name,
@@ -99,40 +103,150 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
     case 'succeeded':
       break;
     case 'failed': {
-      const jobs = await readJobs(context, id);
+      const jobs = await readJobs(context, id, context.clock.now() + DIAGNOSTICS_BOUND_MS);
       const failure = jobs ? newestFailure(jobsOfChange(jobs, { knownJobIds, sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) })) : undefined;
       const detail = failure ? `${outcome.reason}; job ${failure.jobId}: ${oneLine(`${failure.reason ?? ''} ${failure.message ?? ''}`)}` : outcome.reason;
-      return { outcome: 'failed', jarUri, detail, state: lastState, stateFrom };
+      return { outcome: 'failed', jarUri, detail, state: lastState, stateFrom, left };
     }
     case 'timedOut':
-      return { outcome: 'timedOut', jarUri, detail: `${outcome.phase}; last observed: ${oneLine(outcome.state)}`, state: lastState, stateFrom };
+      return { outcome: 'timedOut', jarUri, detail: `${outcome.phase}; last observed: ${oneLine(outcome.state)}`, state: lastState, stateFrom, left };
     default: {
       const unknown: never = outcome;
       throw new Error(`unknown poll outcome ${JSON.stringify(unknown)}`);
     }
   }
   const jobId = outcome.result.jobId;
-  const job = await vvp.getJob(config.namespace, jobId, requestOptions(context));
-  const restoredFrom = restoredLocation(job);
-  logger.info(`The previous template runs again in job ${oneLine(jobId)}, ${restoredFrom ? `restored from ${oneLine(restoredFrom)}` : 'without restored state'}.`);
-  const report = { jarUri, jobId, state: 'RUNNING', restoredFrom, stateFrom } as const;
+  const job = await vvp.getJob(config.namespace, jobId, requestOptions(context, context.clock.now() + DIAGNOSTICS_BOUND_MS)).catch((error: unknown) => {
+    if (isAbortError(error)) throw error;
+    return undefined;
+  });
+  const restoredFrom = restoredLocation(job) ?? outcome.last.runningJob?.restoredFrom;
+  context.logger.info(`The previous template runs again in job ${oneLine(jobId)}, ${restoredFrom ? `restored from ${oneLine(restoredFrom)}` : 'without restored state'}.`);
+  const report: RollbackReport = { outcome: 'succeeded', jarUri, jobId, state: 'RUNNING', restoredFrom, stateFrom };
   if (fromUpgradeSavepoint) {
     // Not a template change: VVP stores the strategies without touching the running job.
-    logger.info('Putting the upgrade and restore strategies back as they were before this step.');
-    const final = await putAndVerify(context, stage, previous, name);
-    if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final}` };
+    context.logger.info('Putting the upgrade and restore strategies back as they were before this step.');
+    const final = await putAndVerify(context, stage, previous);
+    if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final}`, left };
+    stage.unfinishedRollback = undefined;
   }
-  logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
-  return { ...report, outcome: 'succeeded' };
+  context.logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
+  if (config.healthCheckInMs > 0) {
+    const health = await watchHealth(context, stage, { deploymentId: id, deploymentName: name, jobId, sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) });
+    if (health.kind === 'failed') return { ...report, outcome: 'failed', detail: `the rolled-back job failed its health check: ${health.error.reason}`, state: stage.lastState };
+    report.healthRestarts = health.restarts;
+  }
+  return report;
 }
 
-/** `previous` with its upgrade and restore strategy kinds replaced (other restore fields kept). */
-function withStrategies(previous: Deployment, upgrade: string, restore: string): Deployment {
-  const copy = structuredClone(previous);
-  copy.spec.upgradeStrategy = { kind: upgrade };
-  const restoreStrategy = (typeof copy.spec.restoreStrategy === 'object' && copy.spec.restoreStrategy !== null && !Array.isArray(copy.spec.restoreStrategy) ? copy.spec.restoreStrategy : {}) as JsonObject;
-  copy.spec.restoreStrategy = { ...restoreStrategy, kind: restore };
-  return copy;
+/**
+ * The rollback of a deployment that was SUSPENDED or CANCELLED before the step. A PUT of the old
+ * spec would make VVP suspend the failed job, i.e. savepoint the broken state the next resume
+ * restores. So: cancel the failed job (no savepoint), register the state the deployment had as
+ * the newest savepoint, then PUT the deployment from before the step and wait for its state.
+ */
+async function rollBackStopped(context: FlowContext, stage: WriteStage, input: RollbackInput, desiredBefore: string, jarUri: string): Promise<RollbackReport> {
+  const { config, vvp, logger } = context;
+  const { previous, written } = input;
+  const id = previous.metadata.id;
+  const name = oneLine(previous.metadata.name ?? config.deployment);
+  // The state the deployment had: what this step's job restored, else its newest savepoint from before the step.
+  const location = input.newJobRestoredFrom ?? (await newestSavepointBefore(context, id, changeTime(written.metadata.modifiedAt, context.clock.now())));
+  logger.info(`The deployment was ${oneLine(desiredBefore)} before this step: cancelling the failed job first, so that no savepoint of its state is taken.`);
+  const cancelled = await sendOnceOrDetail(context, stage, {
+    method: 'PATCH',
+    operation: `cancelling the failed job of deployment '${name}' in namespace '${config.namespace}'`,
+    send: () => vvp.patchDeployment(config.namespace, id, { spec: { state: 'CANCELLED' } }, requestOptions(context)),
+    readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
+    applied: (readBack) => desiredStateOf((readBack as Deployment | undefined)?.spec) === 'CANCELLED',
+    describe: () => 'spec.state is not CANCELLED',
+  });
+  if (typeof cancelled === 'string') return { outcome: 'error', jarUri, detail: cancelled };
+  const reached = await waitForState(context, stage, id, 'CANCELLED');
+  if (reached) return { outcome: 'timedOut', jarUri, detail: `the failed job was not cancelled: ${reached}`, state: stage.lastState };
+  if (location) {
+    const copied = await copySavepoint(context, stage, id, location);
+    if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, state: 'CANCELLED' };
+  }
+  const now = await vvp.getDeployment(config.namespace, id, requestOptions(context));
+  const afterCancel: Deployment | undefined = now && { ...now, spec: { ...written.spec, state: 'CANCELLED' } };
+  const restored = afterCancel ? await putIfStillOurs(context, stage, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location }) : 'the deployment no longer exists';
+  if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
+  const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
+  const stalled = await waitForState(context, stage, id, wanted);
+  if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: stage.lastState };
+  logger.info(`The deployment is ${wanted} again with the spec from before this step${location ? `; a resume restores ${oneLine(location)}, the state it had before this step` : ''}.`);
+  return { outcome: 'succeeded', jarUri, state: wanted, stopped: wanted, restoredFrom: location, stateFrom: 'restoreStrategy' };
+}
+
+/** The location of the deployment's newest COMPLETED savepoint created before `beforeMs` (VVP time); undefined when none. */
+async function newestSavepointBefore(context: FlowContext, deploymentId: string, beforeMs: number): Promise<string | undefined> {
+  const savepoints = await context.vvp.listSavepoints(context.config.namespace, { deploymentId }, requestOptions(context, context.clock.now() + DIAGNOSTICS_BOUND_MS));
+  const newest = savepoints
+    .filter((s) => s.status?.state === 'COMPLETED' && s.spec?.savepointLocation && (Date.parse(s.metadata.createdAt ?? '') || Number.POSITIVE_INFINITY) < beforeMs)
+    .sort((a, b) => Date.parse(b.metadata.createdAt ?? '') - Date.parse(a.metadata.createdAt ?? ''))[0];
+  return newest?.spec?.savepointLocation;
+}
+
+/** Waits until the deployment's status is `wanted`; undefined when it is, else why not. */
+async function waitForState(context: FlowContext, stage: WriteStage, deploymentId: string, wanted: 'SUSPENDED' | 'CANCELLED'): Promise<string | undefined> {
+  const { config, vvp, clock } = context;
+  const deadline = clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS;
+  let changeObserved = false;
+  const outcome = await pollVvp<StateObservation, { state: string }>(context, {
+    probe: async (signal) => {
+      const d = await vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal, deadline });
+      stage.lastState = d?.status?.state;
+      if (d?.status?.state === wanted) changeObserved = true;
+      return { state: d?.status?.state, desiredState: desiredStateOf(d?.spec), changeObserved: changeObserved || d?.status?.state !== 'RUNNING' };
+    },
+    classify: (obs) => classifyStateChange(obs, { wanted, baselineState: 'RUNNING' }),
+    timeoutInMs: config.timeoutInMs,
+  });
+  if (outcome.kind === 'succeeded') return undefined;
+  return outcome.kind === 'failed' ? outcome.reason : `${wanted} not reached within ${formatDuration(config.timeoutInMs)}; last observed: ${oneLine(outcome.state)}`;
+}
+
+/** What an unfinished rollback leaves on the deployment, said once for the step's message. */
+function leftBehind(previous: Deployment): string {
+  return (
+    `The deployment keeps the temporary STATELESS + LATEST_SAVEPOINT strategies (annotation ${UNFINISHED_ROLLBACK_ANNOTATION}), so the previous job starts from the upgrade savepoint and never from the failed job's state. ` +
+    `The next run of VvpDeploy on this deployment (any action) puts back ${describeStrategies({ upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy })} once the previous job runs; ` +
+    'by hand: set them in VVP and remove the annotation'
+  );
+}
+
+/** Where the deployment differs from what this step wrote; undefined when it is still ours. */
+async function changedSinceWrite(context: FlowContext, written: Deployment): Promise<{ detail: string; gone?: boolean } | undefined> {
+  const { config, vvp } = context;
+  const now = await vvp.getDeployment(config.namespace, written.metadata.id, requestOptions(context, context.clock.now() + DIAGNOSTICS_BOUND_MS));
+  if (!now) return { detail: 'the deployment no longer exists, so there is nothing to roll back', gone: true };
+  const changed = changesSinceWrite(written, now);
+  if (changed.length === 0) return undefined;
+  return {
+    detail:
+      `the deployment was changed after this step wrote it (at ${oneLine(now.metadata.modifiedAt ?? 'an unknown time')}, resourceVersion ` +
+      `${oneLine(String(now.metadata.resourceVersion ?? '?'))}): ${listPaths(changed)} differ from this step's change. That change is left as it is`,
+  };
+}
+
+/**
+ * Reads the deployment right before the PUT and writes only when it is still what this step
+ * wrote (`expected`): between that read and the PUT nothing else is awaited. Returns the
+ * verified deployment, `refused: …` when someone changed it, or what went wrong.
+ */
+async function putIfStillOurs(context: FlowContext, stage: WriteStage, expected: Deployment, target: Deployment, say: { what: string; copied?: string }): Promise<Deployment | string> {
+  const refusal = await changedSinceWrite(context, expected);
+  if (refusal) {
+    const copiedNote = say.copied ? ` The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP (it is the newest savepoint of the deployment; take a new savepoint before relying on LATEST_SAVEPOINT)` : '';
+    return `refused: ${refusal.detail}.${copiedNote}`;
+  }
+  context.logger.info(say.what);
+  const put = await putAndVerify(context, stage, target);
+  if (typeof put === 'string' && say.copied) {
+    return `${put}. The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP as the newest savepoint of the deployment: take a new savepoint of the running job before relying on LATEST_SAVEPOINT`;
+  }
+  return put;
 }
 
 /**
@@ -140,29 +254,34 @@ function withStrategies(previous: Deployment, upgrade: string, restore: string):
  * own that VVP stores it (the PUT's answer could echo the body). Returns the deployment read,
  * or what went wrong.
  */
-async function putAndVerify(context: FlowContext, stage: WriteStage, target: Deployment, name: string): Promise<Deployment | string> {
-  const { config, vvp, clock, logger } = context;
+async function putAndVerify(context: FlowContext, stage: WriteStage, target: Deployment): Promise<Deployment | string> {
+  const { config, vvp } = context;
   const id = target.metadata.id;
-  try {
-    await sendOnce(
-      {
-        method: 'PUT',
-        operation: `restoring deployment '${name}' in namespace '${config.namespace}'`,
-        send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
-        readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
-        applied: (readBack) => readBack !== undefined && differencesFromPrevious(target, readBack).length === 0,
-        describe: (readBack) => (readBack ? `${listPaths(differencesFromPrevious(target, readBack))} still differ` : 'no deployment'),
-      },
-      { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('PUT') },
-    );
-  } catch (error) {
-    if (isAbortError(error)) throw error;
-    return `the rollback PUT failed: ${(error as Error).message}`;
-  }
+  const name = oneLine(target.metadata.name ?? config.deployment);
+  const sent = await sendOnceOrDetail(context, stage, {
+    method: 'PUT',
+    operation: `restoring deployment '${name}' in namespace '${config.namespace}'`,
+    send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
+    readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
+    applied: (readBack) => readBack !== undefined && differencesFromPrevious(target, readBack as Deployment).length === 0,
+    describe: (readBack) => (readBack ? `${listPaths(differencesFromPrevious(target, readBack as Deployment))} still differ` : 'no deployment'),
+  });
+  if (typeof sent === 'string') return `the rollback PUT failed: ${sent}`;
   const read = await vvp.getDeployment(config.namespace, id, requestOptions(context));
   const differences = read ? differencesFromPrevious(target, read) : ['the deployment'];
   if (!read || differences.length > 0) return `after the rollback PUT, VVP stores a deployment whose ${listPaths(differences)} differ from the one before this step`;
   return read;
+}
+
+/** One write through the send-once helper; its value, or the failure as text (an abort is rethrown). */
+async function sendOnceOrDetail<T, R>(context: FlowContext, stage: WriteStage, write: WriteOnce<T, R>): Promise<T | R | true | string> {
+  try {
+    const result = await sendOnce(write, { clock: context.clock, logger: context.logger, abortSignal: context.abortSignal, onSending: () => stage.sending(write.method) });
+    return result.value ?? true;
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    return (error as Error).message;
+  }
 }
 
 /** Registers `location` as a COPIED savepoint of the deployment (POST once); its id, or what went wrong. */
@@ -171,25 +290,18 @@ async function copySavepoint(context: FlowContext, stage: WriteStage, deployment
   const sentAtMs = clock.now();
   const isCopy = (s: Savepoint): boolean =>
     s.spec?.savepointLocation === location && s.metadata.origin === 'COPIED' && (Date.parse(s.metadata.createdAt ?? '') || sentAtMs) >= changeTime(undefined, sentAtMs);
-  try {
-    const result = await sendOnce(
-      {
-        method: 'POST',
-        operation: `registering the upgrade savepoint again for deployment ${oneLine(deploymentId)} in namespace '${config.namespace}'`,
-        send: () => vvp.createSavepoint(config.namespace, copiedSavepointBody(deploymentId, location), requestOptions(context)),
-        readBack: async () => (await vvp.listSavepoints(config.namespace, { deploymentId }, requestOptions(context))).find(isCopy),
-        applied: (readBack) => readBack !== undefined,
-        describe: () => `no COPIED savepoint of ${oneLine(location)}`,
-      },
-      { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('POST') },
-    );
-    const savepoint = result.value as Savepoint;
-    logger.info(`Registered the upgrade savepoint ${oneLine(location)} again as COPIED savepoint ${oneLine(savepoint.metadata.id)}, the newest savepoint of the deployment.`);
-    return savepoint;
-  } catch (error) {
-    if (isAbortError(error)) throw error;
-    return `registering the upgrade savepoint ${oneLine(location)} as a COPIED savepoint failed, so nothing was rolled back: ${(error as Error).message}`;
-  }
+  const result = await sendOnceOrDetail(context, stage, {
+    method: 'POST',
+    operation: `registering the savepoint ${oneLine(location)} again for deployment ${oneLine(deploymentId)} in namespace '${config.namespace}'`,
+    send: () => vvp.createSavepoint(config.namespace, copiedSavepointBody(deploymentId, location), requestOptions(context)),
+    readBack: async () => (await vvp.listSavepoints(config.namespace, { deploymentId }, requestOptions(context))).find(isCopy),
+    applied: (readBack) => readBack !== undefined,
+    describe: () => `no COPIED savepoint of ${oneLine(location)}`,
+  });
+  if (typeof result === 'string') return `registering the savepoint ${oneLine(location)} as a COPIED savepoint failed, so nothing was rolled back: ${result}`;
+  const savepoint = result as Savepoint;
+  logger.info(`Registered ${oneLine(location)} again as COPIED savepoint ${oneLine(savepoint.metadata.id)}, the newest savepoint of the deployment.`);
+  return savepoint;
 }
 
 function listPaths(paths: readonly string[]): string {

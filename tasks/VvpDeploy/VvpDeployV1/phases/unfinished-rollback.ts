@@ -1,0 +1,104 @@
+import { isAbortError } from '../../../common/errors/errors';
+import { formatDuration, oneLine } from '../../../common/vvp/errors';
+import { desiredStateOf, type Deployment } from '../../../common/vvp/resources';
+import { describeStrategies, differencesFromPrevious, finishedRollback, restoreBody, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
+import { sendOnce } from '../../../common/vvp/send-once';
+import { requestOptions, type FlowContext, type WriteStage } from './context';
+import { DIAGNOSTICS_BOUND_MS } from './explain';
+import { pollVvp } from './poll-vvp';
+
+/** After {@link finishUnfinishedRollback}: the deployment to go on with, and whether the record is still open. */
+export interface FinishResult {
+  deployment: Deployment;
+  /** The record of an unfinished rollback that could not be finished yet (no job of it runs). */
+  pending?: UnfinishedRollback;
+}
+
+/**
+ * Finishes what an earlier rollback left (see `UNFINISHED_ROLLBACK_ANNOTATION`) before this run
+ * changes anything: once the previous job runs, its temporary STATELESS + LATEST_SAVEPOINT
+ * strategies are replaced by the recorded ones and the annotation is removed (one PUT, no
+ * restart, verified by reading back). While VVP is still starting that job, this waits for it
+ * (within `timeoutMinutes`). When no job runs, the record stays open (`pending`): the temporary
+ * strategies make the next job start from the upgrade savepoint, so the caller finishes it once
+ * its own job runs.
+ *
+ * @param keep strategies this step sets itself: those are not put back.
+ */
+export async function finishUnfinishedRollback(
+  context: FlowContext,
+  stage: WriteStage,
+  deployment: Deployment,
+  keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
+): Promise<FinishResult> {
+  const record = unfinishedRollbackOf(deployment);
+  if (!record) return { deployment };
+  const { config, logger } = context;
+  const by = record.run ? ` (left by ${oneLine(record.run)}${record.at ? ` at ${oneLine(record.at)}` : ''})` : '';
+  logger.warn(
+    `Deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' carries an unfinished rollback${by}: it keeps STATELESS + LATEST_SAVEPOINT until the rolled-back job runs; ` +
+      `${record.upgradeStrategy === undefined && record.restoreStrategy === undefined ? 'the strategies to put back are not recorded' : `${describeStrategies(record)} go back`} once it does.`,
+  );
+  let current = deployment;
+  if (current.status?.state === 'TRANSITIONING' && desiredStateOf(current.spec) === 'RUNNING') {
+    const settled = await waitWhileTransitioning(context, stage, current);
+    if (settled) current = settled;
+  }
+  if (current.status?.state !== 'RUNNING') {
+    logger.info(`No job runs (state ${oneLine(current.status?.state ?? 'unknown')}): the rollback is finished once a job of this deployment runs.`);
+    return { deployment: current, pending: record };
+  }
+  return { deployment: await putBack(context, stage, current, record, keep) };
+}
+
+/** The PUT that finishes the record on a RUNNING deployment; returns the deployment read back. */
+export async function putBack(
+  context: FlowContext,
+  stage: WriteStage,
+  current: Deployment,
+  record: UnfinishedRollback,
+  keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
+): Promise<Deployment> {
+  const { config, vvp, clock, logger } = context;
+  const target = finishedRollback(current, record, keep);
+  const id = current.metadata.id;
+  const result = await sendOnce(
+    {
+      method: 'PUT',
+      operation: `finishing the unfinished rollback of deployment '${oneLine(current.metadata.name ?? config.deployment)}' in namespace '${config.namespace}'`,
+      send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
+      readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
+      applied: (readBack) => readBack !== undefined && differencesFromPrevious(target, readBack).length === 0,
+      describe: (readBack) => (readBack ? `the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} or the strategies still differ` : 'no deployment'),
+    },
+    { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('PUT') },
+  );
+  const read = (await vvp.getDeployment(config.namespace, id, requestOptions(context))) ?? (result.value as Deployment);
+  const differences = differencesFromPrevious(target, read);
+  if (differences.length > 0) throw new Error(`finishing the unfinished rollback: VVP stores ${differences.join(', ')} other than written`);
+  logger.info(`Finished the unfinished rollback: ${describeStrategies(record)} are back and the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} is removed (no restart).`);
+  return read;
+}
+
+/** Waits (within `timeoutMinutes`) until the deployment leaves TRANSITIONING; undefined when it could not be read. */
+async function waitWhileTransitioning(context: FlowContext, stage: WriteStage, deployment: Deployment): Promise<Deployment | undefined> {
+  const { config, vvp, clock } = context;
+  const deadline = clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS;
+  let last: Deployment | undefined;
+  const outcome = await pollVvp<Deployment | undefined, Deployment>(context, {
+    probe: async (signal) => {
+      last = await vvp.getDeployment(config.namespace, deployment.metadata.id, { abortSignal: signal, deadline });
+      stage.lastState = last?.status?.state;
+      return last;
+    },
+    classify: (d) =>
+      d && d.status?.state !== 'TRANSITIONING'
+        ? { status: 'succeeded', state: oneLine(d.status?.state ?? 'unknown'), result: d }
+        : { status: 'pending', state: 'TRANSITIONING', phase: `waiting up to ${formatDuration(config.timeoutInMs)} for the rolled-back job to start` },
+    timeoutInMs: config.timeoutInMs,
+  }).catch((error: unknown) => {
+    if (isAbortError(error) || context.abortSignal?.aborted) throw error;
+    return undefined;
+  });
+  return outcome?.kind === 'succeeded' ? outcome.result : last;
+}
