@@ -12,7 +12,7 @@ import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { WriteOutcomeError } from '../../tasks/common/vvp/send-once';
 import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
-import { deployOutputs } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
+import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 import { InMemoryVvp } from '../support/in-memory-vvp';
 import { deployConfig } from './deploy-config';
 
@@ -249,11 +249,15 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     assert.match(run2.result.message, /whether VVP applied the PATCH is unknown/);
   });
 
-  it('registers the credential of a jarUri with a SAS as a secret and sets that output as a secret variable', async () => {
-    const sasJar = 'https://acct.blob.core.windows.net/vvp/app.jar?sv=2022-11-02&sp=r&sig=c2VjcmV0LXNpZ25hdHVyZS0xMjM0NTY%3D&commit=abc1234';
+  it('masks the query credentials of a jarUri read from VVP in the log and the summary without registering them as agent secrets, and sets those outputs as secret variables', async () => {
+    const sasJar = 'https://acct.blob.core.windows.net/vvp/app-abc1234.jar?sv=2022-11-02&sp=r&sig=c2VjcmV0LXNpZ25hdHVyZS0xMjM0NTY%3D&commit=abc1234';
     const vvp = setUp({ jarUri: 'https://acct.blob.core.windows.net/vvp/app.jar?sv=2022-11-02&sp=r&sig=b2xkLXNpZ25hdHVyZS0xMjM0NTY%3D&commit=0000000' });
     const run = await deploy(vvp, { jarUri: sasJar });
-    assert.ok(run.secrets.includes('b2xkLXNpZ25hdHVyZS0xMjM0NTY%3D'), 'the previous jarUri read from VVP');
+    // Whoever can edit the deployment must not be able to make the agent mask any word of the log.
+    assert.deepEqual(run.secrets, [], 'nothing read from VVP is registered');
+    assert.ok(run.logger.lines.some((l) => l.includes('app.jar?sv=***&sp=***&sig=***&commit=0000000')), 'the previous jarUri is shown masked');
+    assert.ok(!run.logger.lines.some((l) => l.includes('b2xkLXNpZ25hdHVyZS0xMjM0NTY')), 'its signature never reaches the log');
+    assert.ok(!renderSummary(run.result, 'https://vvp.example.com').includes('b2xkLXNpZ25hdHVyZS0xMjM0NTY'), 'nor the summary');
     const outputs = deployOutputs(run.result);
     assert.equal(outputs.jarUri.secret, true);
     assert.equal(outputs.previousJarUri.secret, true);

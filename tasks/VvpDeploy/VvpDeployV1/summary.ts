@@ -1,4 +1,5 @@
 import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import { neutraliseCommands } from '../../common/logging/neutralise';
 import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 
@@ -100,8 +101,10 @@ export interface OutputValue {
  * A jarUri with a credential in its query (a SAS) is set as a secret variable.
  */
 export function deployOutputs(report: DeployResult): Record<DeployOutputName, OutputValue> {
-  const plain = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: false });
-  const jar = (value: string | undefined): OutputValue => ({ value: value ?? '', secret: value !== undefined && jarUriSecrets(value).length > 0 });
+  // Values that came from VVP go to later steps (often a script that echoes them): one line, no logging command.
+  const safe = (value: string | undefined): string => (value === undefined ? '' : neutraliseCommands(oneLine(value)));
+  const plain = (value: string | undefined): OutputValue => ({ value: safe(value), secret: false });
+  const jar = (value: string | undefined): OutputValue => ({ value: safe(value), secret: value !== undefined && jarUriSecrets(value).length > 0 });
   return {
     deploymentId: plain(report.deploymentId),
     jobId: plain(report.jobId),

@@ -162,7 +162,7 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
     describe: () => 'spec.state is not CANCELLED',
   });
   if (typeof cancelled === 'string') return { outcome: 'error', jarUri, detail: cancelled };
-  const reached = await waitForState(context, stage, id, 'CANCELLED');
+  const reached = await waitForState(context, stage, id, 'CANCELLED', (cancelled as Deployment).status?.state);
   if (reached) return { outcome: 'timedOut', jarUri, detail: `the failed job was not cancelled: ${reached}`, state: stage.lastState };
   if (location) {
     const copied = await copySavepoint(context, stage, id, location);
@@ -173,7 +173,7 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
   const restored = afterCancel ? await putIfStillOurs(context, stage, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location }) : 'the deployment no longer exists';
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
-  const stalled = await waitForState(context, stage, id, wanted);
+  const stalled = await waitForState(context, stage, id, wanted, 'CANCELLED');
   if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: stage.lastState };
   logger.info(`The deployment is ${wanted} again with the spec from before this step${location ? `; a resume restores ${oneLine(location)}, the state it had before this step` : ''}.`);
   return { outcome: 'succeeded', jarUri, state: wanted, stopped: wanted, restoredFrom: location, stateFrom: 'restoreStrategy' };
@@ -189,7 +189,7 @@ async function newestSavepointBefore(context: FlowContext, deploymentId: string,
 }
 
 /** Waits until the deployment's status is `wanted`; undefined when it is, else why not. */
-async function waitForState(context: FlowContext, stage: WriteStage, deploymentId: string, wanted: 'SUSPENDED' | 'CANCELLED'): Promise<string | undefined> {
+async function waitForState(context: FlowContext, stage: WriteStage, deploymentId: string, wanted: 'SUSPENDED' | 'CANCELLED', baselineState: string | undefined): Promise<string | undefined> {
   const { config, vvp, clock } = context;
   const deadline = clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS;
   let changeObserved = false;
@@ -197,10 +197,10 @@ async function waitForState(context: FlowContext, stage: WriteStage, deploymentI
     probe: async (signal) => {
       const d = await vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal, deadline });
       stage.lastState = d?.status?.state;
-      if (d?.status?.state === wanted) changeObserved = true;
-      return { state: d?.status?.state, desiredState: desiredStateOf(d?.spec), changeObserved: changeObserved || d?.status?.state !== 'RUNNING' };
+      if (d?.status?.state !== baselineState) changeObserved = true;
+      return { state: d?.status?.state, desiredState: desiredStateOf(d?.spec), changeObserved };
     },
-    classify: (obs) => classifyStateChange(obs, { wanted, baselineState: 'RUNNING' }),
+    classify: (obs) => classifyStateChange(obs, { wanted, baselineState }),
     timeoutInMs: config.timeoutInMs,
   });
   if (outcome.kind === 'succeeded') return undefined;
