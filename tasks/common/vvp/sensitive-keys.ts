@@ -1,0 +1,25 @@
+/**
+ * Which configuration keys hold credentials, by the rule Flink uses to hide values in its logs
+ * and web UI (`GlobalConfiguration.isSensitive`, plus the connector and Azure keys the task's
+ * spec names): a key is sensitive when it contains, case-insensitive, one of these parts. The
+ * same rule applies to `flinkConfiguration` keys and to SQL `WITH ( … )` option keys.
+ */
+export const SENSITIVE_KEY_PARTS: readonly string[] = [
+  'password',
+  'secret',
+  'fs.azure.account.key',
+  'apikey',
+  'api-key',
+  'auth-params',
+  'service-key',
+  'token',
+  'basic-auth',
+  'jaas.config',
+  'http-headers',
+];
+
+/** True when the value of configuration key `key` must not be shown (plans, diffs, messages, summaries). */
+export function isSensitiveConfigKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return SENSITIVE_KEY_PARTS.some((part) => lower.includes(part));
+}
