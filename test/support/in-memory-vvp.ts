@@ -18,12 +18,14 @@
  * on 404. There is no auth (no token to check) and no transport: a fault rule's match stands
  * for the whole client call, i.e. what a call looks like once `VvpClient`'s retries are used up.
  */
-import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
+import type { SqlValidationScope, VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
+import { parseSqlValidation, type SqlValidation } from '../../tasks/common/vvp/sql-validation';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
 import { throwIfAborted } from '../../tasks/common/poll/clock';
 import { ApiError } from '../vvp-simulator/api-error';
 import { handleApi } from '../vvp-simulator/api-routes';
+import { handleSql } from '../vvp-simulator/sql-routes';
 import { parseBehaviourPatch, type Behaviour, type BehaviourPatch } from '../vvp-simulator/behaviour';
 import { faultTargetOf, parseFault, type FaultAction, type FaultRule } from '../vvp-simulator/faults';
 import type { RecordedRequest, RequestFilter } from '../vvp-simulator/request-log';
@@ -65,8 +67,12 @@ type Access = 'read' | 'write';
 
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** `sql`: the SQL service (`/sql/v1beta1/`); default the AppManager (`/api/v1/`). */
+  api?: 'sql';
+  /** Reads in effect (SQL validation): access and errors as for a GET. */
+  access?: Access;
   namespace: string;
-  /** Path segments after `/api/v1/namespaces/{ns}/`. */
+  /** Path segments after `/api/v1/namespaces/{ns}/` (or `/sql/v1beta1/namespaces/{ns}/`). */
   segments: string[];
   query?: Record<string, string>;
   body?: JsonObject;
@@ -191,6 +197,27 @@ export class InMemoryVvp implements VvpApi {
     return answer.body as Savepoint;
   }
 
+  async validateSqlScript(namespace: string, statement: string, scope: SqlValidationScope = {}, options?: VvpRequestOptions): Promise<SqlValidation> {
+    const query: Record<string, string> = {};
+    if (scope.catalog) query.catalog = scope.catalog;
+    if (scope.database) query.database = scope.database;
+    const answer = await this.call(
+      {
+        method: 'POST',
+        api: 'sql',
+        access: 'read',
+        namespace,
+        segments: ['sqlscripts:validate'],
+        query,
+        body: { statement },
+        operation: `validating the SQL script in namespace '${namespace}'`,
+        accept: [404],
+      },
+      options,
+    );
+    return answer.status === 404 ? { available: false } : parseSqlValidation(answer.body);
+  }
+
   // ---- control (as the simulator's /__sim/ API) -------------------------------------------
 
   /** Creates a deployment directly in the seed's state (RUNNING with a STARTED job by default). */
@@ -296,10 +323,11 @@ export class InMemoryVvp implements VvpApi {
   /** Records the call, applies a scripted fault, runs the AppManager handler, maps errors as VvpClient does. */
   private async call(call: Call, options: VvpRequestOptions = {}): Promise<Answer> {
     throwIfAborted(options.abortSignal);
-    const path = `/api/v1/namespaces/${encodeURIComponent(call.namespace)}/${call.segments.map(encodeURIComponent).join('/')}`;
+    const prefix = call.api === 'sql' ? '/sql/v1beta1' : '/api/v1';
+    const path = `${prefix}/namespaces/${encodeURIComponent(call.namespace)}/${call.segments.map((s) => encodeURIComponent(s).replace(/%3A/gi, ':')).join('/')}`;
     const query = new URLSearchParams(call.query);
     const display = `${path}${query.size > 0 ? `?${query.toString()}` : ''}`;
-    const access: Access = call.method === 'GET' ? 'read' : 'write';
+    const access: Access = call.access ?? (call.method === 'GET' ? 'read' : 'write');
     const body = jsonCopy(call.body);
     const started = this.clock.now();
     const entry = this.state.requests.begin({ at: this.clock.isoNow(), method: call.method, path, query: Object.fromEntries(query), headers: {}, body });
@@ -320,7 +348,8 @@ export class InMemoryVvp implements VvpApi {
     }
     let answer: Answer;
     try {
-      answer = handleApi(this.state, { method: call.method, segments: ['namespaces', call.namespace, ...call.segments], query, body });
+      const route = call.api === 'sql' ? handleSql : handleApi;
+      answer = route(this.state, { method: call.method, segments: ['namespaces', call.namespace, ...call.segments], query, body });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (fault?.type === 'lostResponse') return fail(this.networkError(context, 'ECONNRESET', 'socket hang up'), null);

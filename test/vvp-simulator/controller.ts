@@ -11,7 +11,7 @@
  * controller would.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { BehaviourBook, Behaviour, Outcome } from './behaviour';
+import type { BehaviourBook, Behaviour, FailureText, Outcome } from './behaviour';
 import { desiredState, jarUriOf, restoreStrategy, upgradeStrategy } from './deployment-spec';
 import { deepClone, deepEqual, isPlainObject, type JsonObject } from './plain-object';
 import {
@@ -53,6 +53,8 @@ export interface ControllerEnvironment {
   buildVersion(): string;
   /** Base URI savepoint locations are put under. */
   blobStorageBaseUri(): string;
+  /** Why a SQLSCRIPT job with this script cannot start (Flink's message), or undefined when it can. */
+  sqlJobFailure(script: string): string | undefined;
   onStateChange(change: StateChange): void;
 }
 
@@ -281,7 +283,10 @@ export class DeploymentController {
     this.beginTransition(deployment, 'RUNNING');
     if (!this.targetExists(deployment)) return;
 
-    const outcome = this.env.behaviours.takeOutcome(namespace, deployment.metadata.name, jarUriOf(deployment.spec));
+    let outcome = this.env.behaviours.takeOutcome(namespace, deployment.metadata.name, jarUriOf(deployment.spec));
+    // A SQLSCRIPT job whose script Flink rejects does not start, whatever else was scripted.
+    const sqlFailure = this.sqlFailure(deployment);
+    if (sqlFailure && outcome !== 'savepointFails') outcome = 'fails';
     // STATEFUL upgrade: the new job resumes from the savepoint just taken. Otherwise (STATELESS
     // upgrade, start from a stopped state) the restore strategy picks the state, after the old
     // job is gone, so its retained checkpoint is a candidate too.
@@ -298,7 +303,17 @@ export class DeploymentController {
       for (const job of active) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
     }
     const savepointLocation = upgradeSavepoint ? upgradeSavepoint.spec.savepointLocation : this.restoreLocation(ctx.current());
-    await this.startJob(ctx, savepointLocation, outcome);
+    await this.startJob(ctx, savepointLocation, outcome, sqlFailure);
+  }
+
+  /** The job failure of a SQLSCRIPT template whose script does not validate, else undefined. */
+  private sqlFailure(deployment: Deployment): FailureText | undefined {
+    const template = isPlainObject(deployment.spec.template) ? deployment.spec.template : {};
+    const tspec = isPlainObject(template.spec) ? template.spec : {};
+    const artifact = isPlainObject(tspec.artifact) ? tspec.artifact : {};
+    if (artifact.kind !== 'SQLSCRIPT') return undefined;
+    const message = this.env.sqlJobFailure(typeof artifact.sqlScript === 'string' ? artifact.sqlScript : '');
+    return message === undefined ? undefined : { reason: this.behaviour(deployment).jobFailure.reason, message };
   }
 
   private async toStopped(ctx: RunContext, target: 'CANCELLED' | 'SUSPENDED'): Promise<void> {
@@ -428,9 +443,10 @@ export class DeploymentController {
     this.createSavepoint(deployment, 'RETAINED_CHECKPOINT', { job, location, state: 'COMPLETED' });
   }
 
-  private async startJob(ctx: RunContext, savepointLocation: string | undefined, outcome: Outcome): Promise<void> {
+  private async startJob(ctx: RunContext, savepointLocation: string | undefined, outcome: Outcome, failure?: FailureText): Promise<void> {
     let deployment = ctx.current();
     const behaviour = this.behaviour(deployment);
+    const jobFailure = failure ?? behaviour.jobFailure;
     const job = this.createJob(deployment, savepointLocation);
     const jobId = job.metadata.id;
     this.event(deployment, 'CREATING_A_NEW_JOB', `Creating a new job ${jobId}${savepointLocation ? ` restoring from ${savepointLocation}` : ''}.`, jobId);
@@ -443,12 +459,12 @@ export class DeploymentController {
     if (outcome === 'fails') {
       const attempts = Number(deployment.spec.maxJobCreationAttempts) || 1;
       for (let attempt = 1; attempt <= attempts; attempt++) {
-        this.event(ctx.current(), 'FAILED_CREATING_A_NEW_JOB', `Failed to create job ${jobId} (attempt ${attempt} of ${attempts}): ${behaviour.jobFailure.message}`, jobId);
+        this.event(ctx.current(), 'FAILED_CREATING_A_NEW_JOB', `Failed to create job ${jobId} (attempt ${attempt} of ${attempts}): ${jobFailure.message}`, jobId);
         if (attempt < attempts) await ctx.sleep(behaviour.startMs);
       }
       deployment = ctx.current();
       this.event(deployment, 'TOO_MANY_FAILED_JOB_CREATION_ATTEMPTS', `Job creation failed ${attempts} times; giving up.`, jobId);
-      this.failJob(deployment, job, behaviour.jobFailure);
+      this.failJob(deployment, job, jobFailure);
       this.event(deployment, 'TRANSITIONING_TO_FAILED_STATE_BECAUSE_JOB_NOT_STARTED', `Transitioning to FAILED because job ${jobId} did not start.`, jobId);
       this.setStatus(deployment, 'FAILED');
       this.setTransitioning(deployment, false);

@@ -73,7 +73,7 @@ export function expandDefaults(specIn: JsonObject, namespace: string, store: Sim
   logging.loggingProfile ??= 'default';
   logging.log4jLoggers ??= { '': 'INFO' };
   const artifact = child(tspec, 'artifact');
-  if (artifact.kind === 'JAR') {
+  if (artifact.kind === 'JAR' || artifact.kind === 'SQLSCRIPT') {
     artifact.flinkVersion ??= '1.15';
     artifact.flinkImageRegistry ??= 'registry.ververica.com/v2.7';
     artifact.flinkImageRepository ??= 'flink';
@@ -118,6 +118,9 @@ export function validateSpec(spec: JsonObject): void {
     if (!URI_SCHEME.test(artifact.jarUri)) {
       throw badRequest(`Invalid jarUri '${artifact.jarUri}': expected an absolute URI such as wasbs://container@account.blob.core.windows.net/path.jar.`);
     }
+  }
+  if (artifact.kind === 'SQLSCRIPT' && (typeof artifact.sqlScript !== 'string' || artifact.sqlScript.trim() === '')) {
+    throw badRequest('spec.template.spec.artifact.sqlScript is required for artifact kind SQLSCRIPT.');
   }
 }
 

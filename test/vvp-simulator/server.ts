@@ -1,6 +1,6 @@
 /**
- * HTTP front of the simulator (plain `node:http`): AppManager API under `/api/v1/`,
- * control API under `/__sim/`. For AppManager requests, in this order: record, apply a
+ * HTTP front of the simulator (plain `node:http`): AppManager API under `/api/v1/`, the SQL
+ * service's validation under `/sql/v1beta1/`, control API under `/__sim/`. For AppManager requests, in this order: record, apply a
  * scripted fault, check auth, parse the body, route, encode per `Accept`.
  */
 import http from 'node:http';
@@ -9,6 +9,7 @@ import { handleApi } from './api-routes';
 import { ApiError } from './api-error';
 import { parseBody, responseType, serialise } from './body-codec';
 import { handleControl } from './control-routes';
+import { handleSql } from './sql-routes';
 import { faultTargetOf, type FaultAction } from './faults';
 import type { RecordedRequest } from './request-log';
 import { SimulatorState, type SimulatorInit } from './simulator-state';
@@ -28,6 +29,7 @@ export interface ListeningAddress {
 }
 
 const API_PREFIX = '/api/v1/';
+const SQL_PREFIX = '/sql/v1beta1/';
 const CONTROL_PREFIX = '/__sim/';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -137,8 +139,11 @@ export class SimulatorServer {
       return;
     }
 
-    const namespace = /^\/api\/v1\/namespaces\/([^/]+)/.exec(url.pathname)?.[1];
-    const decision = this.state.auth.check(req.headers.authorization, method, namespace !== undefined ? decodeURIComponent(namespace) : undefined);
+    const namespace = /^\/(?:api\/v1|sql\/v1beta1)\/namespaces\/([^/]+)/.exec(url.pathname)?.[1];
+    const sql = url.pathname.startsWith(SQL_PREFIX);
+    // Validating SQL changes nothing: a viewer token may do it (a pull-request plan has no more).
+    const authMethod = sql && url.pathname.endsWith(':validate') ? 'GET' : method;
+    const decision = this.state.auth.check(req.headers.authorization, authMethod, namespace !== undefined ? decodeURIComponent(namespace) : undefined);
     if (!decision.allowed) {
       this.sendGatewayError(res, decision.status, url.pathname);
       return finish(decision.status);
@@ -147,9 +152,10 @@ export class SimulatorServer {
     let status: number;
     let body: unknown;
     try {
-      if (!url.pathname.startsWith(API_PREFIX)) throw new ApiError(404, 'Not Found', `No handler for ${url.pathname}`);
+      if (!url.pathname.startsWith(API_PREFIX) && !sql) throw new ApiError(404, 'Not Found', `No handler for ${url.pathname}`);
       const parsed = ['POST', 'PUT', 'PATCH'].includes(method) ? parseBody(raw, req.headers['content-type']) : undefined;
-      const result = handleApi(this.state, { method, segments: decodeSegments(url.pathname.slice(API_PREFIX.length)), query: url.searchParams, body: parsed });
+      const route = sql ? handleSql : handleApi;
+      const result = route(this.state, { method, segments: decodeSegments(url.pathname.slice(sql ? SQL_PREFIX.length : API_PREFIX.length)), query: url.searchParams, body: parsed });
       status = result.status;
       body = result.body;
     } catch (error) {

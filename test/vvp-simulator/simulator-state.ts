@@ -14,6 +14,8 @@ import { RequestLog } from './request-log';
 import { SPEC_VERSION_ANNOTATION, TRANSITIONING_ANNOTATION, UPGRADE_STRATEGIES, type Deployment, type DeploymentCondition, type Failure } from './resources';
 import { realSimClock, type SimClock } from './sim-clock';
 import { DEFAULT_TARGET_NAME, SimStore, type Addressing } from './store';
+import { DEFAULT_SQL_CATALOG, DEFAULT_SQL_DATABASE } from './sql-routes';
+import { sqlJobFailure } from './sql-validation';
 
 /** Simulator-wide settings; all can be changed at run time through `PUT /__sim/config`. */
 export interface SimulatorConfig {
@@ -35,6 +37,15 @@ export interface SimulatorConfig {
   blobStorageBaseUri: string;
   /** Write unset optional fields as `null`, as VVP's Jackson serialisation does (see jackson-nulls.ts). Default false. */
   explicitNulls: boolean;
+  /** Serve the SQL service (`/sql/v1beta1/`); false: every SQL path answers 404. Default true. */
+  sqlService: boolean;
+  /**
+   * How `sqlscripts:validate` treats a text of several statements: `script` validates it as a
+   * whole (default); `statement` answers VALIDATION_RESULT_UNSUPPORTED_QUERY (see README).
+   */
+  sqlValidation: 'script' | 'statement';
+  /** Tables the SQL catalog already has (simple names), for validation and SQL job starts. Default none. */
+  sqlCatalogTables: string[];
 }
 
 /** Defaults of {@link SimulatorConfig}. */
@@ -49,6 +60,9 @@ export function defaultConfig(): SimulatorConfig {
     strictResourceVersion: false,
     blobStorageBaseUri: 'wasbs://vvp@vvpstorage.blob.core.windows.net',
     explicitNulls: false,
+    sqlService: true,
+    sqlValidation: 'script',
+    sqlCatalogTables: [],
   };
 }
 
@@ -88,8 +102,17 @@ export function parseConfigPatch(input: unknown): Partial<SimulatorConfig> {
       case 'strictDeploymentTarget':
       case 'strictResourceVersion':
       case 'explicitNulls':
+      case 'sqlService':
         if (typeof value !== 'boolean') bad('true or false');
         out[key] = value as boolean;
+        break;
+      case 'sqlValidation':
+        if (value !== 'script' && value !== 'statement') bad('script or statement');
+        out.sqlValidation = value as 'script' | 'statement';
+        break;
+      case 'sqlCatalogTables':
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad('an array of table names');
+        out.sqlCatalogTables = [...(value as string[])];
         break;
       default:
         throw badRequest(`unknown config field '${key}'; accepted: ${Object.keys(defaultConfig()).join(', ')}`);
@@ -103,7 +126,10 @@ export interface DeploymentSeed {
   /** Default `default` (created when missing). */
   namespace?: string;
   name: string;
-  jarUri: string;
+  /** The JAR of a JAR deployment; give this or `sqlScript`. */
+  jarUri?: string;
+  /** The script of a SQLSCRIPT deployment (artifact `{kind: SQLSCRIPT, sqlScript}`); give this or `jarUri`. */
+  sqlScript?: string;
   /** Observed state to start in. Default RUNNING (with a STARTED job). */
   state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' | 'FAILED';
   /** Default STATEFUL. */
@@ -125,10 +151,12 @@ export interface DeploymentTruth {
   specState: string;
   statusState: string;
   specJarUri: string | null;
+  /** `spec.template.spec.artifact.sqlScript` (SQLSCRIPT deployments); optional so hand-built truths stay short. */
+  specSqlScript?: string | null;
   /** `status.running.jobId` as the API shows it (may be stale). */
   statusJobId: string | null;
   /** The job actually in state STARTED, if any. */
-  runningJob: { id: string; jarUri: string | null; savepointLocation: string | null } | null;
+  runningJob: { id: string; jarUri: string | null; sqlScript?: string | null; savepointLocation: string | null } | null;
   /**
    * `status.running.conditions` (`ClusterUnreachable`, `JobFailing`, ...); empty unless RUNNING.
    * Always filled by the simulator; optional only so hand-built truths in tests stay short.
@@ -143,6 +171,8 @@ export interface DeploymentTruth {
     id: string;
     state: string;
     jarUri: string | null;
+    /** The job's `spec.artifact.sqlScript` (SQLSCRIPT jobs), else null. */
+    sqlScript?: string | null;
     createdAt: string;
     savepointLocation: string | null;
     failure: unknown;
@@ -209,6 +239,7 @@ export class SimulatorState {
       timeScale: () => this.config.timeScale,
       buildVersion: () => this.config.buildVersion,
       blobStorageBaseUri: () => this.config.blobStorageBaseUri,
+      sqlJobFailure: (script) => sqlJobFailure(script, { catalogTables: this.config.sqlCatalogTables, catalog: DEFAULT_SQL_CATALOG, database: DEFAULT_SQL_DATABASE }),
       onStateChange: (change) => this.listeners.forEach((l) => l(change)),
     });
     this.reset(true);
@@ -263,7 +294,12 @@ export class SimulatorState {
       state: seed.state === 'FAILED' || !seed.state ? 'RUNNING' : seed.state,
       upgradeStrategy: { kind: seed.upgradeStrategy ?? 'STATEFUL' },
       restoreStrategy: { kind: seed.restoreStrategy ?? 'LATEST_STATE', allowNonRestoredState: false },
-      template: { spec: { artifact: { kind: 'JAR', jarUri: seed.jarUri }, parallelism: 1 } },
+      template: {
+        spec: {
+          artifact: seed.sqlScript !== undefined ? { kind: 'SQLSCRIPT', sqlScript: seed.sqlScript } : { kind: 'JAR', jarUri: seed.jarUri ?? '' },
+          parallelism: 1,
+        },
+      },
     };
     const spec = expandDefaults(mergePatch(baseSpec, seed.spec ?? {}) as JsonObject, namespace, this.store, this.defaultTargetId(namespace));
     validateSpec(spec);
@@ -314,6 +350,10 @@ export class SimulatorState {
       const artifact = isPlainObject(spec.artifact) ? spec.artifact : {};
       return typeof artifact.jarUri === 'string' ? artifact.jarUri : null;
     };
+    const sqlOf = (spec: JsonObject): string | null => {
+      const artifact = isPlainObject(spec.artifact) ? spec.artifact : {};
+      return typeof artifact.sqlScript === 'string' ? artifact.sqlScript : null;
+    };
     const running = jobs.find((j) => j.status.state === 'STARTED');
     return {
       namespace,
@@ -323,9 +363,10 @@ export class SimulatorState {
       specState: String(deployment.spec.state),
       statusState: deployment.status.state,
       specJarUri: jarUriOf(deployment.spec) ?? null,
+      specSqlScript: isPlainObject(deployment.spec.template) && isPlainObject(deployment.spec.template.spec) ? sqlOf(deployment.spec.template.spec) : null,
       statusJobId: deployment.status.running?.jobId ?? null,
       runningJob: running
-        ? { id: running.metadata.id, jarUri: jarOf(running.spec), savepointLocation: typeof running.spec.savepointLocation === 'string' ? running.spec.savepointLocation : null }
+        ? { id: running.metadata.id, jarUri: jarOf(running.spec), sqlScript: sqlOf(running.spec), savepointLocation: typeof running.spec.savepointLocation === 'string' ? running.spec.savepointLocation : null }
         : null,
       conditions: deepClone(deployment.status.running?.conditions ?? []),
       transitionInProgress: this.controller.isBusy(deployment.metadata.id),
@@ -333,6 +374,7 @@ export class SimulatorState {
         id: j.metadata.id,
         state: j.status.state,
         jarUri: jarOf(j.spec),
+        sqlScript: sqlOf(j.spec),
         createdAt: j.metadata.createdAt,
         savepointLocation: typeof j.spec.savepointLocation === 'string' ? j.spec.savepointLocation : null,
         failure: j.status.failure ? deepClone(j.status.failure) : null,
@@ -361,7 +403,10 @@ export class SimulatorState {
 export function parseSeed(input: unknown): DeploymentSeed {
   if (!isPlainObject(input)) throw badRequest('deployment seed must be an object');
   const name = validateName(input.name);
-  if (typeof input.jarUri !== 'string' || input.jarUri === '') throw badRequest('seed.jarUri is required');
+  const sql = input.sqlScript !== undefined;
+  if (sql && (typeof input.sqlScript !== 'string' || input.sqlScript === '')) throw badRequest('seed.sqlScript must be a non-empty string');
+  if (sql && input.jarUri !== undefined) throw badRequest('seed: give jarUri or sqlScript, not both');
+  if (!sql && (typeof input.jarUri !== 'string' || input.jarUri === '')) throw badRequest('seed.jarUri (or seed.sqlScript) is required');
   const state = input.state ?? 'RUNNING';
   if (!['RUNNING', 'CANCELLED', 'SUSPENDED', 'FAILED'].includes(state as string)) {
     throw badRequest(`seed.state must be RUNNING, CANCELLED, SUSPENDED or FAILED, got ${JSON.stringify(state)}`);
@@ -375,7 +420,7 @@ export function parseSeed(input: unknown): DeploymentSeed {
   return {
     namespace: input.namespace as string | undefined,
     name,
-    jarUri: input.jarUri,
+    ...(sql ? { sqlScript: input.sqlScript as string } : { jarUri: input.jarUri as string }),
     state: state as DeploymentSeed['state'],
     upgradeStrategy: input.upgradeStrategy as string | undefined,
     restoreStrategy: typeof input.restoreStrategy === 'string' ? input.restoreStrategy : undefined,

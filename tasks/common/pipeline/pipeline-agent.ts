@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { TaskCommand } from 'azure-pipelines-task-lib/taskcommand';
 import type { AzureRmConnection } from '../azure/credential';
 import { cloudProblems, resolveCloud } from '../azure/cloud';
 import { CancelledError, InputError, isAbortError } from '../errors/errors';
@@ -15,6 +16,7 @@ import type { InputSource } from '../inputs/parse';
 import type { ToolCache } from '../kubectl/kubectl-installer';
 import type { VvpServiceConnection } from '../vvp/service-connection';
 import type { Logger } from '../logging/logger';
+import type { SourceProblem } from '../sql/problem';
 import { toolLib } from '../lazy/libraries';
 import { neutraliseCommands } from '../logging/neutralise';
 import { addMaskedSecret, maskSecrets } from '../logging/secret-mask';
@@ -173,6 +175,41 @@ export function readAzureRmConnection(connectionId: string, input = 'azureSubscr
         },
       ]);
   }
+}
+
+/**
+ * The path an annotation names: `file` relative to `sourcesDirectory` (`Build.SourcesDirectory`)
+ * with forward slashes, which is how a pull request finds the file. A file outside the sources
+ * directory (or no sources directory) keeps its own path, with forward slashes.
+ */
+export function annotationSourcePath(file: string, sourcesDirectory: string | undefined): string {
+  const absolute = path.resolve(file);
+  const relative = sourcesDirectory ? path.relative(path.resolve(sourcesDirectory), absolute) : '';
+  const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return (inside ? relative : file).split(path.sep).join('/').replace(/\\/g, '/');
+}
+
+/**
+ * The logging command that puts `problem` on the file's line and column in the run and the pull
+ * request: `##vso[task.logissue type=error;sourcepath=…;linenumber=…;columnnumber=…]message`,
+ * escaped as task-lib escapes commands (`%AZP25`, `%0D`, `%0A`; `;` and `]` in properties). A
+ * problem without a position names the file only (no "line 0"). The message is masked and its
+ * own logging commands defused, like every printed text.
+ */
+export function errorAnnotation(problem: SourceProblem, file: string, sourcesDirectory = readVariable('Build.SourcesDirectory')): string {
+  const properties: Record<string, string> = { type: 'error', sourcepath: annotationSourcePath(file, sourcesDirectory) };
+  const { position } = problem;
+  if (position && position.line >= 1) {
+    properties.linenumber = String(position.line);
+    if (position.column >= 1) properties.columnnumber = String(position.column);
+  }
+  return new TaskCommand('task.logissue', properties, printable(problem.message)).toString();
+}
+
+/** Prints {@link errorAnnotation} for each problem (the agent turns each into an error on the file). */
+export function annotateProblems(problems: readonly SourceProblem[], file: string): void {
+  const sourcesDirectory = readVariable('Build.SourcesDirectory');
+  for (const problem of problems) console.log(errorAnnotation(problem, file, sourcesDirectory));
 }
 
 /** The Logger the core code uses, writing the agent's log format. */

@@ -3,6 +3,7 @@ import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
+import { parseSqlValidation, type SqlValidation } from './sql-validation';
 
 export type { AgentProvider } from '../http/json-transport';
 
@@ -48,6 +49,17 @@ export interface VvpApi {
   getSavepoint(namespace: string, savepointId: string, options?: VvpRequestOptions): Promise<Savepoint | undefined>;
   /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
   createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
+  /**
+   * Asks VVP's SQL service to validate `statement` (`POST /sql/v1beta1/namespaces/{ns}/sqlscripts:validate`).
+   * A read in effect: retried like a GET. `{available: false}` when VVP answers 404 (no SQL service).
+   */
+  validateSqlScript(namespace: string, statement: string, scope?: SqlValidationScope, options?: VvpRequestOptions): Promise<SqlValidation>;
+}
+
+/** Where unqualified table names are looked up during SQL validation; VVP's defaults (`vvp`, `default`) when absent. */
+export interface SqlValidationScope {
+  catalog?: string;
+  database?: string;
 }
 
 /** The transport settings (agents, logger, timeouts, size limit, retries, clock) and VVP's own. */
@@ -85,6 +97,8 @@ interface RequestSpec {
   access: Access;
   /** Statuses that are an answer, not an error (e.g. 404 for "does not exist"). */
   acceptStatuses?: readonly number[];
+  /** A POST that only reads (SQL validation): retried like a GET, never "outcome unknown". */
+  repeatable?: boolean;
   abortSignal?: AbortSignal;
   deadline?: number;
 }
@@ -303,6 +317,27 @@ export class VvpClient implements VvpApi {
     });
   }
 
+  async validateSqlScript(namespace: string, statement: string, scope: SqlValidationScope = {}, options: VvpRequestOptions = {}): Promise<SqlValidation> {
+    const query: Record<string, string> = {};
+    if (scope.catalog) query.catalog = scope.catalog;
+    if (scope.database) query.database = scope.database;
+    const answer = await this.read({
+      method: 'POST',
+      path: `/sql/v1beta1/namespaces/${enc(namespace)}/sqlscripts:validate`,
+      query,
+      body: { statement },
+      operation: `validating the SQL script in namespace '${namespace}'`,
+      namespace,
+      access: 'read',
+      // Validation changes nothing in VVP, so a lost answer is simply asked again.
+      repeatable: true,
+      acceptStatuses: [404],
+      ...options,
+    });
+    if (answer.status === 404) return { available: false };
+    return parseSqlValidation(answer.body);
+  }
+
   /** `GET /jobs`, `/events` or `/savepoints` filtered by deployment id; they only filter by query parameter. */
   private async listOfDeployment<T>(
     kind: 'jobs' | 'events' | 'savepoints',
@@ -399,6 +434,7 @@ export class VvpClient implements VvpApi {
         body: spec.body,
         bearerToken: this.token,
         acceptStatuses: spec.acceptStatuses,
+        repeatable: spec.repeatable,
         abortSignal: lost && spec.abortSignal ? AbortSignal.any([spec.abortSignal, lost]) : (lost ?? spec.abortSignal),
         deadline: spec.deadline,
       });
@@ -448,7 +484,7 @@ export class VvpClient implements VvpApi {
 
   private toApiError(spec: RequestSpec, url: URL, error: unknown): unknown {
     if (!(error instanceof HttpRequestError)) return error;
-    const write = spec.method !== 'GET';
+    const write = spec.method !== 'GET' && !spec.repeatable;
     const details = { method: spec.method, path: `${url.pathname}${url.search}`, operation: spec.operation, attempts: error.attempts, cause: error };
     switch (error.kind) {
       case 'status':

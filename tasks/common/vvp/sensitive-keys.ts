@@ -1,22 +1,33 @@
-/**
- * Configuration keys whose values are credentials. Flink hides the values of such keys in its
- * own logs and web UI (`GlobalConfiguration.isSensitive`); the tasks mask them the same way in
- * plans, diffs, messages and summaries, from the live deployment and from the spec file alike.
- * The key names still show.
- */
 import { MASK } from './jar-uri-secrets';
 import { isJsonObject, type JsonValue } from './resources';
 
-/** Parts of a key (case-insensitive) that make its value a credential. */
-const SENSITIVE_KEY_PARTS = ['password', 'secret', 'fs.azure.account.key', 'apikey', 'api-key', 'auth-params', 'service-key', 'token', 'basic-auth', 'jaas.config', 'http-headers'] as const;
+/**
+ * Which configuration keys hold credentials, by the rule Flink uses to hide values in its logs
+ * and web UI (`GlobalConfiguration.isSensitive`, plus the connector and Azure keys the task's
+ * spec names): a key is sensitive when it contains, case-insensitive, one of these parts. The
+ * same rule applies to `flinkConfiguration` keys and to SQL `WITH ( … )` option keys.
+ */
+export const SENSITIVE_KEY_PARTS: readonly string[] = [
+  'password',
+  'secret',
+  'fs.azure.account.key',
+  'apikey',
+  'api-key',
+  'auth-params',
+  'service-key',
+  'token',
+  'basic-auth',
+  'jaas.config',
+  'http-headers',
+];
 
-/** True when a configuration key's value is a credential (its name contains one of the parts). */
+/** True when the value of configuration key `key` must not be shown (plans, diffs, messages, summaries). */
 export function isSensitiveConfigKey(key: string): boolean {
   const lower = key.toLowerCase();
   return SENSITIVE_KEY_PARTS.some((part) => lower.includes(part));
 }
 
-/** `value` with the value of every sensitive key, at any depth, replaced by `***`. */
+/** `value` with the value of every sensitive key, at any depth, replaced by `***`; key names kept. */
 export function maskSensitiveValues<T extends JsonValue | undefined>(value: T): T {
   if (Array.isArray(value)) return value.map((item) => maskSensitiveValues(item)) as T;
   if (!isJsonObject(value)) return value;

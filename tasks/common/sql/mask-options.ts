@@ -1,0 +1,54 @@
+/**
+ * Masks credentials in a SQL script for display (plans, diffs, logs, summaries): the value of
+ * every `'key' = 'value'` option whose key is sensitive by the rule for Flink configuration keys
+ * (`isSensitiveConfigKey`), inside `WITH ( … )` and in `SET 'key' = 'value'`. The key still shows;
+ * the value becomes `'***'`. Only the displayed text changes: the script sent to VVP is never masked.
+ */
+import { isSensitiveConfigKey } from '../vvp/sensitive-keys';
+import { isTrivia, tokenize, unquote, type Token } from './lexer';
+
+/** The masked form of a value. */
+export const MASKED_VALUE = "'***'";
+
+/** `script` with the values of sensitive options replaced by `'***'`; everything else unchanged, offsets of other text shift. */
+export function maskSensitiveOptions(script: string): string {
+  const tokens = tokenize(script).filter((t) => !isTrivia(t));
+  const masked: Token[] = [];
+  const word = (t: Token | undefined, w: string): boolean => t?.kind === 'word' && script.slice(t.start, t.end).toUpperCase() === w;
+  const symbol = (t: Token | undefined, s: string): boolean => t?.kind === 'symbol' && script[t.start] === s;
+  // Depth of parentheses inside the current WITH ( … ); 0 when outside one.
+  let withDepth = 0;
+  let statementStart = true;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const atOption = withDepth === 1 || (statementStart && word(t, 'SET'));
+    if (word(t, 'WITH') && symbol(tokens[i + 1], '(') && withDepth === 0) {
+      withDepth = 1;
+      i++;
+      statementStart = false;
+      continue;
+    }
+    if (withDepth > 0) {
+      if (symbol(t, '(')) withDepth++;
+      else if (symbol(t, ')')) withDepth--;
+    }
+    if (atOption) {
+      // `'key' = 'value'` (or, after SET, `SET 'key' = 'value'`).
+      const keyAt = word(t, 'SET') ? i + 1 : i;
+      const key = tokens[keyAt];
+      const value = tokens[keyAt + 2];
+      if (key?.kind === 'string' && symbol(tokens[keyAt + 1], '=') && value?.kind === 'string' && isSensitiveConfigKey(unquote(script, key))) {
+        masked.push(value);
+        i = keyAt + 2;
+      }
+    }
+    statementStart = symbol(t, ';');
+  }
+  let out = '';
+  let from = 0;
+  for (const value of masked) {
+    out += script.slice(from, value.start) + MASKED_VALUE;
+    from = value.end;
+  }
+  return out + script.slice(from);
+}
