@@ -1,6 +1,7 @@
 import { InputError, isAbortError, truncate } from '../errors/errors';
 import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
+import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 
@@ -379,6 +380,7 @@ export class VvpClient implements VvpApi {
     const lost = this.options.connectionLost;
     // A dead tunnel: nothing is sent, so the token never reaches a local port someone else may now hold.
     if (lost?.aborted) throw lostReason(lost);
+    const link = lost && spec.abortSignal ? linkSignals({ signals: [spec.abortSignal, lost] }) : undefined;
     try {
       return await this.transport.send({
         method: spec.method,
@@ -387,12 +389,14 @@ export class VvpClient implements VvpApi {
         body: spec.body,
         bearerToken: this.token,
         acceptStatuses: spec.acceptStatuses,
-        abortSignal: lost && spec.abortSignal ? AbortSignal.any([spec.abortSignal, lost]) : (lost ?? spec.abortSignal),
+        abortSignal: link?.signal ?? lost ?? spec.abortSignal,
         deadline: spec.deadline,
       });
     } catch (error) {
       if (lost?.aborted && !spec.abortSignal?.aborted) throw lostReason(lost);
       throw this.toApiError(spec, url, error);
+    } finally {
+      link?.dispose();
     }
   }
 
