@@ -93,6 +93,28 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal((offPatch?.body as { metadata?: unknown }).metadata, undefined);
   });
 
+  it('ends the step at timeoutMinutes when VVP never answers the reads after the PATCH, with garbage collections running in the task', async () => {
+    const sim = requireSim(bench);
+    const name = unique('silent');
+    // Without an answer the new job would take a minute anyway: only the timeout can end the wait.
+    const id = await seed(bench, name, { behaviour: { staleRunningMs: 60_000 } });
+    // The read before the change goes by name; every read of the deployment by id (the wait) is accepted and never answered.
+    await sim.control.addFault({ method: 'GET', path: `/deployments/${id}$`, persistent: true, action: 'hang' });
+    try {
+      // The task process collects every 200 ms (Node 20 then lost timeouts made of AbortSignal.any and the step never ended).
+      const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, '5113e70', { timeoutMinutes: 0.3 }), gcEveryMs: 200, timeoutMs: 60_000 });
+      assert.equal(run.timedOut, false, `the step was still running after 60 s (timeoutMinutes 0.3 = 18 s): ${explain(run)}`);
+      assert.equal(run.result, 'Failed', explain(run));
+      assert.match(run.message ?? '', /Timed out after 18 s/);
+      assert.match(run.message ?? '', /no answer from vvp\.example\.com|status unreadable \(ETIMEDOUT\)/);
+      assert.ok((await sim.control.requests({ method: 'PATCH' })).some((r) => r.path.includes(id)), 'the PATCH was sent');
+      // 18 s of waiting, at most one poll interval of grace for the hung read, then the bounded reads that explain it.
+      assert.ok(run.durationMs < 45_000, `the step took ${run.durationMs} ms`);
+    } finally {
+      await sim.control.clearFaults();
+    }
+  });
+
   it('plans offline with no secrets and no network at all', async () => {
     // Every way out leads to a closed port: any request would fail the step.
     const nowhere = 'http://127.0.0.1:9';

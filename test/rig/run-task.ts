@@ -38,6 +38,19 @@ export interface RunTaskOptions {
   signalAfter?: SignalAfter;
   /** Keep the temp folders (for debugging a failing test). Default false. */
   keepTempDirs?: boolean;
+  /**
+   * Run a full garbage collection in the task process this often (`--expose-gc` and
+   * `gc-preload.js`), for steps that wait on a server that never answers. Default: none.
+   */
+  gcEveryMs?: number;
+}
+
+/** The variable naming the node binary that runs tasks (the Node 24 leg of `npm test` sets it). */
+export const TASK_NODE_VARIABLE = 'VVP_TASK_NODE';
+
+/** The node binary the rig runs tasks with: `VVP_TASK_NODE`, else the one running the tests. */
+export function taskNode(): string {
+  return process.env[TASK_NODE_VARIABLE] || process.execPath;
 }
 
 export type TaskResultName = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Cancelled' | 'Skipped';
@@ -73,6 +86,7 @@ export interface TaskRunResult {
 
 /**
  * Runs a task the way the Azure Pipelines agent's Node handler does: `node <taskDir>/<entry>`
+ * (with {@link taskNode})
  * with inputs, endpoints and variables in the environment, then decodes its logging commands.
  * The exit code is 0 even for a failed task; look at `result`.
  */
@@ -210,7 +224,9 @@ interface RawRun {
 function spawnTask(entry: string, cwd: string, env: Record<string, string>, options: RunTaskOptions): Promise<RawRun> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const gc = options.gcEveryMs === undefined ? [] : ['--expose-gc', '--require', path.join(__dirname, 'gc-preload.js')];
+    const childEnv = options.gcEveryMs === undefined ? env : { ...env, RIG_GC_EVERY_MS: String(options.gcEveryMs) };
+    const child = spawn(taskNode(), [...gc, entry], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     trackChild(child);
     let stdout = '';
     let stderr = '';

@@ -3,6 +3,7 @@ import type * as https from 'node:https';
 import { isAbortError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
 import { abortReason, systemClock, throwIfAborted, type Clock } from '../poll/clock';
+import { linkSignals } from '../poll/linked-signal';
 import type { NetworkAgents } from './network';
 import { DEFAULT_RETRY_POLICY, isRetryableHttpFailure, parseRetryAfter, RetryExhaustedError, withRetry, type RetryPolicy } from './retry';
 
@@ -297,9 +298,9 @@ interface ExchangeOptions {
 
 /**
  * The HTTP exchange itself. One signal ends it: the caller's abort or the total timeout
- * (`AbortSignal.timeout`), whichever comes first, at any phase. Resolves with the status,
- * headers and body (all of a 2xx answer, none of a 3xx, the first 64 KiB of an error answer);
- * rejects with an HttpRequestError or the abort reason.
+ * ({@link linkSignals}: held strongly until the exchange settles), whichever comes first, at
+ * any phase. Resolves with the status, headers and body (all of a 2xx answer, none of a 3xx,
+ * the first 64 KiB of an error answer); rejects with an HttpRequestError or the abort reason.
  */
 function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAnswer> {
   const { url, method } = request;
@@ -316,8 +317,8 @@ function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAn
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = Buffer.byteLength(payload);
   }
-  const timeout = AbortSignal.timeout(options.timeoutInMs);
-  const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, timeout]) : timeout;
+  const link = linkSignals({ signals: [request.abortSignal], timeoutInMs: options.timeoutInMs });
+  const signal = link.signal;
 
   return new Promise<RawAnswer>((resolve, reject) => {
     let settled = false;
@@ -327,6 +328,7 @@ function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAn
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
+      link.dispose();
       outcome();
     };
     const fail = (error: unknown): void =>

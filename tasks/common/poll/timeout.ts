@@ -1,4 +1,5 @@
 import { abortReason } from './clock';
+import { linkSignals } from './linked-signal';
 
 /** How long an operation may take and what its caller may cancel. */
 export interface TimeoutOptions {
@@ -29,23 +30,19 @@ export interface TimeoutOptions {
 export function withTimeout<T>(operation: (signal: AbortSignal) => Promise<T>, options: TimeoutOptions): Promise<T> {
   const outer = options.abortSignal;
   if (outer?.aborted) return Promise.reject(abortReason(outer));
-  const deadline = new AbortController();
-  const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
+  const link = linkSignals({ signals: [outer], timeoutInMs: options.timeoutInMs, timeoutReason: options.timeoutError });
+  const signal = link.signal;
   return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
     const cleanUp = (): void => {
-      clearTimeout(timer);
+      link.dispose();
       signal.removeEventListener('abort', onAbort);
     };
     function onAbort(): void {
       cleanUp();
       // The deadline's reason is the caller's timeout error; the outer reason is normalised.
-      reject(deadline.signal.aborted ? deadline.signal.reason : abortReason(outer as AbortSignal));
+      reject(link.timedOut ? signal.reason : abortReason(outer as AbortSignal));
     }
     signal.addEventListener('abort', onAbort, { once: true });
-    if (Number.isFinite(options.timeoutInMs)) {
-      timer = setTimeout(() => deadline.abort(options.timeoutError()), Math.max(0, options.timeoutInMs));
-    }
     let work: Promise<T>;
     try {
       work = operation(signal);

@@ -1,6 +1,7 @@
 import { InputError, isAbortError, truncate } from '../errors/errors';
 import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
+import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 import { parseSqlValidation, type SqlValidation } from './sql-validation';
@@ -426,6 +427,7 @@ export class VvpClient implements VvpApi {
     const lost = this.options.connectionLost;
     // A dead tunnel: nothing is sent, so the token never reaches a local port someone else may now hold.
     if (lost?.aborted) throw lostReason(lost);
+    const link = lost && spec.abortSignal ? linkSignals({ signals: [spec.abortSignal, lost] }) : undefined;
     try {
       return await this.transport.send({
         method: spec.method,
@@ -435,12 +437,14 @@ export class VvpClient implements VvpApi {
         bearerToken: this.token,
         acceptStatuses: spec.acceptStatuses,
         repeatable: spec.repeatable,
-        abortSignal: lost && spec.abortSignal ? AbortSignal.any([spec.abortSignal, lost]) : (lost ?? spec.abortSignal),
+        abortSignal: link?.signal ?? lost ?? spec.abortSignal,
         deadline: spec.deadline,
       });
     } catch (error) {
       if (lost?.aborted && !spec.abortSignal?.aborted) throw lostReason(lost);
       throw this.toApiError(spec, url, error);
+    } finally {
+      link?.dispose();
     }
   }
 
