@@ -3,15 +3,13 @@
  * new job → on failure, roll back. Phases return values; this file alone turns them into the
  * result the outputs and the run summary are derived from. Plain TypeScript: no task-lib.
  */
-import { CancelledError, InputError, isAbortError } from '../../common/errors/errors';
+import { CancelledError, isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
-import { planChange } from '../../common/vvp/change-plan';
-import { planDeploymentChange } from '../../common/vvp/spec-diff';
 import type { UpgradeExpectation } from '../../common/vvp/classify';
-import { buildCreateBody, buildPatchBody, deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
+import { deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
-import { capitalise, ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, VvpApiError, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
-import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
+import { capitalise, ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
+import { jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import { runLifecycle } from './lifecycle';
@@ -24,6 +22,7 @@ import { DIAGNOSTICS_BOUND_MS, explainWait } from './phases/explain';
 import { watchHealth } from './phases/health';
 import { findTransitionSavepoint } from './phases/savepoint';
 import { readBaseline, type Baseline } from './phases/read';
+import { decideChange, decideCreate, runAnnotations } from './decide';
 import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
 import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
 import { rollBack } from './phases/rollback';
@@ -85,7 +84,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       if (!baseline) throw new Error('the deployment disappeared while an unfinished rollback was finished');
     }
     if (!baseline) {
-      const created = await group(GROUP_APPLY, () => createDeployment(context, stage, createBody(config)));
+      const created = await group(GROUP_APPLY, () => createDeployment(context, stage, decideCreate(config).body));
       adopt(facts, created.deployment);
       facts.annotations = runAnnotations(config);
       facts.created = true;
@@ -100,10 +99,8 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     facts.previousJarUri = jarUriOf(current);
     facts.previousJobId = runningJobIdOf(current);
     facts.jobId = facts.previousJobId;
-    const patch = buildPatchBody(config.specFile?.document, config.jarUri, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
-    const plan = planChange({ current, runningJob: baseline.runningJob, patch, waitForRunning: config.waitForRunning });
-    // The same counts `action: plan` reports, so a plan and the deploy after it agree.
-    const diff = planDeploymentChange({ current, change: patch });
+    // The one decision `action: plan` makes too, so a plan and the deploy after it agree.
+    const { plan, patch, diff } = decideChange(config, current, baseline.runningJob);
     facts.planChanges = diff.planChanges;
     facts.restartRequired = diff.restartRequired;
     switch (plan.kind) {
@@ -252,50 +249,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const told = failure.withRollback(rollback);
     return finish(outcome, told.message, told);
   }
-}
-
-/** The POST body for a missing deployment, or the input error that says why it cannot be created. */
-function createBody(config: DeployConfig): ReturnType<typeof buildCreateBody> {
-  if (!config.createIfMissing) {
-    throw new VvpApiError({
-      method: 'GET',
-      path: `/api/v1/namespaces/${config.namespace}/deployments/${config.deployment}`,
-      operation: `reading deployment '${config.deployment}' in namespace '${config.namespace}'`,
-      status: 404,
-      serviceMessage: `deployment '${config.deployment}' not found in namespace '${config.namespace}'`,
-      hint: 'Check the deployment name and namespace, or set createIfMissing: true with a deploymentSpecFile holding the full Deployment',
-    });
-  }
-  if (config.deploymentIsId) {
-    throw new InputError([{ input: 'deployment', value: config.deployment, expected: 'the name of the deployment to create (ids are assigned by VVP), since no deployment has this id' }]);
-  }
-  if (!config.specFile) {
-    throw new InputError([
-      {
-        input: 'deploymentSpecFile',
-        value: '',
-        expected: `a YAML or JSON file with the full Deployment, needed to create deployment '${config.deployment}', which does not exist in namespace '${config.namespace}'`,
-      },
-    ]);
-  }
-  const body = withAnnotations(
-    buildCreateBody(config.specFile.document, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy }),
-    runAnnotations(config),
-  );
-  const desired = desiredStateOf(body.spec);
-  if (config.waitForRunning && desired !== 'RUNNING') {
-    throw new ChangeBlockedError(
-      config.deployment,
-      config.namespace,
-      `the spec file sets spec.state ${String(desired)}, so the new deployment would not run; set spec.state: RUNNING or waitForRunning: false`,
-    );
-  }
-  return body;
-}
-
-/** The pipeline annotations this run writes (none with `annotateDeployment: false`). */
-function runAnnotations(config: DeployConfig): Readonly<Record<string, string>> {
-  return config.annotateDeployment ? config.runAnnotations : {};
 }
 
 /** The strategies this step sets itself: an unfinished rollback does not put those back. */

@@ -8,11 +8,13 @@ import { InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import { maskSecrets } from '../../common/logging/secret-mask';
 import type { VvpApi } from '../../common/vvp/client';
-import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
+import { buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { oneLine } from '../../common/vvp/errors';
 import { MASK, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { isSensitiveConfigKey } from '../../common/vvp/sensitive-keys';
-import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+import { jarUriOf, runningJobIdOf, type JsonObject } from '../../common/vvp/resources';
+import { ChangeBlockedError } from '../../common/vvp/errors';
+import { decideChange, decideCreate, runAnnotations } from './decide';
 import { escapeMarkdown, fencedBlock, planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
@@ -44,7 +46,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     startedAtMs,
   };
   const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, action: 'plan', ...result, finishedAtMs: clock.now() });
-  const annotations = config.annotateDeployment ? config.runAnnotations : {};
+  const annotations = runAnnotations(config);
   const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
   const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.jarUri, strategies), annotations);
 
@@ -80,18 +82,26 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       const vvp = deps.vvp as VvpApi;
       const current = await vvp.getDeployment(config.namespace, config.deployment, { abortSignal: deps.abortSignal });
       const identity = current ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) } : {};
+      const runningJobId = current ? runningJobIdOf(current) : undefined;
+      const runningJob = runningJobId ? await vvp.getJob(config.namespace, runningJobId, { abortSignal: deps.abortSignal }) : undefined;
+      // The deploy's own decision: a change it would refuse fails the plan, so a pull request cannot go green on it.
       let change: JsonObject = patch;
+      let refusal: Error | undefined;
       if (!current) {
-        const missing = !config.createIfMissing
-          ? 'it does not exist and createIfMissing is false: a deploy would fail'
-          : !config.specFile
-            ? 'it does not exist and no deploymentSpecFile is given to create it from: a deploy would fail'
-            : undefined;
-        if (missing) {
-          logger.warn(`Deployment '${config.deployment}' in namespace '${config.namespace}': ${missing}.`);
-          return done({ outcome: 'planned', message: `Plan: deployment '${config.deployment}' ${missing}`, withIssues: true, planMarkdown: `**Plan:** deployment \`${oneLine(config.deployment)}\` ${missing}.\n` });
+        try {
+          change = decideCreate(config).body;
+        } catch (error) {
+          if (isAbortError(error)) throw error;
+          refusal = error as Error;
         }
-        change = withAnnotations(buildCreateBody(config.specFile?.document ?? {}, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, ...strategies }), annotations);
+      } else {
+        const decision = decideChange(config, current, runningJob).plan;
+        if (decision.kind === 'blocked') refusal = new ChangeBlockedError(oneLine(current.metadata.name ?? config.deployment), config.namespace, decision.reason);
+      }
+      if (refusal) {
+        const message = `Plan: a deploy would fail: ${refusal.message}`;
+        logger.warn(message);
+        return done({ ...identity, outcome: 'blocked', message, error: refusal, planMarkdown: `**Plan:** a deploy would fail: ${escapeMarkdown(oneLine(refusal.message))}\n` });
       }
       const plan = planDeploymentChange({ current, change });
       const left = current ? unfinishedRollbackOf(current) : undefined;
