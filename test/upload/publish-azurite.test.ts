@@ -21,7 +21,7 @@ import {
 import { BlobConflictError } from '../../tasks/common/blob/blob-errors';
 import { MIB } from '../../tasks/common/blob/block-plan';
 import { publishArtifact, type PublishResult } from '../../tasks/common/blob/publish-artifact';
-import type { LocalContent, OverwriteMode } from '../../tasks/common/blob/overwrite-policy';
+import type { OverwriteMode } from '../../tasks/common/blob/overwrite-policy';
 import { ArtifactChangedError } from '../../tasks/common/blob/blob-errors';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
@@ -97,11 +97,11 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
     filePath: string,
     overwrite: OverwriteMode,
     logger = new MemoryLogger(),
-    content?: LocalContent,
+    knownSha256Hex?: string,
   ): Promise<{ result: PublishResult; passes: number; logger: MemoryLogger }> => {
     const counting = await openCountingFile(filePath);
     try {
-      const result = await publishArtifact(store, { file: counting.file, target: ref, overwrite, contentType: 'application/java-archive', content }, { logger });
+      const result = await publishArtifact(store, { file: counting.file, target: ref, overwrite, contentType: 'application/java-archive', knownSha256Hex }, { logger });
       return { result, passes: counting.passes, logger };
     } finally {
       await counting.file.close();
@@ -162,35 +162,49 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
 
   describe('a file the caller hashed already (its blob name is made from its SHA-256)', () => {
     const content = Buffer.alloc(3 * MIB + 5, 9);
-    const known: LocalContent = { sizeInBytes: content.length, sha256Hex: sha256(content), md5Base64: md5(content) };
+    const known = sha256(content);
 
-    test('a new blob: only the upload pass reads the file; a second run finds the identical blob and reads nothing', async () => {
-      const ref = blob(`by-hash-${known.sha256Hex.slice(0, 12)}.jar`);
-      const path1 = file('by-hash.jar', content);
-      const first = await run(client(), ref, path1, 'ifChanged', new MemoryLogger(), known);
+    test('a new blob: the upload pass alone reads the file, computes the MD5 and checks the SHA-256 against the known one', async () => {
+      const ref = blob(`by-hash-${known.slice(0, 12)}.jar`);
+      const first = await run(client(), ref, file('by-hash.jar', content), 'ifChanged', new MemoryLogger(), known);
       assert.equal(first.result.uploaded, true);
-      assert.equal(first.passes, 1, 'not hashed a second time before the upload');
-      assert.ok(!first.logger.lines.some((l) => l.includes(known.sha256Hex)), `the caller printed the hash already:\n${first.logger.lines.join('\n')}`);
+      assert.equal(first.passes, 1, 'not hashed again before the upload');
+      assert.deepEqual(first.result.content, { sizeInBytes: content.length, sha256Hex: known, md5Base64: md5(content) });
+      assert.ok(!first.logger.lines.some((l) => l.includes(known)), `the caller printed the hash already:\n${first.logger.lines.join('\n')}`);
       const props = await sdkBlob(ref).getProperties();
-      assert.equal(props.metadata?.sha256, known.sha256Hex);
-      assert.equal(Buffer.from(props.contentMD5 ?? new Uint8Array()).toString('base64'), known.md5Base64);
+      assert.equal(props.metadata?.sha256, known);
+      assert.equal(Buffer.from(props.contentMD5 ?? new Uint8Array()).toString('base64'), md5(content));
+    });
 
+    test('the identical blob already there: one comparing pass (the blob carries an MD5 too), then skipped without a write', async () => {
+      const ref = blob(`again-by-hash-${known.slice(0, 12)}.jar`);
+      const path1 = file('again-by-hash.jar', content);
+      await run(client(), ref, path1, 'ifChanged', new MemoryLogger(), known);
+      const etag = (await sdkBlob(ref).getProperties()).etag;
       const second = await run(client(), ref, path1, 'ifChanged', new MemoryLogger(), known);
-      assert.equal(second.result.uploaded, false);
       assert.deepEqual(second.result.decision, { action: 'skip', reason: 'identical' });
-      assert.equal(second.passes, 0);
-      assert.equal((await sdkBlob(ref).getProperties()).etag, props.etag);
+      assert.equal(second.passes, 1);
+      assert.ok(!second.logger.lines.some((l) => l.includes(known)), second.logger.lines.join('\n'));
+      assert.equal((await sdkBlob(ref).getProperties()).etag, etag);
     });
 
     test('a file that changed after it was hashed is refused before the commit: the hashed name never holds other bytes', async () => {
       const changed = Buffer.alloc(content.length, 1);
-      const ref = blob(`by-stale-hash-${known.sha256Hex.slice(0, 12)}.jar`);
-      await assert.rejects(run(client(), ref, file('changed-after-hashing.jar', changed), 'ifChanged', new MemoryLogger(), known), (error: unknown) => {
+      const fresh = blob(`by-stale-hash-${known.slice(0, 12)}.jar`);
+      await assert.rejects(run(client(), fresh, file('changed-after-hashing.jar', changed), 'ifChanged', new MemoryLogger(), known), (error: unknown) => {
         assert.ok(error instanceof ArtifactChangedError);
-        assert.match(error.message, new RegExp(`SHA-256 ${known.sha256Hex} when hashed first, ${sha256(changed)} when read for the upload`));
+        assert.match(error.message, new RegExp(`SHA-256 ${known} when hashed first, ${sha256(changed)} when read for the upload`));
         return true;
       });
-      assert.equal(await sdkBlob(ref).exists(), false);
+      assert.equal(await sdkBlob(fresh).exists(), false);
+      // Under a name whose blob has the file's length, the comparing pass notices it.
+      const occupied = blob(`occupied-by-hash-${known.slice(0, 12)}.jar`);
+      await writeAsOtherRun(occupied, content);
+      const etag = (await sdkBlob(occupied).getProperties()).etag;
+      await assert.rejects(run(client(), occupied, file('changed-after-hashing.jar', changed), 'ifChanged', new MemoryLogger(), known), new RegExp(`when hashed first, ${sha256(changed)} when compared with the blob`));
+      // 'always' does not compare: the upload pass notices it, before the commit.
+      await assert.rejects(run(client(), occupied, file('changed-after-hashing.jar', changed), 'always', new MemoryLogger(), known), new RegExp(`when hashed first, ${sha256(changed)} when read for the upload`));
+      assert.equal((await sdkBlob(occupied).getProperties()).etag, etag);
     });
   });
 

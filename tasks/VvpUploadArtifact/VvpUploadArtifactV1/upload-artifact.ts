@@ -4,9 +4,8 @@ import type { TokenCredential } from '@azure/identity';
 import type { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { EmptyArtifactError, openArtifactFile, type ArtifactFile } from '../../common/blob/artifact-file';
 import { BlobArtifactClient, type BlobArtifactClientOptions } from '../../common/blob/blob-artifact-client';
-import { digestFile } from '../../common/blob/file-digest';
+import { sha256File } from '../../common/blob/file-digest';
 import { formatSize } from '../../common/blob/upload-progress';
-import type { LocalContent } from '../../common/blob/overwrite-policy';
 import { publishArtifact } from '../../common/blob/publish-artifact';
 import { InputError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
@@ -69,8 +68,8 @@ interface FoundArtifact {
   matchedPath: string;
   /** Relative to the working directory when inside it. */
   shownPath: string;
-  /** Its hashes, when the blob name is made from them (read before naming the blob). */
-  content?: LocalContent;
+  /** Its SHA-256, when the blob name is made from it (read before naming the blob). */
+  sha256Hex?: string;
 }
 
 /**
@@ -94,14 +93,15 @@ export async function uploadArtifact(config: UploadConfig, deps: UploadDependenc
       const link = resolved.realPath === resolved.matchedPath ? '' : ` (-> ${resolved.realPath})`;
       logger.info(`Artifact: ${shownPath}${link}, ${formatSize(opened.sizeInBytes)}`);
       if (opened.sizeInBytes === 0) throw new EmptyArtifactError(resolved.matchedPath);
-      let content: LocalContent | undefined;
+      let sha256Hex: string | undefined;
       if (config.blobName?.needsSha256) {
-        // The name is made from the content: one hashing pass before the blob is named.
+        // The name is made from the content: a SHA-256 pass before the blob is named (the MD5
+        // follows in the upload pass, on the hashing thread while blocks are sent).
         const hashStarted = Date.now();
-        content = await digestFile(opened, { abortSignal: deps.abortSignal });
-        logger.info(`SHA-256: ${content.sha256Hex} (hashed for the blob name in ${seconds(Date.now() - hashStarted)})`);
+        sha256Hex = (await sha256File(opened, { abortSignal: deps.abortSignal })).sha256Hex;
+        logger.info(`SHA-256: ${sha256Hex} (hashed for the blob name in ${seconds(Date.now() - hashStarted)})`);
       }
-      return { opened, matchedPath: resolved.matchedPath, shownPath, content };
+      return { opened, matchedPath: resolved.matchedPath, shownPath, sha256Hex };
     } catch (error) {
       await opened.close();
       throw error;
@@ -117,7 +117,7 @@ export async function uploadArtifact(config: UploadConfig, deps: UploadDependenc
 async function uploadFound(config: UploadConfig, deps: UploadDependencies, found: FoundArtifact, started: number): Promise<UploadOutcome> {
   const { logger } = deps;
   const fileName = path.basename(found.matchedPath);
-  const blobName = config.blobName ? expandBlobName(config.blobName, { fileName, sha256Hex: found.content?.sha256Hex }) : fileName;
+  const blobName = config.blobName ? expandBlobName(config.blobName, { fileName, sha256Hex: found.sha256Hex }) : fileName;
   const problem = blobNameProblem(blobName, config.namespace);
   if (problem) {
     const from = config.blobName ? `(made from blobName '${config.blobName.source}' for ${fileName})` : "(taken from the file's name)";
@@ -148,7 +148,7 @@ async function uploadFound(config: UploadConfig, deps: UploadDependencies, found
         overwrite: config.overwrite,
         contentType: contentTypeFor(fileName),
         metadata: config.sourceVersion ? { commit: config.sourceVersion } : undefined,
-        content: found.content,
+        knownSha256Hex: found.sha256Hex,
       },
       { logger, abortSignal: deps.abortSignal },
     );

@@ -18,10 +18,11 @@ export interface PublishRequest {
   /** Extra blob metadata (e.g. `commit`); `sha256` is always set. */
   metadata?: Record<string, string>;
   /**
-   * The file's hashes when the caller already read it (a blob name made from its SHA-256): it
-   * is not hashed again before deciding, and the upload pass checks it reads the same bytes.
+   * The file's SHA-256 when the caller hashed it already (the blob name is made from it). Every
+   * later pass must read bytes of this hash, or nothing is committed: a blob named by a hash
+   * never holds other bytes. The hash is not logged again.
    */
-  content?: LocalContent;
+  knownSha256Hex?: string;
 }
 
 /** What happened. */
@@ -54,11 +55,11 @@ const SERVICE = 'Azure Blob Storage';
  *
  * The file is read once: its hashes are computed while its blocks are sent. Only when a blob
  * of the same length is there (and `overwrite` is not `always`) is the file hashed first, to
- * compare before sending anything, unless `request.content` already has its hashes; the upload
- * pass then checks it read the same bytes.
+ * compare before sending anything (SHA-256 and MD5: the blob may carry either); the upload pass
+ * then checks it read the same bytes.
  *
  * The log names the blob's URL once, then says "the blob"; it prints the file's SHA-256 once,
- * and not at all when the caller passed `request.content` (it printed it then).
+ * and not at all when the caller passed `request.knownSha256Hex` (it printed it then).
  *
  * The commit is conditional on the blob read at the start (If-None-Match: * when there was
  * none, If-Match: its ETag otherwise). When another writer got there first (412/409), the blob
@@ -89,25 +90,30 @@ export async function publishArtifact(
   logger.info(`Blob: ${blobUrl} (overwrite: ${request.overwrite})`);
   let existing = await store.getBlob(target, { abortSignal });
   const started = now();
-  let content: LocalContent | undefined = request.content;
+  const knownSha256 = request.knownSha256Hex?.toLowerCase();
+  /** The bytes read now must be those the caller hashed (and named the blob after). */
+  const checkKnown = (sha256Hex: string, when: string): void => {
+    if (knownSha256 !== undefined && sha256Hex !== knownSha256) throw new ArtifactChangedError(file.path, `SHA-256 ${knownSha256} when hashed first, ${sha256Hex} when ${when}`);
+  };
+  const hashAll = async (when: string): Promise<LocalContent> => {
+    const digest = await digestFile(file, { abortSignal });
+    checkKnown(digest.sha256Hex, when);
+    if (knownSha256 === undefined) logger.info(describeFile(digest));
+    return digest;
+  };
+  let content: LocalContent | undefined;
   let decision = decideWithoutHashes(request.overwrite, file.sizeInBytes, existing);
   if (decision === undefined) {
     // Same length: compare hashes before sending anything.
     logger.info(`The blob exists with as many bytes as the file (${file.sizeInBytes}): comparing hashes`);
-    if (content === undefined) {
-      content = await digestFile(file, { abortSignal });
-      logger.info(describeFile(content));
-    }
+    content = await hashAll('compared with the blob');
     decision = decideOverwrite(request.overwrite, content, existing);
     // Identical: the file's hash, printed once, says it all.
     if (existing && decision.action !== 'skip') logger.info(`The blob's hashes: ${describeHashes(existing)}`);
   } else {
     logger.info(existing ? `The blob exists: ${describeExisting(existing)}` : 'No blob by that name yet');
-    if (decision.action === 'fail' && content === undefined) {
-      // A refusal shows both hashes.
-      content = await digestFile(file, { abortSignal });
-      logger.info(describeFile(content));
-    }
+    // A refusal shows both hashes.
+    if (decision.action === 'fail') content = await hashAll('compared with the blob');
   }
   if (decision.action === 'fail') throw new BlobConflictError(blobUrl, content as LocalContent, existing ?? { sizeInBytes: 0 });
   if (decision.action === 'skip') return skipped(decision, content as LocalContent, blobUrl, fileName, false, logger);
@@ -127,11 +133,11 @@ export async function publishArtifact(
     if (!staged) {
       staged = await store.stageBlocks(target, file, { abortSignal, md5: content === undefined, onProgress });
       if (content === undefined) {
+        checkKnown(staged.sha256Hex, 'read for the upload');
         content = { sizeInBytes: staged.sizeInBytes, sha256Hex: staged.sha256Hex, md5Base64: staged.md5Base64 as string };
-        logger.info(describeFile(content));
+        if (knownSha256 === undefined) logger.info(describeFile(content));
       } else if (staged.sha256Hex !== content.sha256Hex) {
-        const first = request.content ? 'when hashed first' : 'when compared with the blob';
-        throw new ArtifactChangedError(file.path, `SHA-256 ${content.sha256Hex} ${first}, ${staged.sha256Hex} when read for the upload`);
+        throw new ArtifactChangedError(file.path, `SHA-256 ${content.sha256Hex} when compared with the blob, ${staged.sha256Hex} when read for the upload`);
       }
     }
     const known = content as LocalContent;
