@@ -273,7 +273,7 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
       const r = await run({
         inputs: { blobName: 'cancelled.jar' },
         files: { 'flink-job/target/top-speed-windowing.jar': big },
-        signalAfter: { signal: 'SIGINT', whenStdoutMatches: /Uploading \(/, afterMs: 300 },
+        signalAfter: { signal: 'SIGINT', whenStdoutMatches: /Uploading to /, afterMs: 300 },
       });
       assert.equal(r.result, 'Cancelled', explain(r));
       assert.match(r.message ?? '', /^Cancelled during the upload of artifacts\/namespaces\/default\/cancelled\.jar: no block list was committed/);

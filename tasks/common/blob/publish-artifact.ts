@@ -118,7 +118,7 @@ export async function publishArtifact(
   if (decision.action === 'fail') throw new BlobConflictError(blobUrl, content as LocalContent, existing ?? { sizeInBytes: 0 });
   if (decision.action === 'skip') return skipped(decision, content as LocalContent, blobUrl, fileName, false, logger);
 
-  logger.info(`Uploading (${uploadReason(decision.reason, request.overwrite)})`);
+  logger.info(`Uploading to the blob (${uploadReason(decision.reason, request.overwrite)})`);
   const throttle = file.sizeInBytes > PROGRESS_THRESHOLD_IN_BYTES ? new ProgressThrottle(file.sizeInBytes) : undefined;
   const onProgress = (sent: number, total: number): void => {
     const percent = throttle?.update(sent);
