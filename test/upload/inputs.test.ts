@@ -36,7 +36,7 @@ function problemsOf(inputs: Record<string, string | undefined>): { input: string
 describe('parseUploadInputs', () => {
   test('applies the documented defaults when only the required inputs are set', () => {
     const config = parseUploadInputs(source(GOOD), (name) =>
-      ({ 'System.DefaultWorkingDirectory': '/agent/_work/1/s', 'Build.SourceVersion': 'a1b2c3' })[name],
+      ({ 'System.DefaultWorkingDirectory': '/agent/_work/1/s', 'Build.SourceVersion': 'a1b2c3', 'Build.BuildNumber': '20250101.7' })[name],
     );
     assert.deepEqual(config, {
       azureSubscription: 'my-arm-connection',
@@ -49,6 +49,7 @@ describe('parseUploadInputs', () => {
       blobEndpoint: undefined,
       workingDirectory: '/agent/_work/1/s',
       sourceVersion: 'a1b2c3',
+      buildNumber: '20250101.7',
     });
   });
 
@@ -73,8 +74,34 @@ describe('parseUploadInputs', () => {
       noVariables,
     );
     assert.equal(config.blobEndpoint, 'https://files.example.com');
-    assert.equal(config.blobName, 'jobs/top-speed-1.2.jar');
+    assert.deepEqual(config.blobName, { source: 'jobs/top-speed-1.2.jar', parts: [{ kind: 'text', text: 'jobs/top-speed-1.2.jar' }], needsSha256: false });
     assert.equal(config.namespace, 'team-a');
+  });
+
+  test('parses blobName tokens once, into the parts the upload fills in', () => {
+    const config = parseUploadInputs(source({ ...GOOD, blobName: 'jobs/{name}-{sha256:12}{ext}' }), noVariables);
+    assert.deepEqual(config.blobName, {
+      source: 'jobs/{name}-{sha256:12}{ext}',
+      parts: [{ kind: 'text', text: 'jobs/' }, { kind: 'name' }, { kind: 'text', text: '-' }, { kind: 'sha256', digits: 12 }, { kind: 'ext' }],
+      needsSha256: true,
+    });
+  });
+
+  test('an unknown blobName token or a bad N fails the inputs, quoting the value and the accepted forms', () => {
+    for (const blobName of ['{name}-{version}{ext}', '{name}-{sha256:4}{ext}', '{name}-{sha256:12{ext}']) {
+      const problems = problemsOf({ ...GOOD, blobName });
+      assert.equal(problems.length, 1, blobName);
+      assert.equal(problems[0].input, 'blobName');
+      assert.equal(problems[0].value, blobName);
+      assert.match(problems[0].expected, /\{name\} .*\{ext\} .*\{sha256\} .*\{sha256:N\} \(its first N hex digits, N from 8 to 64\)/, blobName);
+    }
+    assert.throws(() => parseUploadInputs(source({ ...GOOD, blobName: '{version}.jar' }), noVariables), /Invalid input 'blobName' '\{version\}\.jar': an unknown token in '\{version\}'; accepted are the tokens/);
+  });
+
+  test("checks a tokenised blobName's shape before any file is found", () => {
+    assert.match(problemsOf({ ...GOOD, blobName: '/{name}{ext}' })[0]?.expected ?? '', /must not start with '\/'/);
+    assert.match(problemsOf({ ...GOOD, blobName: '{name}//{sha256}{ext}' })[0]?.expected ?? '', /must not contain empty path segments/);
+    assert.deepEqual(problemsOf({ ...GOOD, blobName: 'jobs/{name}-$(Build.BuildId){ext}' }), []);
   });
 
   test('drops a source version that cannot travel as a metadata header', () => {

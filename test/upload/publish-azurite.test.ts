@@ -22,6 +22,7 @@ import { BlobConflictError } from '../../tasks/common/blob/blob-errors';
 import { MIB } from '../../tasks/common/blob/block-plan';
 import { publishArtifact, type PublishResult } from '../../tasks/common/blob/publish-artifact';
 import type { OverwriteMode } from '../../tasks/common/blob/overwrite-policy';
+import { ArtifactChangedError } from '../../tasks/common/blob/blob-errors';
 import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
 import { openCountingFile, tempDir } from './test-files';
@@ -96,10 +97,11 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
     filePath: string,
     overwrite: OverwriteMode,
     logger = new MemoryLogger(),
+    knownSha256Hex?: string,
   ): Promise<{ result: PublishResult; passes: number; logger: MemoryLogger }> => {
     const counting = await openCountingFile(filePath);
     try {
-      const result = await publishArtifact(store, { file: counting.file, target: ref, overwrite, contentType: 'application/java-archive' }, { logger });
+      const result = await publishArtifact(store, { file: counting.file, target: ref, overwrite, contentType: 'application/java-archive', knownSha256Hex }, { logger });
       return { result, passes: counting.passes, logger };
     } finally {
       await counting.file.close();
@@ -158,6 +160,54 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
     });
   });
 
+  describe('a file the caller hashed already (its blob name is made from its SHA-256)', () => {
+    const content = Buffer.alloc(3 * MIB + 5, 9);
+    const known = sha256(content);
+
+    test('a new blob: the upload pass alone reads the file, computes the MD5 and checks the SHA-256 against the known one', async () => {
+      const ref = blob(`by-hash-${known.slice(0, 12)}.jar`);
+      const first = await run(client(), ref, file('by-hash.jar', content), 'ifChanged', new MemoryLogger(), known);
+      assert.equal(first.result.uploaded, true);
+      assert.equal(first.passes, 1, 'not hashed again before the upload');
+      assert.deepEqual(first.result.content, { sizeInBytes: content.length, sha256Hex: known, md5Base64: md5(content) });
+      assert.ok(!first.logger.lines.some((l) => l.includes(known)), `the caller printed the hash already:\n${first.logger.lines.join('\n')}`);
+      const props = await sdkBlob(ref).getProperties();
+      assert.equal(props.metadata?.sha256, known);
+      assert.equal(Buffer.from(props.contentMD5 ?? new Uint8Array()).toString('base64'), md5(content));
+    });
+
+    test('the identical blob already there: one comparing pass (the blob carries an MD5 too), then skipped without a write', async () => {
+      const ref = blob(`again-by-hash-${known.slice(0, 12)}.jar`);
+      const path1 = file('again-by-hash.jar', content);
+      await run(client(), ref, path1, 'ifChanged', new MemoryLogger(), known);
+      const etag = (await sdkBlob(ref).getProperties()).etag;
+      const second = await run(client(), ref, path1, 'ifChanged', new MemoryLogger(), known);
+      assert.deepEqual(second.result.decision, { action: 'skip', reason: 'identical' });
+      assert.equal(second.passes, 1);
+      assert.ok(!second.logger.lines.some((l) => l.includes(known)), second.logger.lines.join('\n'));
+      assert.equal((await sdkBlob(ref).getProperties()).etag, etag);
+    });
+
+    test('a file that changed after it was hashed is refused before the commit: the hashed name never holds other bytes', async () => {
+      const changed = Buffer.alloc(content.length, 1);
+      const fresh = blob(`by-stale-hash-${known.slice(0, 12)}.jar`);
+      await assert.rejects(run(client(), fresh, file('changed-after-hashing.jar', changed), 'ifChanged', new MemoryLogger(), known), (error: unknown) => {
+        assert.ok(error instanceof ArtifactChangedError);
+        assert.match(error.message, new RegExp(`SHA-256 ${known} when hashed first, ${sha256(changed)} when read for the upload`));
+        return true;
+      });
+      assert.equal(await sdkBlob(fresh).exists(), false);
+      // Under a name whose blob has the file's length, the comparing pass notices it.
+      const occupied = blob(`occupied-by-hash-${known.slice(0, 12)}.jar`);
+      await writeAsOtherRun(occupied, content);
+      const etag = (await sdkBlob(occupied).getProperties()).etag;
+      await assert.rejects(run(client(), occupied, file('changed-after-hashing.jar', changed), 'ifChanged', new MemoryLogger(), known), new RegExp(`when hashed first, ${sha256(changed)} when compared with the blob`));
+      // 'always' does not compare: the upload pass notices it, before the commit.
+      await assert.rejects(run(client(), occupied, file('changed-after-hashing.jar', changed), 'always', new MemoryLogger(), known), new RegExp(`when hashed first, ${sha256(changed)} when read for the upload`));
+      assert.equal((await sdkBlob(occupied).getProperties()).etag, etag);
+    });
+  });
+
   test('an empty file is refused before any request, and nothing is uploaded', async () => {
     const { agent, counter } = countingAgent();
     const ref = blob('empty.jar');
@@ -188,7 +238,7 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
       assert.deepEqual(store.commits[1].condition, { kind: 'etag', etag: theirEtag }, 'the second commit is conditioned on the blob the step decided about');
       assert.equal(store.commits.at(-1)?.outcome.status, 'committed');
       assert.ok(
-        logger.lines.some((l) => /^Another writer created \S+ while this step uploaded it \(now 11 bytes, sha256 [0-9a-f]{64}, Content-MD5 \S+\); deciding again: committing this upload \(the existing blob has different content\)$/.test(l)),
+        logger.lines.some((l) => /^Another writer created the blob while this step uploaded it \(now 11 bytes, sha256 [0-9a-f]{64}, Content-MD5 \S+\); deciding again: committing this upload \(the existing blob has different content\)$/.test(l)),
         logger.lines.join('\n'),
       );
       assert.equal(sha256(await sdkBlob(ref).downloadToBuffer()), sha256(ours));
@@ -243,7 +293,7 @@ describe('publishArtifact against Azurite: read passes, empty files, concurrent 
       const { result, logger } = await run(store, ref, file('race-replaced.jar', ours), 'ifChanged');
       assert.deepEqual(store.commits[0], { condition: { kind: 'etag', etag: firstEtag }, outcome: { status: 'conditionFailed' } });
       assert.deepEqual(store.commits[1].condition, { kind: 'etag', etag: theirEtag });
-      assert.ok(logger.lines.some((l) => /^Another writer changed .* while this step uploaded it \(now 28 bytes/.test(l)), logger.lines.join('\n'));
+      assert.ok(logger.lines.some((l) => /^Another writer changed the blob while this step uploaded it \(now 28 bytes/.test(l)), logger.lines.join('\n'));
       assert.equal(result.uploaded, true);
       assert.equal(sha256(await sdkBlob(ref).downloadToBuffer()), sha256(ours));
     });

@@ -15,7 +15,7 @@ import { MemoryLogger } from '../../tasks/common/logging/logger';
 import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 import { uploadArtifact, type UploadDependencies } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/upload-artifact';
 import { startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
-import { sha256OfFile, tempDir, writeRandomFile } from './test-files';
+import { sha256OfBuffer, sha256OfFile, tempDir, writeRandomFile } from './test-files';
 import { otherUser, uploadAsOtherUser } from './upload-as-other-user';
 
 describe('uploadArtifact (task flow) against Azurite', () => {
@@ -79,6 +79,53 @@ describe('uploadArtifact (task flow) against Azurite', () => {
     assert.equal(again.outputs.uploaded, 'false');
     assert.equal(again.outputs.sha256, sha);
     assert.match(again.message, /^Skipped top-speed-1\.0\.jar .*identical content/);
+  });
+
+  test('a content-hash blobName uploads under the hashed name, and a second run with the same file skips it', async () => {
+    const jar = path.join(workDir, 'job/target/top-speed-1.0.jar');
+    const sha = await sha256OfFile(jar);
+    const hashed = `artifacts/namespaces/hashed/top-speed-1.0-${sha.slice(0, 12)}.jar`;
+    const logger = new MemoryLogger();
+    const first = await uploadArtifact(inputs({ namespace: 'hashed', blobName: '{name}-{sha256:12}{ext}' }), deps(logger));
+    assert.equal(first.outputs.uploaded, 'true');
+    assert.equal(first.outputs.jarUri, `wasbs://vvp@${new URL(azurite.accountUrl).host}/${hashed}`);
+    assert.equal(first.outputs.sha256, sha);
+    assert.deepEqual(await blobsUnder('artifacts/namespaces/hashed/'), [hashed]);
+    const blob = azurite.service.getContainerClient('vvp').getBlockBlobClient(hashed);
+    assert.equal(sha256OfBuffer(await blob.downloadToBuffer()), sha);
+    const etag = (await blob.getProperties()).etag;
+    // The hash is printed once, where the name needs it, before the upload group.
+    assert.deepEqual(logger.lines.filter((l) => l.includes(sha)), [logger.lines.find((l) => l.startsWith(`SHA-256: ${sha} (hashed for the blob name in `))]);
+    assert.ok(logger.lines.findIndex((l) => l.startsWith('SHA-256: ')) < logger.lines.indexOf('group: Upload to Blob Storage'));
+
+    const again = await uploadArtifact(inputs({ namespace: 'hashed', blobName: '{name}-{sha256:12}{ext}' }), deps());
+    assert.equal(again.outputs.uploaded, 'false');
+    assert.equal(again.outputs.jarUri, first.outputs.jarUri);
+    assert.match(again.message, /^Skipped top-speed-1\.0\.jar .*already has identical content/);
+    assert.equal((await blob.getProperties()).etag, etag, 'the blob was not written again');
+    assert.deepEqual(await blobsUnder('artifacts/namespaces/hashed/'), [hashed]);
+  });
+
+  test('a build-numbered blobName is taken as written, without hashing the file first', async () => {
+    const logger = new MemoryLogger();
+    const outcome = await uploadArtifact(inputs({ namespace: 'numbered', blobName: '{name}-20250101.7{ext}' }), deps(logger));
+    assert.match(outcome.outputs.blobUrl, /\/artifacts\/namespaces\/numbered\/top-speed-1\.0-20250101\.7\.jar$/);
+    assert.ok(!logger.lines.some((l) => l.includes('hashed for the blob name')), logger.lines.join('\n'));
+  });
+
+  test('a blobName whose tokens make an invalid name for this file fails before any upload', async () => {
+    const odd = path.join(workDir, 'odd-token');
+    fs.mkdirSync(odd);
+    fs.writeFileSync(path.join(odd, 'back\\slash.jar'), 'x');
+    try {
+      await assert.rejects(
+        uploadArtifact(inputs({ artifactPath: 'odd-token/*.jar', blobName: 'tokens/{name}{ext}' }), deps()),
+        /input 'blobName' 'tokens\/back\\slash\.jar': \(made from blobName 'tokens\/\{name\}\{ext\}' for back\\slash\.jar\) must not contain a backslash.*change blobName/,
+      );
+      assert.deepEqual(await blobsUnder('artifacts/namespaces/default/tokens/'), []);
+    } finally {
+      fs.rmSync(odd, { recursive: true, force: true });
+    }
   });
 
   test('stores under blobName with special characters, and blobUrl addresses exactly that blob', async () => {

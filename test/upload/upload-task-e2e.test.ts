@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { RIG_DEFAULTS as D } from '../rig/config';
@@ -50,6 +51,26 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
     runs.push(result);
     return result;
   };
+  /** The run summary's table rows, label → value. */
+  const summaryRows = (r: TaskRunResult): Record<string, string> => {
+    assert.equal(r.summaries.length, 1, explain(r));
+    return Object.fromEntries([...r.summaries[0].matchAll(/^\| (\S[^|]*?) \| (.*) \|$/gm)].map((m) => [m[1], m[2]]));
+  };
+  /** The name the agent gives the summary section: the attached file's name. */
+  const summaryNames = (r: TaskRunResult): string[] =>
+    r.stdout.split(/\r?\n/).flatMap((l) => (/##vso\[task\.uploadsummary\](.*)$/.exec(l)?.slice(1) ?? [])).map((f) => path.basename(f));
+  /** How many log lines (logging commands aside) contain `value`. */
+  const linesWith = (r: TaskRunResult, value: string): string[] => r.logs.filter((l) => l.includes(value));
+  /** Plain log lines outside any ##[group] … ##[endgroup]. */
+  const ungrouped = (r: TaskRunResult): string[] => {
+    let open = false;
+    return r.logs.filter((l) => {
+      if (l.startsWith('##[group]')) open = true;
+      else if (l.startsWith('##[endgroup]')) open = false;
+      else return !open;
+      return false;
+    });
+  };
   const explain = (r: TaskRunResult): string => `${r.result}: ${r.message}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
 
   before(async () => {
@@ -67,7 +88,7 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
   });
 
   test('uploads the one JAR a service-principal secret may write, sets the four outputs and reports the upload', async () => {
-    const r = await run({ variables: { 'Build.SourceVersion': 'feedface' } });
+    const r = await run({ variables: { 'Build.SourceVersion': 'feedface', 'Build.BuildNumber': '20250101.7' } });
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.deepEqual(r.outputs, {
       jarUri: JAR_URI,
@@ -83,6 +104,42 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
     assert.deepEqual(props.metadata, { sha256: sha256(JAR), commit: 'feedface' });
     const tokens = await rig.control.tokens();
     assert.ok(tokens.some((t) => t.clientId === D.clientId && t.audience === 'https://storage.azure.com'), 'the blob calls used a storage token');
+
+    assert.deepEqual(summaryNames(r), ['VVP artifact upload.md']);
+    const rows = summaryRows(r);
+    assert.deepEqual({ ...rows, Duration: rows.Duration?.replace(/^\d+\.\d s$/, '<n.n s>') }, {
+      Outcome: 'Uploaded',
+      File: '`flink-job/target/top-speed-windowing.jar`',
+      Size: `${JAR.length} bytes`,
+      'SHA-256': `\`${sha256(JAR)}\``,
+      Blob: `\`vvp/${BLOB}\``,
+      jarUri: `\`${JAR_URI}\``,
+      Build: '`20250101.7`',
+      Duration: '<n.n s>',
+    });
+
+    // Each value once, where it first matters; every line inside a group.
+    for (const value of [`https://vvpstorage.blob.core.windows.net/vvp/${BLOB}`, JAR_URI, sha256(JAR), 'flink-job/target/top-speed-windowing.jar']) {
+      assert.equal(linesWith(r, value).length, 1, `${value} in:\n${r.logs.join('\n')}`);
+    }
+    assert.deepEqual(ungrouped(r), [], r.logs.join('\n'));
+  });
+
+  test('a content-hash blobName uploads under the hashed name; the same file again skips it', async () => {
+    const hashed = `artifacts/namespaces/default/top-speed-windowing-${sha256(JAR).slice(0, 12)}.jar`;
+    const inputs = { blobName: '{name}-{sha256:12}{ext}' };
+    const first = await run({ inputs });
+    assert.equal(first.result, 'Succeeded', explain(first));
+    assert.equal(first.outputs.jarUri, `wasbs://vvp@vvpstorage.blob.core.windows.net/${hashed}`);
+    assert.equal(first.outputs.uploaded, 'true');
+    assert.equal(summaryRows(first).Blob, `\`vvp/${hashed}\``);
+    assert.equal(linesWith(first, sha256(JAR)).length, 1, first.logs.join('\n'));
+    assert.deepEqual(ungrouped(first), [], first.logs.join('\n'));
+    const again = await run({ inputs });
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.equal(again.outputs.uploaded, 'false');
+    assert.equal(again.outputs.jarUri, first.outputs.jarUri);
+    assert.equal(summaryRows(again).Outcome, 'Skipped: the blob already had identical content');
   });
 
   test('an identical re-run skips the upload and says so', async () => {
@@ -93,6 +150,12 @@ describe('VvpUploadArtifact@1 bundled task, end to end through the rig', () => {
     assert.equal(r.outputs.sha256, sha256(JAR));
     assert.match(r.message ?? '', /^Skipped top-speed-windowing\.jar .*already has identical content/);
     assert.equal((await container.getBlockBlobClient(BLOB).getProperties()).etag, before);
+    assert.equal(summaryRows(r).Outcome, 'Skipped: the blob already had identical content');
+    assert.equal(summaryRows(r).Build, '`20240101.1`', "the rig's Build.BuildNumber");
+    for (const value of [`https://vvpstorage.blob.core.windows.net/vvp/${BLOB}`, JAR_URI, sha256(JAR)]) {
+      assert.equal(linesWith(r, value).length, 1, `${value} in:\n${r.logs.join('\n')}`);
+    }
+    assert.deepEqual(ungrouped(r), [], r.logs.join('\n'));
   });
 
   test("'never' with different content fails naming both hashes and leaves the blob as it was", async () => {

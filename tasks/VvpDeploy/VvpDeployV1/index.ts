@@ -83,7 +83,7 @@ runTask(async ({ logger, signal }) => {
     if (result) {
       for (const [name, output] of Object.entries(deployOutputs(result))) setOutput(name, output.value, output.secret);
       try {
-        uploadSummary('vvp-deploy', renderSummary(result, vvpUrl));
+        uploadSummary('Ververica Platform deployment', renderSummary(result, vvpUrl));
       } catch (error) {
         logger.warn(`Could not attach the run summary: ${(error as Error).message}`);
       }

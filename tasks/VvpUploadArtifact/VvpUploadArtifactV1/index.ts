@@ -10,8 +10,10 @@ import {
   registerSecret,
   runTask,
   setOutput,
+  uploadSummary,
 } from '../../common/pipeline/pipeline-agent';
 import { parseUploadInputs } from './inputs';
+import { renderUploadSummary, UPLOAD_SUMMARY_TITLE } from './summary';
 import { uploadArtifact } from './upload-artifact';
 
 runTask(async ({ logger, signal }) => {
@@ -20,7 +22,7 @@ runTask(async ({ logger, signal }) => {
   const agents = new NetworkAgents(readNetworkSettings());
   try {
     const credential = createAzureCredential(connection, { agents, onSecret: registerSecret });
-    const { outputs, message } = await uploadArtifact(config, {
+    const { outputs, message, report } = await uploadArtifact(config, {
       credential,
       storageSuffix: connection.cloud.storageSuffix,
       agentFor: (url) => agents.agentFor(url),
@@ -32,6 +34,12 @@ runTask(async ({ logger, signal }) => {
     setOutput('blobUrl', outputs.blobUrl);
     setOutput('sha256', outputs.sha256);
     setOutput('uploaded', outputs.uploaded);
+    try {
+      uploadSummary(UPLOAD_SUMMARY_TITLE, renderUploadSummary(report));
+    } catch (error) {
+      // The blob is in place and the outputs are set: a summary that cannot be attached is no failure.
+      logger.warn(`Could not attach the run summary: ${(error as Error).message}`);
+    }
     return { message };
   } finally {
     // Keep-alive sockets would hold the process open after the result is reported.

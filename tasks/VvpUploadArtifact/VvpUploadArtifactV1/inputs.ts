@@ -2,6 +2,7 @@ import { InputError } from '../../common/errors/errors';
 import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inputs/parse';
 import { OVERWRITE_MODES, type OverwriteMode } from '../../common/blob/overwrite-policy';
 import { blobNameProblem } from './artifact-location';
+import { parseBlobNameTemplate, sampleBlobName, type BlobNameTemplate } from './blob-name-template';
 import { checkServiceUrl } from '../../common/http/url-policy';
 
 /** Reads a pipeline variable (`System.DefaultWorkingDirectory`…); undefined when unset. */
@@ -16,8 +17,11 @@ export interface UploadConfig {
   namespace: string;
   /** `artifactPath` lines; `!` lines exclude. */
   artifactPatterns: string[];
-  /** Name under `artifacts/namespaces/<namespace>/`; undefined: the file's name. */
-  blobName?: string;
+  /**
+   * Name under `artifacts/namespaces/<namespace>/`, its tokens (`{name}`, `{ext}`, `{sha256}`,
+   * `{sha256:N}`) replaced per upload; undefined: the file's name.
+   */
+  blobName?: BlobNameTemplate;
   overwrite: OverwriteMode;
   /** Custom blob endpoint without trailing slash; undefined: `https://<account>.blob.<suffix>`. */
   blobEndpoint?: string;
@@ -25,6 +29,8 @@ export interface UploadConfig {
   workingDirectory: string;
   /** `Build.SourceVersion`, stored as the blob's `commit` metadata when it is plain ASCII. */
   sourceVersion?: string;
+  /** `Build.BuildNumber`, shown in the run summary. */
+  buildNumber?: string;
 }
 
 const ACCOUNT_FORM = '3 to 24 lowercase letters and digits (the storage account name, not its URL)';
@@ -96,10 +102,18 @@ export function parseUploadInputs(source: InputSource, variables: VariableSource
     r.reject('artifactPath', artifactPatterns.join('\n'), "needs at least one pattern that is not an exclusion ('!') or a comment ('#')");
   }
 
-  const blobName = r.optional('blobName');
-  if (blobName !== undefined) {
-    const problem = blobNameProblem(blobName, namespaceOk ? namespace : 'default');
-    if (problem) r.reject('blobName', blobName, problem);
+  let blobName: BlobNameTemplate | undefined;
+  const blobNameInput = r.optional('blobName');
+  if (blobNameInput !== undefined) {
+    const parsed = parseBlobNameTemplate(blobNameInput);
+    if ('problem' in parsed) {
+      r.reject('blobName', blobNameInput, parsed.problem);
+    } else {
+      blobName = parsed.template;
+      // With tokens, the shape is checked on stand-in values here and on the real name before the upload.
+      const problem = blobNameProblem(sampleBlobName(blobName), namespaceOk ? namespace : 'default');
+      if (problem) r.reject('blobName', blobNameInput, problem);
+    }
   }
 
   const overwrite = r.choice('overwrite', OVERWRITE_MODES, 'ifChanged');
@@ -128,5 +142,6 @@ export function parseUploadInputs(source: InputSource, variables: VariableSource
     workingDirectory: variables('System.DefaultWorkingDirectory') ?? process.cwd(),
     // Metadata values travel as HTTP headers: only printable ASCII is safe.
     sourceVersion: sourceVersion && /^[\x20-\x7e]{1,256}$/.test(sourceVersion) ? sourceVersion : undefined,
+    buildNumber: variables('Build.BuildNumber')?.trim() || undefined,
   };
 }

@@ -4,10 +4,13 @@ import type { TokenCredential } from '@azure/identity';
 import type { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { EmptyArtifactError, openArtifactFile, type ArtifactFile } from '../../common/blob/artifact-file';
 import { BlobArtifactClient, type BlobArtifactClientOptions } from '../../common/blob/blob-artifact-client';
+import { sha256File } from '../../common/blob/file-digest';
+import { formatSize } from '../../common/blob/upload-progress';
 import { publishArtifact } from '../../common/blob/publish-artifact';
 import { InputError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import { artifactLocation, blobNameProblem, contentTypeFor } from './artifact-location';
+import { expandBlobName } from './blob-name-template';
 import { resolveArtifactFile, type FileMatcher } from './find-artifact';
 import type { UploadConfig } from './inputs';
 
@@ -33,48 +36,93 @@ export interface UploadOutputs {
   uploaded: 'true' | 'false';
 }
 
+/** What the run summary shows. */
+export interface UploadReport {
+  /** The file as matched: relative to the working directory when inside it. */
+  file: string;
+  sizeInBytes: number;
+  sha256Hex: string;
+  container: string;
+  /** Full blob name, `artifacts/namespaces/<namespace>/<blobName>`. */
+  blobName: string;
+  jarUri: string;
+  /** False: a blob with identical content was already there. */
+  uploaded: boolean;
+  /** `Build.BuildNumber`, when the pipeline has one. */
+  buildNumber?: string;
+  /** From the first file-system look-up to the verified upload (or the skip). */
+  durationInMs: number;
+}
+
 export interface UploadOutcome {
   outputs: UploadOutputs;
   /** One line for the task result. */
   message: string;
+  report: UploadReport;
+}
+
+/** The artifact, opened, with what is known about it before the blob is named. */
+interface FoundArtifact {
+  opened: ArtifactFile;
+  /** As matched (folders included), for the file's name and messages. */
+  matchedPath: string;
+  /** Relative to the working directory when inside it. */
+  shownPath: string;
+  /** Its SHA-256, when the blob name is made from it (read before naming the blob). */
+  sha256Hex?: string;
 }
 
 /**
  * VvpUploadArtifact@1 after input parsing: find the one file, open it, work out the blob name
- * and addresses, then upload it (or skip it) according to `overwrite`. An empty or unreadable
- * file fails here, before any network call.
+ * (hashing the file first when the name has a `{sha256}` token) and addresses, then upload it
+ * (or skip it) according to `overwrite`. An empty or unreadable file fails here, before any
+ * network call.
  *
  * @throws InputError when artifactPath does not match exactly one file inside the working
- * directory or the file's name is no valid blob name; ArtifactReadError / EmptyArtifactError
- * for a file that cannot be uploaded; see `publishArtifact` for the rest.
+ * directory or the blob name made for the file is no valid blob name; ArtifactReadError /
+ * EmptyArtifactError for a file that cannot be uploaded; see `publishArtifact` for the rest.
  */
 export async function uploadArtifact(config: UploadConfig, deps: UploadDependencies): Promise<UploadOutcome> {
   const { logger } = deps;
-  const file = await inGroup(logger, 'Find the artifact', async () => {
-    const found = resolveArtifactFile(config.artifactPatterns, config.workingDirectory, deps.findFiles);
-    logger.info(found.realPath === found.matchedPath ? `Artifact: ${found.matchedPath}` : `Artifact: ${found.matchedPath} (-> ${found.realPath})`);
-    const opened = await openArtifactFile(found.realPath);
-    if (opened.sizeInBytes === 0) {
+  const started = Date.now();
+  const found = await inGroup(logger, 'Find the artifact', async (): Promise<FoundArtifact> => {
+    const resolved = resolveArtifactFile(config.artifactPatterns, config.workingDirectory, deps.findFiles);
+    const shownPath = relativeIfInside(config.workingDirectory, resolved.matchedPath);
+    const opened = await openArtifactFile(resolved.realPath);
+    try {
+      const link = resolved.realPath === resolved.matchedPath ? '' : ` (-> ${resolved.realPath})`;
+      logger.info(`Artifact: ${shownPath}${link}, ${formatSize(opened.sizeInBytes)}`);
+      if (opened.sizeInBytes === 0) throw new EmptyArtifactError(resolved.matchedPath);
+      let sha256Hex: string | undefined;
+      if (config.blobName?.needsSha256) {
+        // The name is made from the content: a SHA-256 pass before the blob is named (the MD5
+        // follows in the upload pass, on the hashing thread while blocks are sent).
+        const hashStarted = Date.now();
+        sha256Hex = (await sha256File(opened, { abortSignal: deps.abortSignal })).sha256Hex;
+        logger.info(`SHA-256: ${sha256Hex} (hashed for the blob name in ${seconds(Date.now() - hashStarted)})`);
+      }
+      return { opened, matchedPath: resolved.matchedPath, shownPath, sha256Hex };
+    } catch (error) {
       await opened.close();
-      throw new EmptyArtifactError(found.matchedPath);
+      throw error;
     }
-    return { opened, matchedPath: found.matchedPath };
   });
   try {
-    return await uploadOpened(config, deps, file.opened, path.basename(file.matchedPath));
+    return await uploadFound(config, deps, found, started);
   } finally {
-    await file.opened.close();
+    await found.opened.close();
   }
 }
 
-async function uploadOpened(config: UploadConfig, deps: UploadDependencies, artifact: ArtifactFile, fileName: string): Promise<UploadOutcome> {
+async function uploadFound(config: UploadConfig, deps: UploadDependencies, found: FoundArtifact, started: number): Promise<UploadOutcome> {
   const { logger } = deps;
-  const blobName = config.blobName ?? fileName;
-  if (config.blobName === undefined) {
-    const problem = blobNameProblem(blobName, config.namespace);
-    if (problem) {
-      throw new InputError([{ input: 'blobName', value: blobName, expected: `(taken from the file's name) ${problem}; set blobName explicitly` }]);
-    }
+  const fileName = path.basename(found.matchedPath);
+  const blobName = config.blobName ? expandBlobName(config.blobName, { fileName, sha256Hex: found.sha256Hex }) : fileName;
+  const problem = blobNameProblem(blobName, config.namespace);
+  if (problem) {
+    const from = config.blobName ? `(made from blobName '${config.blobName.source}' for ${fileName})` : "(taken from the file's name)";
+    const fix = config.blobName ? 'change blobName' : 'set blobName explicitly';
+    throw new InputError([{ input: 'blobName', value: blobName, expected: `${from} ${problem}; ${fix}` }]);
   }
   const location = artifactLocation({
     storageAccount: config.storageAccount,
@@ -86,27 +134,28 @@ async function uploadOpened(config: UploadConfig, deps: UploadDependencies, arti
   });
 
   const result = await inGroup(logger, 'Upload to Blob Storage', async () => {
-    logger.info(`Target: container '${location.container}', blob '${location.blobName}' at ${location.accountUrl} (overwrite: ${config.overwrite})`);
     const client = new BlobArtifactClient(location.accountUrl, deps.credential, {
       ...deps.clientOptions,
       agent: deps.agentFor?.(location.accountUrl),
       logger,
       accountName: config.storageAccount,
     });
-    return publishArtifact(
+    const published = await publishArtifact(
       client,
       {
-        file: artifact,
+        file: found.opened,
         target: { container: location.container, name: location.blobName },
         overwrite: config.overwrite,
         contentType: contentTypeFor(fileName),
         metadata: config.sourceVersion ? { commit: config.sourceVersion } : undefined,
+        knownSha256Hex: found.sha256Hex,
       },
       { logger, abortSignal: deps.abortSignal },
     );
+    logger.info(`jarUri: ${location.jarUri}`);
+    return published;
   });
 
-  logger.info(`jarUri: ${location.jarUri}`);
   return {
     outputs: {
       jarUri: location.jarUri,
@@ -115,5 +164,26 @@ async function uploadOpened(config: UploadConfig, deps: UploadDependencies, arti
       uploaded: result.uploaded ? 'true' : 'false',
     },
     message: result.summary,
+    report: {
+      file: found.shownPath,
+      sizeInBytes: result.content.sizeInBytes,
+      sha256Hex: result.content.sha256Hex,
+      container: location.container,
+      blobName: location.blobName,
+      jarUri: location.jarUri,
+      uploaded: result.uploaded,
+      buildNumber: config.buildNumber,
+      durationInMs: Date.now() - started,
+    },
   };
+}
+
+/** `file` relative to `root` when it lies inside it (the usual case), else as it is. */
+function relativeIfInside(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }

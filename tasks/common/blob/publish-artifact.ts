@@ -17,6 +17,12 @@ export interface PublishRequest {
   contentType: string;
   /** Extra blob metadata (e.g. `commit`); `sha256` is always set. */
   metadata?: Record<string, string>;
+  /**
+   * The file's SHA-256 when the caller hashed it already (the blob name is made from it). Every
+   * later pass must read bytes of this hash, or nothing is committed: a blob named by a hash
+   * never holds other bytes. The hash is not logged again.
+   */
+  knownSha256Hex?: string;
 }
 
 /** What happened. */
@@ -28,7 +34,10 @@ export interface PublishResult {
   blobUrl: string;
   /** From the first byte read to the verified commit (0 when skipped). */
   uploadDurationInMs: number;
-  /** One line for the log and the task result. */
+  /**
+   * One self-contained line for the task result (file, blob URL, SHA-256). The log gets shorter
+   * lines that name each value once.
+   */
   summary: string;
 }
 
@@ -46,7 +55,11 @@ const SERVICE = 'Azure Blob Storage';
  *
  * The file is read once: its hashes are computed while its blocks are sent. Only when a blob
  * of the same length is there (and `overwrite` is not `always`) is the file hashed first, to
- * compare before sending anything; the upload pass then checks it read the same bytes.
+ * compare before sending anything (SHA-256 and MD5: the blob may carry either); the upload pass
+ * then checks it read the same bytes.
+ *
+ * The log names the blob's URL once, then says "the blob"; it prints the file's SHA-256 once,
+ * and not at all when the caller passed `request.knownSha256Hex` (it printed it then).
  *
  * The commit is conditional on the blob read at the start (If-None-Match: * when there was
  * none, If-Match: its ETag otherwise). When another writer got there first (412/409), the blob
@@ -71,24 +84,41 @@ export async function publishArtifact(
   const fileName = path.basename(file.path);
   if (file.sizeInBytes === 0) throw new EmptyArtifactError(file.path);
   const blobUrl = store.urlOf(target);
-  const describeFile = (c: LocalContent): string => `${fileName}: ${c.sizeInBytes} bytes (${formatMiB(c.sizeInBytes)}), SHA-256 ${c.sha256Hex}`;
+  const describeFile = (c: LocalContent): string => `SHA-256: ${c.sha256Hex}`;
 
   // The blob first: a wrong account, container or role fails before a large file is read.
+  logger.info(`Blob: ${blobUrl} (overwrite: ${request.overwrite})`);
   let existing = await store.getBlob(target, { abortSignal });
-  logger.info(existing ? `Existing blob: ${describeExisting(existing)}` : `No blob at ${blobUrl} yet`);
   const started = now();
+  const knownSha256 = request.knownSha256Hex?.toLowerCase();
+  /** The bytes read now must be those the caller hashed (and named the blob after). */
+  const checkKnown = (sha256Hex: string, when: string): void => {
+    if (knownSha256 !== undefined && sha256Hex !== knownSha256) throw new ArtifactChangedError(file.path, `SHA-256 ${knownSha256} when hashed first, ${sha256Hex} when ${when}`);
+  };
+  const hashAll = async (when: string): Promise<LocalContent> => {
+    const digest = await digestFile(file, { abortSignal });
+    checkKnown(digest.sha256Hex, when);
+    if (knownSha256 === undefined) logger.info(describeFile(digest));
+    return digest;
+  };
   let content: LocalContent | undefined;
   let decision = decideWithoutHashes(request.overwrite, file.sizeInBytes, existing);
-  if (decision === undefined || decision.action === 'fail') {
-    // Same length: compare hashes before sending anything. A refusal shows both hashes.
-    content = await digestFile(file, { abortSignal });
-    logger.info(describeFile(content));
-    decision ??= decideOverwrite(request.overwrite, content, existing);
+  if (decision === undefined) {
+    // Same length: compare hashes before sending anything.
+    logger.info(`The blob exists with as many bytes as the file (${file.sizeInBytes}): comparing hashes`);
+    content = await hashAll('compared with the blob');
+    decision = decideOverwrite(request.overwrite, content, existing);
+    // Identical: the file's hash, printed once, says it all.
+    if (existing && decision.action !== 'skip') logger.info(`The blob's hashes: ${describeHashes(existing)}`);
+  } else {
+    logger.info(existing ? `The blob exists: ${describeExisting(existing)}` : 'No blob by that name yet');
+    // A refusal shows both hashes.
+    if (decision.action === 'fail') content = await hashAll('compared with the blob');
   }
   if (decision.action === 'fail') throw new BlobConflictError(blobUrl, content as LocalContent, existing ?? { sizeInBytes: 0 });
   if (decision.action === 'skip') return skipped(decision, content as LocalContent, blobUrl, fileName, false, logger);
 
-  logger.info(`Uploading to ${blobUrl} (${uploadReason(decision.reason, request.overwrite)})`);
+  logger.info(`Uploading to the blob (${uploadReason(decision.reason, request.overwrite)})`);
   const throttle = file.sizeInBytes > PROGRESS_THRESHOLD_IN_BYTES ? new ProgressThrottle(file.sizeInBytes) : undefined;
   const onProgress = (sent: number, total: number): void => {
     const percent = throttle?.update(sent);
@@ -103,8 +133,9 @@ export async function publishArtifact(
     if (!staged) {
       staged = await store.stageBlocks(target, file, { abortSignal, md5: content === undefined, onProgress });
       if (content === undefined) {
+        checkKnown(staged.sha256Hex, 'read for the upload');
         content = { sizeInBytes: staged.sizeInBytes, sha256Hex: staged.sha256Hex, md5Base64: staged.md5Base64 as string };
-        logger.info(describeFile(content));
+        if (knownSha256 === undefined) logger.info(describeFile(content));
       } else if (staged.sha256Hex !== content.sha256Hex) {
         throw new ArtifactChangedError(file.path, `SHA-256 ${content.sha256Hex} when compared with the blob, ${staged.sha256Hex} when read for the upload`);
       }
@@ -134,7 +165,7 @@ export async function publishArtifact(
     existing = await store.getBlob(target, { abortSignal });
     decision = decideOverwrite(request.overwrite, known, existing);
     logger.info(
-      `Another writer ${before ? 'changed' : 'created'} ${blobUrl} while this step uploaded it ` +
+      `Another writer ${before ? 'changed' : 'created'} the blob while this step uploaded it ` +
         `(${existing ? `now ${describeExisting(existing)}` : 'it is gone again'}); deciding again: ${describeDecision(decision, request.overwrite)}`,
     );
     if (decision.action === 'fail') throw new BlobConflictError(blobUrl, known, existing ?? { sizeInBytes: 0 }, true);
@@ -155,11 +186,11 @@ export async function publishArtifact(
   const uploadDurationInMs = now() - started;
   const known = content as LocalContent;
   const rate = mibPerSecond(known.sizeInBytes, uploadDurationInMs);
-  const summary =
-    `Uploaded ${fileName} (${formatMiB(known.sizeInBytes)}) in ${(uploadDurationInMs / 1000).toFixed(1)} s ` +
-    `(${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)}) to ${blobUrl}; ` +
-    `verified: the committed block list is exactly the ${staged.ids.length} block(s) sent (ids and sizes); SHA-256 ${known.sha256Hex}`;
-  logger.info(summary);
+  const how =
+    `in ${(uploadDurationInMs / 1000).toFixed(1)} s (${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)})`;
+  const verified = `verified: the committed block list is exactly the ${staged.ids.length} block(s) sent (ids and sizes)`;
+  logger.info(`Uploaded ${how}; ${verified}`);
+  const summary = `Uploaded ${fileName} (${formatMiB(known.sizeInBytes)}) ${how} to ${blobUrl}; ${verified}; SHA-256 ${known.sha256Hex}`;
   return { uploaded: true, decision, content: known, blobUrl, uploadDurationInMs, summary };
 }
 
@@ -174,10 +205,9 @@ export function sameBlocks(list: CommittedBlockList | undefined, staged: StagedB
 }
 
 function skipped(decision: OverwriteDecision, content: LocalContent, blobUrl: string, fileName: string, meanwhile: boolean, logger: Logger): PublishResult {
-  const summary =
-    `Skipped ${fileName} (${formatMiB(content.sizeInBytes)}): ${blobUrl} ${meanwhile ? 'now has identical content (another writer put it there while this step uploaded)' : 'already has identical content'} ` +
-    `(SHA-256 ${content.sha256Hex})`;
-  logger.info(summary);
+  const why = meanwhile ? 'now has identical content (another writer put it there while this step uploaded)' : 'already has identical content';
+  logger.info(`Skipped: the blob ${why}; nothing to upload`);
+  const summary = `Skipped ${fileName} (${formatMiB(content.sizeInBytes)}): ${blobUrl} ${why} (SHA-256 ${content.sha256Hex})`;
   return { uploaded: false, decision, content, blobUrl, uploadDurationInMs: 0, summary };
 }
 
@@ -186,8 +216,11 @@ function sum(values: number[]): number {
 }
 
 function describeExisting(state: BlobState): string {
-  const hashes = [state.sha256Hex ? `sha256 ${state.sha256Hex}` : 'no sha256 metadata', state.md5Base64 ? `Content-MD5 ${state.md5Base64}` : 'no Content-MD5'];
-  return `${state.sizeInBytes} bytes, ${hashes.join(', ')}`;
+  return `${state.sizeInBytes} bytes, ${describeHashes(state)}`;
+}
+
+function describeHashes(state: BlobState): string {
+  return [state.sha256Hex ? `sha256 ${state.sha256Hex}` : 'no sha256 metadata', state.md5Base64 ? `Content-MD5 ${state.md5Base64}` : 'no Content-MD5'].join(', ');
 }
 
 function describeDecision(decision: OverwriteDecision, mode: OverwriteMode): string {

@@ -34,6 +34,12 @@ export function formatMiB(bytes: number): string {
   return `${(bytes / MIB).toFixed(1)} MiB`;
 }
 
+/** A file size for people: `34 bytes` below 1 MiB, else `12.3 MiB (12 897 485 bytes)`. */
+export function formatSize(bytes: number): string {
+  if (bytes < MIB) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  return `${formatMiB(bytes)} (${String(bytes).replace(/\B(?=(\d{3})+(?!\d))/g, ' ')} bytes)`;
+}
+
 /** MiB per second, for the summary line; 0 for a zero duration. */
 export function mibPerSecond(bytes: number, durationInMs: number): number {
   return durationInMs > 0 ? bytes / MIB / (durationInMs / 1000) : 0;

@@ -68,12 +68,25 @@ export function setOutput(name: string, value: string, secret = false): void {
   tl.setVariable(name, value, secret, true);
 }
 
-/** Attaches a markdown section to the run summary. */
-export function uploadSummary(fileStem: string, markdown: string): void {
-  const dir = readVariable('Agent.TempDirectory') ?? os.tmpdir();
-  const file = path.join(dir, `${fileStem}-${process.pid}-${Date.now()}.md`);
+/**
+ * Attaches a markdown section to the run summary (the run's Extensions tab). The agent names
+ * the section after the file (`Path.GetFileName`) and the page shows it without `.md`, so the
+ * file is `<title>.md`, alone in a folder of its own: `title` is what people read, e.g.
+ * `VVP artifact upload`. Characters no agent OS allows in a file name become `-`.
+ */
+export function uploadSummary(title: string, markdown: string): void {
+  const root = readVariable('Agent.TempDirectory') ?? os.tmpdir();
+  const dir = fs.mkdtempSync(path.join(root, 'vvp-summary-'));
+  const file = path.join(dir, `${summaryFileStem(title)}.md`);
   fs.writeFileSync(file, maskSecrets(markdown), 'utf8');
   tl.uploadSummary(file);
+}
+
+/** `title` as a file name valid on Windows, Linux and macOS agents (the agent refuses others). */
+export function summaryFileStem(title: string): string {
+  // eslint-disable-next-line no-control-regex
+  const stem = title.replace(/[<>:"/\\|?*\u0000-\u001f]+/g, '-').replace(/[. ]+$/, '').trim();
+  return stem || 'summary';
 }
 
 /** Agent proxy and certificate settings; `HTTPS_PROXY`/`NO_PROXY` when the agent has no proxy. */

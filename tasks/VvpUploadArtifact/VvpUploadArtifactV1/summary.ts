@@ -1,0 +1,42 @@
+import { formatSize } from '../../common/blob/upload-progress';
+import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import type { UploadReport } from './upload-artifact';
+
+/** The run summary section's name, as people see it on the run's Extensions tab. */
+export const UPLOAD_SUMMARY_TITLE = 'VVP artifact upload';
+
+/**
+ * Markdown for the run summary (`##vso[task.uploadsummary]`): one short table of what was put
+ * where. Pure; every value is shown as inline code or escaped text, and a jarUri's query
+ * credentials (none in the URIs this task makes, but a custom endpoint could add some) are masked.
+ */
+export function renderUploadSummary(report: UploadReport): string {
+  const fileName = report.file.split('/').pop() ?? report.file;
+  const rows: [string, string][] = [
+    ['Outcome', report.uploaded ? 'Uploaded' : 'Skipped: the blob already had identical content'],
+    ['File', code(report.file)],
+    ['Size', formatSize(report.sizeInBytes)],
+    ['SHA-256', code(report.sha256Hex)],
+    ['Blob', code(`${report.container}/${report.blobName}`)],
+    ['jarUri', code(maskJarUriQuery(report.jarUri))],
+    ...(report.buildNumber ? ([['Build', code(report.buildNumber)]] as [string, string][]) : []),
+    ['Duration', `${(report.durationInMs / 1000).toFixed(1)} s`],
+  ];
+  const lines = [`### ${UPLOAD_SUMMARY_TITLE}: ${md(fileName)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Inline code that survives backticks, pipes and line breaks in the value. */
+function code(value: string): string {
+  return `\`${oneLine(value).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
+/** Plain markdown text with the syntax characters escaped. */
+function md(value: string): string {
+  return oneLine(value).replace(/([\\`*_{}[\]()#+!|<>])/g, '\\$1');
+}
+
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
