@@ -61,6 +61,8 @@ export interface OtherWrite {
 export interface RunRecord {
   scenario: Scenario;
   before: Snapshot;
+  /** For a deploy onto an existing deployment: the plan of the same change, run first. */
+  plan?: DeployResult;
   after: Snapshot;
   step: StepRecord;
   /** Every request of the run (both steps and the other party's), oldest first. */
@@ -101,6 +103,8 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
   // The fates apply from the step on (seeding a FAILED deployment would consume one).
   vvp.setDeploymentBehaviour(NAMESPACE, NAME, { outcomeQueue: [...scenario.fates] });
   const before = snapshot(vvp);
+  // What a plan says about this very change (no faults, nothing written), to compare with the deploy.
+  const plan = config.action === 'deploy' && before.exists ? await runPlan({ ...config, action: 'plan', online: true }, { vvp, clock: vvp.clock, logger: new MemoryLogger() }) : undefined;
   const faulty = new FaultyVvp(vvp, Rng.derive(scenario.seed, 'faults'), scenario.faults);
   const abort = new AbortController();
   const otherWrites: OtherWrite[] = [];
@@ -138,7 +142,7 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
     const secondStep = await runStep(vvp, vvp, plain, undefined);
     second = { step: secondStep, before: secondBefore, after: snapshot(vvp) };
   }
-  return { scenario, before, after, step, requests: vvp.requests(), otherWrites, cancelledAtMs, injected: faulty.injected, second };
+  return { scenario, before, plan, after, step, requests: vvp.requests(), otherWrites, cancelledAtMs, injected: faulty.injected, second };
 }
 
 async function runStep(vvp: InMemoryVvp, api: InMemoryVvp | FaultyVvp, config: DeployConfig, abortSignal: AbortSignal | undefined): Promise<StepRecord> {

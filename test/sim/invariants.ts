@@ -20,7 +20,7 @@ export interface Violation {
 
 /** Every violation of one run, in invariant order. */
 export function checkInvariants(run: RunRecord): Violation[] {
-  return [...successIsReal(run), ...rollbackIsReal(run), ...noOverwrite(run), ...strategiesKept(run), ...bounded(run), ...noSecrets(run)];
+  return [...successIsReal(run), ...rollbackIsReal(run), ...(run.step.result?.rolledBack ? [] : suspendedStateKept(run)), ...noOverwrite(run), ...strategiesKept(run), ...bounded(run), ...noSecrets(run)];
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -109,6 +109,7 @@ function rollbackIsReal(run: RunRecord): Violation[] {
   }
   const truth = after.truth;
   const desiredBefore = String(before.spec.state);
+  out.push(...suspendedStateKept(run));
   if (!truth || !after.spec) return [...out, { invariant: 2, code: 'I2-gone', message: 'rolledBack: true but the deployment is gone' }];
   if (!deepEqual(after.spec.template, before.spec.template)) v('I2-template', 'rolledBack: true but the stored template differs from the one before the step');
   if (desiredBefore !== 'RUNNING') {
@@ -128,6 +129,22 @@ function rollbackIsReal(run: RunRecord): Violation[] {
   const failedState = truth.savepoints.find((s) => s.jobId !== null && stepJobs.has(s.jobId) && s.savepointLocation === job.savepointLocation);
   if (failedState) v('I2-failed-job-state', `the rolled-back job ${job.id} restored ${failedState.origin} ${failedState.savepointLocation} of the step's job ${failedState.jobId}`);
   return out;
+}
+
+/**
+ * A rollback to a deployment that was SUSPENDED restores the state it had: VVP must not have
+ * taken a suspend savepoint of the step's (broken) job, which a later resume would restore.
+ */
+function suspendedStateKept(run: RunRecord): Violation[] {
+  const { before, after } = run;
+  if (!before.truth || before.spec?.state !== 'SUSPENDED' || !after.truth) return [];
+  const rollbackWrote = agentRequests(run, run.step).some((r) => r.method === 'PUT');
+  if (!rollbackWrote) return [];
+  const knownBefore = new Set(before.truth.jobs.map((j) => j.id));
+  const broken = after.truth.savepoints.find((s) => s.origin === 'SUSPEND' && s.jobId !== null && !knownBefore.has(s.jobId) && s.state === 'COMPLETED');
+  return broken
+    ? [{ invariant: 2, code: 'I2-suspended-broken-state', message: `the rollback to the SUSPENDED deployment suspended the step's job ${broken.jobId} with savepoint ${broken.savepointLocation}: a resume would restore the broken job's state (rolledBack: ${run.step.result?.rolledBack})` }]
+    : [];
 }
 
 // ---- 3. No overwrite of another party's change; one template write per intent -------------
@@ -253,6 +270,12 @@ function bounded(run: RunRecord): Violation[] {
   const { step } = run;
   if (step.hung) return [{ invariant: 5, code: 'I5-hung', message: 'the step neither ended nor waited on virtual time (a promise nobody resolves)' }];
   if (step.thrown !== undefined) return [{ invariant: 5, code: 'I5-threw', message: `the flow threw instead of returning a result: ${(step.thrown as Error)?.stack ?? String(step.thrown)}` }];
+  const crash = step.result?.error;
+  const message = step.result?.message ?? '';
+  const bug = /[^.:(]*(Cannot read properties of|is not a function|is not iterable)[^)\n]*/.exec(message);
+  if (crash instanceof TypeError || crash instanceof RangeError || crash instanceof ReferenceError || bug) {
+    return [{ invariant: 5, code: 'I5-crashed', message: `the flow met a programming error instead of an answer it can explain: ${bug ? bug[0].trim() : crash?.stack?.split('\n').slice(0, 3).join(' ')}` }];
+  }
   const took = step.endedAtMs - step.startedAtMs;
   const bound = stepBoundMs(step.config);
   const out: Violation[] = [];
@@ -295,6 +318,10 @@ function noSecrets(run: RunRecord): Violation[] {
   for (const [name, output] of Object.entries(step.outputs)) {
     const carries = Object.values({ ...never, ...unlessRegistered }).some((s) => output.value.includes(s));
     if (carries && !output.secret) out.push({ invariant: 6, code: `I6-output-${name}`, message: `output ${name} carries a credential but is not a secret variable` });
+  }
+  // The plan of a change tells what the deploy of it does: no "the running job would be replaced" for a change the deploy refuses.
+  if (run.plan && step.result?.outcome === 'blocked' && run.plan.restartRequired === true) {
+    out.push({ invariant: 6, code: 'I6-plan-disagrees', message: `the plan says "${run.plan.message}", but the deploy refuses the change: ${step.result.message.slice(0, 160)}` });
   }
   if (step.config.action === 'plan') {
     const writes = agentRequests(run, step).filter(isWrite);
