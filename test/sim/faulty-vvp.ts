@@ -15,6 +15,9 @@ import type { InMemoryVvp } from '../support/in-memory-vvp';
 import type { FaultKind, FaultPlan } from './scenario';
 import type { Rng } from './rng';
 
+/** What an ingress or a wrong path answers: a 404 that is not VVP's. */
+const INGRESS_404 = '<html><body><h1>404 Not Found</h1>nginx</body></html>';
+
 type Kind = 'deployment' | 'job' | 'event' | 'savepoint';
 
 /** One fault the wrapper injected, for the failure report. */
@@ -27,6 +30,7 @@ export interface InjectedFault {
 export class FaultyVvp implements VvpApi {
   readonly injected: InjectedFault[] = [];
   private readonly nullPaths: Map<Kind, string[][]>;
+  private firstReadDone = false;
 
   constructor(
     private readonly inner: InMemoryVvp,
@@ -41,7 +45,9 @@ export class FaultyVvp implements VvpApi {
   }
 
   async getDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<Deployment | undefined> {
-    this.maybeFault('GET', 'getDeployment', true);
+    if (this.plan.firstRead404 && !this.firstReadDone) this.install('GET', 'getDeployment', 'ingress404', { action: 'status', status: 404, body: INGRESS_404 });
+    else this.maybeFault('GET', 'getDeployment', true);
+    this.firstReadDone = true;
     return this.nulls('deployment', await this.inner.getDeployment(namespace, nameOrId, options));
   }
 
@@ -119,11 +125,15 @@ export class FaultyVvp implements VvpApi {
         rule = { action: 'delay', delayMs: this.rng.pick([200, 1000, 5000, 20_000, 45_000]) };
         break;
       case 'ingress404':
-        rule = { action: 'status', status: 404, body: '<html><body><h1>404 Not Found</h1>nginx</body></html>' };
+        rule = { action: 'status', status: 404, body: INGRESS_404 };
         break;
     }
+    this.install(method, call, kind === 'status' || kind === 'late' ? `${kind} ${JSON.stringify(rule.status ?? rule.delayMs)}` : kind, rule);
+  }
+
+  private install(method: string, call: string, fault: string, rule: Record<string, unknown>): void {
     this.inner.addFault({ method, times: 1, ...rule });
-    this.injected.push({ atMs: this.inner.clock.now(), call, fault: kind === 'status' || kind === 'late' ? `${kind} ${JSON.stringify(rule.status ?? rule.delayMs)}` : kind });
+    this.injected.push({ atMs: this.inner.clock.now(), call, fault });
   }
 
   /** Adds `null` for each enabled optional path that is absent in the answer (Jackson's habit). */

@@ -21,6 +21,8 @@ import { jarUri, NAME, NAMESPACE, scenarioOf, secretFlinkConfiguration, type Oth
 export const VVP_URL = 'https://vvp.example.com';
 /** Real time after which a run that neither ends nor waits on virtual time counts as hung. */
 const HUNG_AFTER_REAL_MS = 20_000;
+/** Virtual time VVP gets after the step before the next one. */
+export const SETTLE_MS = 2 * 60_000;
 
 /** The deployment as VVP stores it, and the truth about its jobs and savepoints, at one moment. */
 export interface Snapshot {
@@ -64,6 +66,8 @@ export interface RunRecord {
   /** For a deploy onto an existing deployment: the plan of the same change, run first. */
   plan?: DeployResult;
   after: Snapshot;
+  /** The deployment {@link SETTLE_MS} after the step: what VVP made of the step's last write. */
+  settled: Snapshot;
   step: StepRecord;
   /** Every request of the run (both steps and the other party's), oldest first. */
   requests: RecordedRequest[];
@@ -125,6 +129,9 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
   const step = await runStep(vvp, faulty, config, abort.signal);
   for (const timer of timers) timer.clear();
   const after = snapshot(vvp);
+  // What VVP does with the step's last write once the step is gone (a suspension it asked for, say).
+  await vvp.clock.advance(SETTLE_MS);
+  const settled = snapshot(vvp);
 
   let second: RunRecord['second'];
   if (config.action !== 'plan' && after.exists) {
@@ -142,7 +149,7 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
     const secondStep = await runStep(vvp, vvp, plain, undefined);
     second = { step: secondStep, before: secondBefore, after: snapshot(vvp) };
   }
-  return { scenario, before, plan, after, step, requests: vvp.requests(), otherWrites, cancelledAtMs, injected: faulty.injected, second };
+  return { scenario, before, plan, after, settled, step, requests: vvp.requests(), otherWrites, cancelledAtMs, injected: faulty.injected, second };
 }
 
 async function runStep(vvp: InMemoryVvp, api: InMemoryVvp | FaultyVvp, config: DeployConfig, abortSignal: AbortSignal | undefined): Promise<StepRecord> {

@@ -111,6 +111,9 @@ function rollbackIsReal(run: RunRecord): Violation[] {
   const desiredBefore = String(before.spec.state);
   out.push(...suspendedStateKept(run));
   if (!truth || !after.spec) return [...out, { invariant: 2, code: 'I2-gone', message: 'rolledBack: true but the deployment is gone' }];
+  // Another party may change the template again after the rollback verified it: not the rollback's claim.
+  const lastPut = agentRequests(run, run.step).filter((r) => r.method === 'PUT').pop();
+  if (lastPut && run.otherWrites.some((w) => w.seq > lastPut.seq)) return out;
   if (!deepEqual(after.spec.template, before.spec.template)) v('I2-template', 'rolledBack: true but the stored template differs from the one before the step');
   if (desiredBefore !== 'RUNNING') {
     if (after.spec.state !== desiredBefore || truth.runningJob) v('I2-state', `rolledBack: true; before the step the deployment was ${desiredBefore}, now spec.state ${String(after.spec.state)}${truth.runningJob ? ` with job ${truth.runningJob.id} running` : ''}`);
@@ -136,15 +139,19 @@ function rollbackIsReal(run: RunRecord): Violation[] {
  * taken a suspend savepoint of the step's (broken) job, which a later resume would restore.
  */
 function suspendedStateKept(run: RunRecord): Violation[] {
-  const { before, after } = run;
+  const { before, settled: after } = run;
   if (!before.truth || before.spec?.state !== 'SUSPENDED' || !after.truth) return [];
   const rollbackWrote = agentRequests(run, run.step).some((r) => r.method === 'PUT');
   if (!rollbackWrote) return [];
   const knownBefore = new Set(before.truth.jobs.map((j) => j.id));
   const broken = after.truth.savepoints.find((s) => s.origin === 'SUSPEND' && s.jobId !== null && !knownBefore.has(s.jobId) && s.state === 'COMPLETED');
+  const out: Violation[] = [];
+  if (/someone or something changed it/.test(run.step.result?.message ?? '') && run.otherWrites.length === 0) {
+    out.push({ invariant: 2, code: 'I2-rollback-untruthful', message: `the step blames a change by someone else, but nobody else wrote: ${excerpt(run.step.result?.message ?? '', 'someone or something')}` });
+  }
   return broken
-    ? [{ invariant: 2, code: 'I2-suspended-broken-state', message: `the rollback to the SUSPENDED deployment suspended the step's job ${broken.jobId} with savepoint ${broken.savepointLocation}: a resume would restore the broken job's state (rolledBack: ${run.step.result?.rolledBack})` }]
-    : [];
+    ? [...out, { invariant: 2, code: 'I2-suspended-broken-state', message: `the rollback to the SUSPENDED deployment suspended the step's job ${broken.jobId} with savepoint ${broken.savepointLocation}: a resume would restore the broken job's state (rolledBack: ${run.step.result?.rolledBack})` }]
+    : out;
 }
 
 // ---- 3. No overwrite of another party's change; one template write per intent -------------
@@ -154,6 +161,8 @@ function noOverwrite(run: RunRecord): Violation[] {
   const agent = agentRequests(run, run.step);
   for (const other of run.otherWrites) {
     if (other.status !== 200) continue;
+    // A write of ours still in flight may land after theirs and hide it: then no read shows their change.
+    if (agent.some((r) => isWrite(r) && r.seq < other.seq && (r.status === null || answeredAt(r) >= other.atMs))) continue;
     const baseline = agent.find((r) => isDeploymentRead(r) && r.status === 200 && (answeredAt(r) < other.atMs || (r.seq < other.seq && !r.fault)));
     if (!baseline) continue;
     const seen = agent.find((r) => isDeploymentRead(r) && r.status === 200 && r.seq > other.seq);

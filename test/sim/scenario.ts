@@ -46,6 +46,8 @@ export interface FaultPlan {
   rate: number;
   /** Relative weights of the fault kinds. */
   weights: Record<FaultKind, number>;
+  /** The first read of the deployment gets a 404 from something that is not VVP (an ingress page, a wrong path). */
+  firstRead404: boolean;
   /** Optional answer fields VVP sends as `null` when absent (as Jackson does); empty: none. */
   nullPaths: string[];
 }
@@ -169,6 +171,7 @@ export function scenarioOf(seed: number): Scenario {
   const faults: FaultPlan = {
     rate,
     weights: { hang: 12, status: 30, reset: 14, lost: 16, late: 22, ingress404: rng.chance(0.15) ? 6 : 0 },
+    firstRead404: rng.chance(0.08),
     nullPaths: rng.chance(0.4) ? NULLABLE_PATHS.filter(() => rng.chance(0.6)) : [],
   };
   const otherEdit: OtherEdit | undefined = rng.chance(0.2)
@@ -213,7 +216,7 @@ export function describeScenario(s: Scenario): string {
   ].filter(Boolean);
   const extras = [
     `fates=[${s.fates.join(',')}]`,
-    `faults=${s.faults.rate}${s.faults.nullPaths.length ? ` nulls=${s.faults.nullPaths.length}` : ''}`,
+    `faults=${s.faults.rate}${s.faults.firstRead404 ? ' first-read-404' : ''}${s.faults.nullPaths.length ? ` nulls=${s.faults.nullPaths.length}` : ''}`,
     s.otherEdit ? `otherEdit=${s.otherEdit.kind}@${s.otherEdit.afterMs / 1000}s` : '',
     s.cancelAfterMs !== undefined ? `cancel@${s.cancelAfterMs / 1000}s` : '',
   ].filter(Boolean);
