@@ -10,7 +10,7 @@
  * BENCH_UPLOAD_ROUTE (proxy|direct, default proxy: task and limit client both through the rig's
  * TLS proxy, as behind an agent proxy), BENCH_LIMIT_MD5 (1: one extra limit run with per-block
  * Content-MD5, for information; default 0), BENCH_COLD_RUNS (11), BENCH_DEPLOY_RUNS (20),
- * BENCH_DEPLOY_PARALLEL (4), BENCH_ONLY (comma list of cold,upload,deploy),
+ * BENCH_DEPLOY_PARALLEL (4), BENCH_SIM_SEEDS (2000: simulation seeds), BENCH_ONLY (comma list of cold,upload,deploy,sim),
  * BENCH_UPLOAD_TASK_DIR / BENCH_DEPLOY_TASK_DIR (measure another build, e.g. an unpacked VSIX).
  */
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,7 @@ import {
 } from './deploy-bench';
 import { fmt, median, passMiss, round, table } from './stats';
 import { benchUpload, type UploadFigures } from './upload-bench';
+import { benchSimulation, type SimFigures } from '../sim/sim-bench';
 
 const env = process.env;
 const SIZES = (env.BENCH_UPLOAD_SIZES_MIB ?? '256,1024').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -40,7 +41,8 @@ const LIMIT_MD5 = (env.BENCH_LIMIT_MD5 ?? '0') !== '0';
 const COLD_RUNS = Number(env.BENCH_COLD_RUNS ?? 11);
 const DEPLOY_RUNS = Number(env.BENCH_DEPLOY_RUNS ?? 20);
 const DEPLOY_PARALLEL = Number(env.BENCH_DEPLOY_PARALLEL ?? 4);
-const ONLY = new Set((env.BENCH_ONLY ?? 'cold,upload,deploy').split(',').map((s) => s.trim()));
+const SIM_SEEDS = Number(env.BENCH_SIM_SEEDS ?? 2000);
+const ONLY = new Set((env.BENCH_ONLY ?? 'cold,upload,deploy,sim').split(',').map((s) => s.trim()));
 const TIME_SCALE = 0.1;
 const SCALED_HOST = 'vvp-scaled.example.com';
 
@@ -49,6 +51,8 @@ const TARGET_RSS_MB = 150;
 const TARGET_MEDIAN_LATENCY_MS = 1000;
 const TARGET_REQUESTS_PER_SECOND = 1;
 const TARGET_COLD_START_FACTOR = 3;
+/** CI runs 2,000 seeds in under a minute. */
+const TARGET_SIM_SEEDS_PER_SECOND = 2000 / 60;
 
 const log = (line: string): void => console.log(line);
 
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   let cold: ColdFigures[] = [];
   let upload: UploadFigures | undefined;
   let deploy: DeployFigures | undefined;
+  let simulation: SimFigures | undefined;
   const load: Record<string, CpuUse | undefined> = {};
   try {
     sim = await startSimulator({ tokens, stderr: 'ignore' });
@@ -147,11 +152,17 @@ async function main(): Promise<void> {
       const correctness = await measured('deploy: verdict checks', () => benchCorrectness(ctx));
       deploy = summariseDeploy(scenario.description, taskRuns, hwRuns, correctness, TIME_SCALE);
     }
+
+    if (ONLY.has('sim')) {
+      log(`\n[simulation] ${SIM_SEEDS} CI seeds through the real harness (in-memory VVP, faults, invariants, the next deploy), one at a time`);
+      simulation = await measured('simulation', () => benchSimulation(SIM_SEEDS));
+      log(`  ${simulation.seeds} seeds in ${simulation.seconds.toFixed(1)} s: ${simulation.seedsPerSecond.toFixed(0)} seeds/s; slowest seed ${simulation.slowestSeed} (${simulation.slowestSeedMs.toFixed(0)} ms); ${simulation.failing} failing`);
+    }
   } finally {
     await Promise.all([rig?.stop(), sim?.stop(), scaledSim?.stop()]);
   }
 
-  report({ cold, upload, deploy, load, machine: m, seconds: (Date.now() - started) / 1000 });
+  report({ cold, upload, deploy, simulation, load, machine: m, seconds: (Date.now() - started) / 1000 });
 }
 
 /** One line of FIGURES: what was measured, what it is compared with, the target and the verdict. */
@@ -168,6 +179,7 @@ function report(r: {
   cold: ColdFigures[];
   upload?: UploadFigures;
   deploy?: DeployFigures;
+  simulation?: SimFigures;
   load: Record<string, CpuUse | undefined>;
   machine: Record<string, string | number>;
   seconds: number;
@@ -321,6 +333,17 @@ function report(r: {
     };
   }
 
+  if (r.simulation) {
+    const s = r.simulation;
+    targets['simulation seeds per second (the real harness)'] = {
+      measured: `${fmt(s.seedsPerSecond, 0)} seeds/s (${s.seeds} seeds in ${fmt(s.seconds, 1)} s, slowest ${fmt(s.slowestSeedMs, 0)} ms)`,
+      reference: '2,000 CI seeds in under 60 s',
+      target: `>= ${fmt(TARGET_SIM_SEEDS_PER_SECOND, 1)} seeds/s`,
+      value: round(s.seedsPerSecond, 1),
+      verdict: passMiss(s.seedsPerSecond >= TARGET_SIM_SEEDS_PER_SECOND),
+    };
+  }
+
   const phases = Object.entries(r.load).filter((e): e is [string, CpuUse] => e[1] !== undefined);
   if (phases.length) {
     log(`\nLOAD — average CPU cores in use during each phase (machine has ${r.machine.cpus}): by the benchmark's own processes / by anything else on the box`);
@@ -376,6 +399,7 @@ function report(r: {
         })),
       })),
     },
+    simulation: r.simulation && { seeds: r.simulation.seeds, seconds: round(r.simulation.seconds, 2), seedsPerSecond: round(r.simulation.seedsPerSecond, 1), slowestSeedMs: round(r.simulation.slowestSeedMs, 0), failing: r.simulation.failing },
     coldStart: r.cold.map((c) => ({ bundle: c.bundle, runs: c.runs, medianMs: round(c.medianToCompleteMs, 0), minMs: round(c.minToCompleteMs, 0), maxMs: round(c.maxToCompleteMs, 0), medianToExitMs: round(c.medianToExitMs, 0) })),
     deploy: deploy && {
       scenario: deploy.scenario,

@@ -1,0 +1,58 @@
+/**
+ * The seeded simulation of every VvpDeploy flow (deploy, plan, the lifecycle actions) on the
+ * in-memory VVP with virtual time: 2,000 fixed seeds of random histories, inputs, job fates,
+ * faults, concurrent edits and cancellations, each checked against the six invariants of
+ * TASKS.md 1.2. Violations explained by an entry of known-defects.ts are excused until it is fixed.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runSeed } from './harness';
+import { checkInvariants } from './invariants';
+import { KNOWN_DEFECTS } from './known-defects';
+import { ciSeeds, failureReport, simulateSeed } from './simulate';
+
+describe('simulation of the VvpDeploy flows under faults', () => {
+  it('keeps every invariant on the 2,000 CI seeds (known defects aside), and prints a replay line for each failing seed', async () => {
+    const reports: string[] = [];
+    const flows = new Map<string, number>();
+    for (const seed of ciSeeds()) {
+      const outcome = await simulateSeed(seed);
+      const key = `${outcome.run.step.config.action}:${outcome.run.step.result?.outcome ?? 'none'}`;
+      flows.set(key, (flows.get(key) ?? 0) + 1);
+      if (outcome.failures.length > 0) reports.push(failureReport(outcome));
+    }
+    assert.equal(reports.length, 0, `${reports.length} failing seeds:\n${reports.slice(0, 5).join('\n\n')}`);
+    // The seeds reach every flow and its outcomes, not a few easy paths.
+    for (const key of ['deploy:succeeded', 'deploy:failed', 'deploy:timedOut', 'deploy:cancelled', 'deploy:upToDate', 'deploy:blocked', 'plan:planned', 'suspend:succeeded', 'resume:succeeded', 'cancel:succeeded', 'savepoint:succeeded', 'delete:succeeded']) {
+      assert.ok((flows.get(key) ?? 0) > 0, `no seed ends in ${key}: ${JSON.stringify(Object.fromEntries(flows))}`);
+    }
+  });
+
+  it('replays a seed exactly: the same requests, outcome and log', async () => {
+    const first = await runSeed(176);
+    const again = await runSeed(176);
+    const shape = (r: typeof first) => ({
+      outcome: r.step.result?.outcome,
+      requests: r.requests.map((q) => `${q.method} ${q.path.replace(/[0-9a-f-]{36}/g, 'ID')} ${q.status} ${q.fault ?? ''}`),
+      took: r.step.endedAtMs - r.step.startedAtMs,
+      logs: r.step.logs.length,
+    });
+    assert.deepEqual(shape(again), shape(first));
+  });
+
+  it('finds a defect the harness is told about: a health check that passed while the job restarted is a violation of invariant 1', async () => {
+    // Seed 436: the job crash-loops; a read answered 45 s late makes the health check pass on an old reading.
+    const run = await runSeed(436);
+    const codes = checkInvariants(run).map((v) => v.code);
+    assert.ok(codes.includes('I1-health-restarts'), `got ${codes.join(', ') || 'no violation'}`);
+  });
+
+  it('excuses only what each known defect names: the seed of every entry shows that defect', async () => {
+    const unshown: string[] = [];
+    for (const defect of KNOWN_DEFECTS) {
+      const outcome = await simulateSeed(defect.seed);
+      if (!outcome.excused.some((e) => e.defect === defect)) unshown.push(`seed ${defect.seed}: ${defect.defect}`);
+    }
+    assert.deepEqual(unshown, [], 'a known defect its seed no longer shows: fixed? then delete its entry');
+  });
+});
