@@ -10,7 +10,7 @@
  * (the call takes its rule synchronously, so concurrent calls cannot swap them).
  */
 import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
-import type { Deployment, Job, JsonObject, Savepoint, VvpEvent } from '../../tasks/common/vvp/resources';
+import { withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
 import type { InMemoryVvp } from '../support/in-memory-vvp';
 import type { FaultKind, FaultPlan } from './scenario';
 import type { Rng } from './rng';
@@ -49,6 +49,16 @@ export class FaultyVvp implements VvpApi {
     else this.maybeFault('GET', 'getDeployment', true);
     this.firstReadDone = true;
     return this.nulls('deployment', await this.inner.getDeployment(namespace, nameOrId, options));
+  }
+
+  async listDeployments(namespace: string, options?: VvpRequestOptions): Promise<Deployment[]> {
+    this.maybeFault('GET', 'listDeployments');
+    return (await this.inner.listDeployments(namespace, options)).map((d) => this.nulls('deployment', d) as Deployment);
+  }
+
+  validateSqlScript(...args: Parameters<VvpApi['validateSqlScript']>): ReturnType<VvpApi['validateSqlScript']> {
+    this.maybeFault('POST', 'validateSqlScript');
+    return this.inner.validateSqlScript(...args);
   }
 
   async createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment> {
@@ -136,8 +146,16 @@ export class FaultyVvp implements VvpApi {
     this.injected.push({ atMs: this.inner.clock.now(), call, fault });
   }
 
-  /** Adds `null` for each enabled optional path that is absent in the answer (Jackson's habit). */
+  /**
+   * Adds `null` for each enabled optional path that is absent in the answer (Jackson's habit),
+   * as VVP puts them on the wire, then reads the answer as VvpClient does (`withoutNulls`): the
+   * flows see what the client gives them.
+   */
   private nulls<T>(kind: Kind, value: T): T {
+    return withoutNulls(this.withJacksonNulls(kind, value));
+  }
+
+  private withJacksonNulls<T>(kind: Kind, value: T): T {
     const paths = this.nullPaths.get(kind);
     if (!paths || value === undefined || value === null) return value;
     for (const path of paths) {

@@ -130,7 +130,8 @@ function rollbackIsReal(run: RunRecord): Violation[] {
   const knownBefore = new Set(before.truth.jobs.map((j) => j.id));
   const stepJobs = new Set(truth.jobs.filter((j) => !knownBefore.has(j.id) && j.id !== job.id).map((j) => j.id));
   const failedState = truth.savepoints.find((s) => s.jobId !== null && stepJobs.has(s.jobId) && s.savepointLocation === job.savepointLocation);
-  if (failedState) v('I2-failed-job-state', `the rolled-back job ${job.id} restored ${failedState.origin} ${failedState.savepointLocation} of the step's job ${failedState.jobId}`);
+  // rollbackStateFrom: restoreStrategy asks for VVP's restore strategy to choose (documented: it may pick the failed job's checkpoint).
+  if (failedState && run.step.config.rollbackStateFrom !== 'restoreStrategy') v('I2-failed-job-state', `the rolled-back job ${job.id} restored ${failedState.origin} ${failedState.savepointLocation} of the step's job ${failedState.jobId}`);
   return out;
 }
 
@@ -218,7 +219,8 @@ function strategiesKept(run: RunRecord): Violation[] {
     out.push({ invariant: 4, code: 'I4-left-strategies', message: `after the step strategies were ${afterStep}, after the next deploy ${afterNext} (before ${pre}, asked ${asked})` });
   }
   // The next STATEFUL upgrade must restore from a savepoint of the job that ran before it.
-  const intendedUpgrade = (leftTrap ? asked : afterStep).split('/')[0];
+  // A step that rolled back (or tried to) leaves the deployment as before it: its strategies are the ones to end up with.
+  const intendedUpgrade = (leftTrap ? (run.step.result?.rollback ? pre : asked) : afterStep).split('/')[0];
   const result = second.step.result;
   const previousJob = second.before.truth?.runningJob;
   const newJob = second.after.truth?.runningJob;

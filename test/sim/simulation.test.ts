@@ -40,11 +40,15 @@ describe('simulation of the VvpDeploy flows under faults', () => {
     assert.deepEqual(shape(again), shape(first));
   });
 
-  it('finds a defect the harness is told about: a health check that passed while the job restarted is a violation of invariant 1', async () => {
-    // Seed 436: the job crash-loops; a read answered 45 s late makes the health check pass on an old reading.
+  it('catches a success the ground truth contradicts: a step that claims success while its job crash-loops breaks invariant 1', async () => {
+    // Seed 436: the new job crash-loops and the health check fails it. Told as a success, the
+    // same run must be flagged: the checker judges the simulator's truth, not the step's word.
     const run = await runSeed(436);
-    const codes = checkInvariants(run).map((v) => v.code);
-    assert.ok(codes.includes('I1-health-restarts'), `got ${codes.join(', ') || 'no violation'}`);
+    assert.equal(checkInvariants(run).length, 0, 'the real run keeps every invariant');
+    assert.ok(run.step.result, 'the step ended with a result');
+    const claimed = { ...run, step: { ...run.step, result: { ...run.step.result, outcome: 'succeeded' as const, error: undefined, rolledBack: false, rollback: undefined } } };
+    const codes = checkInvariants(claimed).map((v) => v.code);
+    assert.ok(codes.some((c) => c.startsWith('I1-')), `got ${codes.join(', ') || 'no violation'}`);
   });
 
   it('excuses only what each known defect names: the seed of every entry shows that defect', async () => {

@@ -225,6 +225,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
             replaceJobId,
             upgradeSavepoint,
             newJobRestoredFrom: facts.restoredFrom ?? waited.outcome.last?.runningJob?.restoredFrom,
+            newJobStartedWithoutState: waited.outcome.kind === 'succeeded' && facts.restoredFrom === undefined,
           }).catch((error: unknown): RollbackReport => {
             if (isAbortError(error) || deps.abortSignal?.aborted) throw error;
             // The original failure stays the headline; the rollback problem is added to it.

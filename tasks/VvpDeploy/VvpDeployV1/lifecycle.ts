@@ -11,7 +11,7 @@ import { ActionFailedError, capitalise, ChangeBlockedError, formatDuration, oneL
 import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateObservation } from '../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../common/vvp/resources';
 import { sendOnce } from '../../common/vvp/send-once';
-import { unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
+import { changesSinceWrite, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
 import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
 import type { DeployDeps } from './deploy';
 import type { DeployOutcome, DeployResult } from './deploy-result';
@@ -83,13 +83,15 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       const deployment = current as Deployment;
       const id = deployment.metadata.id;
       if (decision.kind === 'savepoint') return await takeSavepoint(id, decision.jobId);
+      let written: Deployment | undefined;
       if (decision.kind === 'setState') {
-        const { sinceMs, knownJobIds } = await setState(deployment, decision.state, decision.body);
+        const { sinceMs, knownJobIds, after } = await setState(deployment, decision.state, decision.body);
+        written = after;
         if (decision.state === 'RUNNING') return await resumed(deployment, knownJobIds, sinceMs);
         await reachState(deployment, decision.state, sinceMs);
         if (action !== 'delete') return finish('succeeded', `VVP deployment '${name()}' is ${decision.state}${facts.savepoint ? ` (savepoint ${facts.savepoint.id} at ${facts.savepoint.location ?? '?'})` : ''}`);
       }
-      return await deleteIt(id);
+      return await deleteIt(id, written ?? deployment);
     });
   } catch (error) {
     const final = explainCancellation(error, deps.abortSignal, stage, phase, { deployment: name(), change: `the ${action}`, lastState: facts.state }) ?? (error as Error);
@@ -97,7 +99,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
   }
 
   /** PATCHes `spec.state` once; returns VVP's time of the write and the jobs that existed before it. */
-  async function setState(deployment: Deployment, state: string, body: Deployment['spec']): Promise<{ sinceMs: number; knownJobIds?: Set<string> }> {
+  async function setState(deployment: Deployment, state: string, body: Deployment['spec']): Promise<{ sinceMs: number; knownJobIds?: Set<string>; after?: Deployment }> {
     const id = deployment.metadata.id;
     const before = state === 'RUNNING' ? await readJobs(context, id) : undefined;
     const sentAtMs = clock.now();
@@ -115,7 +117,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     stage.stage = 'applied';
     logger.info(`spec.state is now ${state}.`);
     const after = result.value as Deployment | undefined;
-    return { sinceMs: changeTime(after?.metadata.modifiedAt, sentAtMs), knownJobIds: before ? new Set(before.map((j) => j.metadata.id)) : undefined };
+    return { sinceMs: changeTime(after?.metadata.modifiedAt, sentAtMs), knownJobIds: before ? new Set(before.map((j) => j.metadata.id)) : undefined, after };
   }
 
   /** Waits until the deployment reports `wanted`; a SUSPEND savepoint is reported. */
@@ -227,8 +229,14 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
   }
 
   /** `DELETE` once, then waits until VVP no longer has the deployment. */
-  async function deleteIt(deploymentId: string): Promise<DeployResult> {
+  async function deleteIt(deploymentId: string, seen: Deployment): Promise<DeployResult> {
     phase = 'Delete deployment';
+    // Whoever changed the deployment since this step saw it (during the cancel) did so on purpose: not deleted under them.
+    const now = await vvp.getDeployment(config.namespace, deploymentId, requestOptions(context, clock.now() + DIAGNOSTICS_BOUND_MS));
+    const changed = now ? changesSinceWrite(seen, now) : [];
+    if (changed.length > 0) {
+      throw new ActionFailedError(`VVP deployment '${name()}' was changed by someone else while this step cancelled it (${changed.slice(0, 8).join(', ')}); it was not deleted.`);
+    }
     await sendOnce(
       {
         method: 'DELETE',

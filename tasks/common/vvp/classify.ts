@@ -1,3 +1,4 @@
+import { maskJarUriQuery } from './jar-uri-secrets';
 import type { Verdict } from '../poll/poller';
 import type { DeploymentState, JobState } from './resources';
 
@@ -79,9 +80,9 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
   if (obs.specJarUri !== undefined && obs.specJarUri !== exp.jarUri) {
     return {
       status: 'failed',
-      state: `${obs.state ?? 'unknown'}, jarUri replaced by ${obs.specJarUri}`,
+      state: `${obs.state ?? 'unknown'}, jarUri replaced by ${shown(obs.specJarUri)}`,
       reason:
-        `the deployment's jarUri was changed to ${obs.specJarUri} during the wait, so ${exp.jarUri} will not run; ` +
+        `the deployment's jarUri was changed to ${shown(obs.specJarUri)} during the wait, so ${shown(exp.jarUri)} will not run; ` +
         'another run or user replaced this change (that change was left as it is)',
     };
   }
@@ -144,7 +145,7 @@ function classifyRunning(obs: UpgradeObservation, exp: UpgradeExpectation): Verd
       if (job.jarUri === exp.jarUri) return { status: 'succeeded', state: `${label} with the expected jarUri`, result: { jobId } };
       // Another jarUri: VVP may still be replacing it, or someone else changed the template.
       // Not success; keep waiting and let the timeout tell the story.
-      return { status: 'pending', state: `${label} with jarUri ${job.jarUri ?? '(none)'}, not the expected one`, phase: WAIT_PHASES.jobStarting };
+      return { status: 'pending', state: `${label} with jarUri ${shown(job.jarUri)}, not the expected one`, phase: WAIT_PHASES.jobStarting };
     case 'STARTING':
     case 'STANDBY':
     case 'TERMINATING':
@@ -160,4 +161,9 @@ function classifyRunning(obs: UpgradeObservation, exp: UpgradeExpectation): Verd
       return { status: 'pending', state: `${label} (unknown job state ${String(unknown)})`, phase: WAIT_PHASES.jobStarting };
     }
   }
+}
+
+/** A jarUri read from VVP as a message shows it: its query values other than `commit` masked. */
+function shown(jarUri: string | undefined): string {
+  return jarUri === undefined ? '(none)' : maskJarUriQuery(jarUri);
 }

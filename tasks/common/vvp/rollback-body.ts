@@ -75,13 +75,17 @@ export interface UnfinishedRollback {
   at?: string;
 }
 
-/** `previous` with the temporary rollback strategies and the annotation that says what to put back. */
-export function withTemporaryStrategies(previous: Deployment, record: Pick<UnfinishedRollback, 'run' | 'at'>): Deployment {
+/**
+ * `previous` with the temporary rollback strategies (STATELESS: the failed job is not
+ * savepointed; restore `restoreKind`: LATEST_SAVEPOINT for the state registered again, NONE when
+ * there was no state before the step) and the annotation that says what to put back.
+ */
+export function withTemporaryStrategies(previous: Deployment, record: Pick<UnfinishedRollback, 'run' | 'at'>, restoreKind: 'LATEST_SAVEPOINT' | 'NONE' = 'LATEST_SAVEPOINT'): Deployment {
   const copy = structuredClone(previous);
   const restore = isJsonObject(copy.spec.restoreStrategy) ? copy.spec.restoreStrategy : {};
   const left: UnfinishedRollback = { upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy, ...record };
   copy.spec.upgradeStrategy = { kind: 'STATELESS' };
-  copy.spec.restoreStrategy = { ...restore, kind: 'LATEST_SAVEPOINT' };
+  copy.spec.restoreStrategy = { ...restore, kind: restoreKind };
   copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), [UNFINISHED_ROLLBACK_ANNOTATION]: JSON.stringify(left) };
   return copy;
 }

@@ -3,7 +3,7 @@ import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type
 import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
 import { restoredLocation } from '../../../common/vvp/savepoints';
-import type { FlowContext, WriteStage } from './context';
+import { shownJarUri, type FlowContext, type WriteStage } from './context';
 import { pollVvp } from './poll-vvp';
 
 /** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
@@ -73,7 +73,7 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };
   };
   logger.info(
-    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${oneLine(expectation.jarUri)}` +
+    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${shownJarUri(expectation.jarUri)}` +
       ` (first checks within a second, then every ${formatDuration(config.pollIntervalInMs)} at most).`,
   );
   const outcome = await pollVvp<UpgradeObservation, UpgradeSuccess>(context, { probe, classify: (obs) => classifyUpgrade(obs, expectation), timeoutInMs: target.timeoutInMs });

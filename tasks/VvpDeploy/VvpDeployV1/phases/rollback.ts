@@ -25,6 +25,8 @@ export interface RollbackInput {
   upgradeSavepoint?: Savepoint;
   /** The state this step's new job started from (for a deployment that was stopped before the step: the state it had). */
   newJobRestoredFrom?: string;
+  /** This step saw its new job run and restore nothing: there was no state before the step. */
+  newJobStartedWithoutState?: boolean;
 }
 
 /** How many paths a message lists before "and N more". */
@@ -61,30 +63,52 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const desiredBefore = desiredStateOf(previous.spec) ?? 'RUNNING';
   if (desiredBefore !== 'RUNNING') return rollBackStopped(context, stage, input, desiredBefore, jarUri);
 
-  const location = input.upgradeSavepoint?.status?.state === 'COMPLETED' ? input.upgradeSavepoint.spec?.savepointLocation : undefined;
-  const fromUpgradeSavepoint = config.rollbackStateFrom === 'upgradeSavepoint' && location !== undefined;
-  const stateFrom = fromUpgradeSavepoint ? 'upgradeSavepoint' : 'restoreStrategy';
-  if (config.rollbackStateFrom === 'upgradeSavepoint' && !fromUpgradeSavepoint) {
-    context.logger.info("No completed upgrade savepoint: the rolled-back job's state is chosen by the deployment's restore strategy.");
-  }
   const id = previous.metadata.id;
+  // The state from before the upgrade: the savepoint VVP took of the previous job; without one
+  // (a STATELESS upgrade), the state the new job started from, else the newest savepoint from
+  // before the step. VVP's restore strategy would pick the failed job's own checkpoints.
+  const upgradeLocation = input.upgradeSavepoint?.status?.state === 'COMPLETED' ? input.upgradeSavepoint.spec?.savepointLocation : undefined;
+  const writtenAtMs = changeTime(written.metadata.modifiedAt, context.clock.now());
   // Jobs existing now (a bounded read): the rolled-back job is one that is not among them.
   const before = await readJobs(context, id, context.clock.now() + DIAGNOSTICS_BOUND_MS);
   const knownJobIds = before ? new Set(before.map((j) => j.metadata.id)) : undefined;
+  const firstJobOfStep = before ? jobsOfChange(before, { baselineJobId: runningJobIdOf(previous), sinceMs: writtenAtMs }).at(-1) : undefined;
+  const location =
+    config.rollbackStateFrom !== 'upgradeSavepoint'
+      ? undefined
+      : (upgradeLocation ?? input.newJobRestoredFrom ?? restoredLocation(firstJobOfStep) ?? (await newestSavepointBefore(context, id, writtenAtMs)));
+  const fromUpgradeSavepoint = location !== undefined;
+  // No state before the step (the new job started without any): the previous job starts without state too.
+  const withoutState =
+    config.rollbackStateFrom === 'upgradeSavepoint' && !fromUpgradeSavepoint && (input.newJobStartedWithoutState === true || (firstJobOfStep !== undefined && restoredLocation(firstJobOfStep) === undefined));
+  const temporary = fromUpgradeSavepoint || withoutState;
+  const stateFrom = temporary ? 'upgradeSavepoint' : 'restoreStrategy';
+  if (config.rollbackStateFrom === 'upgradeSavepoint' && !upgradeLocation) {
+    context.logger.info(
+      location
+        ? `No completed upgrade savepoint: the rolled-back job starts from ${oneLine(location)}, the state from before this step.`
+        : withoutState
+          ? 'There was no state before this step (its new job started without any): the rolled-back job starts without state, never from the failed job\'s.'
+          : "The state from before this step is unknown (no upgrade savepoint, no savepoint, the new job not seen): the rolled-back job's state is chosen by the deployment's restore strategy.",
+    );
+  }
   if (fromUpgradeSavepoint) {
     const copied = await copySavepoint(context, stage, id, location);
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, stateFrom };
   }
-  const target = fromUpgradeSavepoint ? withTemporaryStrategies(previous, { run: config.runAnnotations['azure-pipelines/runuri'], at: new Date(context.clock.now()).toISOString() }) : previous;
+  const record = { run: config.runAnnotations['azure-pipelines/runuri'], at: new Date(context.clock.now()).toISOString() };
+  const target = temporary ? withTemporaryStrategies(previous, record, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : previous;
   const sentAtMs = context.clock.now();
   const restored = await putIfStillOurs(context, stage, written, target, {
     what: fromUpgradeSavepoint
       ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from ${oneLine(location)}.`
-      : `Restoring the deployment as it was before this step (jarUri ${jarUri}): a PUT of its metadata and spec.`,
+      : withoutState
+        ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + NONE so the job starts without state.`
+        : `Restoring the deployment as it was before this step (jarUri ${jarUri}): a PUT of its metadata and spec.`,
     copied: fromUpgradeSavepoint ? location : undefined,
   });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
-  const left = fromUpgradeSavepoint ? leftBehind(previous) : undefined;
+  const left = temporary ? leftBehind(previous, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : undefined;
   if (left) stage.unfinishedRollback = left;
 
   // The job the failed wait or health check last saw, when it is not the original one, must be replaced.
@@ -123,11 +147,10 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const restoredFrom = restoredLocation(job) ?? outcome.last.runningJob?.restoredFrom;
   context.logger.info(`The previous template runs again in job ${oneLine(jobId)}, ${restoredFrom ? `restored from ${oneLine(restoredFrom)}` : 'without restored state'}.`);
   const report: RollbackReport = { outcome: 'succeeded', jarUri, jobId, state: 'RUNNING', restoredFrom, stateFrom };
-  if (fromUpgradeSavepoint) {
+  if (temporary) {
     // Not a template change: VVP stores the strategies without touching the running job.
-    context.logger.info('Putting the upgrade and restore strategies back as they were before this step.');
-    const final = await putAndVerify(context, stage, previous);
-    if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final}`, left };
+    const final = await putIfStillOurs(context, stage, restored, previous, { what: 'Putting the upgrade and restore strategies back as they were before this step.' });
+    if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final.replace(/^refused: /, 'the strategies were not put back: ')}`, left };
     stage.unfinishedRollback = undefined;
   }
   context.logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
@@ -208,9 +231,9 @@ async function waitForState(context: FlowContext, stage: WriteStage, deploymentI
 }
 
 /** What an unfinished rollback leaves on the deployment, said once for the step's message. */
-function leftBehind(previous: Deployment): string {
+function leftBehind(previous: Deployment, restoreKind: 'LATEST_SAVEPOINT' | 'NONE'): string {
   return (
-    `The deployment keeps the temporary STATELESS + LATEST_SAVEPOINT strategies (annotation ${UNFINISHED_ROLLBACK_ANNOTATION}), so the previous job starts from the upgrade savepoint and never from the failed job's state. ` +
+    `The deployment keeps the temporary STATELESS + ${restoreKind} strategies (annotation ${UNFINISHED_ROLLBACK_ANNOTATION}), so the previous job starts from ${restoreKind === 'NONE' ? 'no state' : 'the state from before the upgrade'} and never from the failed job's state. ` +
     `The next run of VvpDeploy on this deployment (any action) puts back ${describeStrategies({ upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy })} once the previous job runs; ` +
     'by hand: set them in VVP and remove the annotation'
   );

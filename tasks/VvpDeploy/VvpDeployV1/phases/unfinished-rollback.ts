@@ -36,7 +36,7 @@ export async function finishUnfinishedRollback(
   const { config, logger } = context;
   const by = record.run ? ` (left by ${oneLine(record.run)}${record.at ? ` at ${oneLine(record.at)}` : ''})` : '';
   logger.warn(
-    `Deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' carries an unfinished rollback${by}: it keeps STATELESS + LATEST_SAVEPOINT until the rolled-back job runs; ` +
+    `Deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' carries an unfinished rollback${by}: it keeps the temporary rollback strategies (STATELESS upgrade) until the rolled-back job runs; ` +
       `${record.upgradeStrategy === undefined && record.restoreStrategy === undefined ? 'the strategies to put back are not recorded' : `${describeStrategies(record)} go back`} once it does.`,
   );
   let current = deployment;
