@@ -1,6 +1,6 @@
 import type { PollOutcome } from '../../../common/poll/poller';
 import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type UpgradeSuccess } from '../../../common/vvp/classify';
-import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
+import { formatDuration, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
 import { restoredLocation } from '../../../common/vvp/savepoints';
 import { shownJarUri, type FlowContext, type WriteStage } from './context';
