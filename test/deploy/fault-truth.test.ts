@@ -163,6 +163,17 @@ describe('a rollback never claims a JAR it cannot bring back', () => {
     assert.equal(r.outputs.rolledBack, 'true');
   });
 
+  it("does not roll back over a change someone made between this step's read and its write", async () => {
+    const vvp = seeded(failsOnce);
+    vvp.addFault({ method: 'PATCH', action: 'delay', delayMs: 5_000 });
+    vvp.clock.setTimer(() => void vvp.patchDeployment('default', NAME, { spec: { template: { spec: { parallelism: 7 } } } }), 2_000);
+    const r = await run(vvp, { rollbackOnFailure: true });
+    assert.equal(r.result.rollback?.outcome, 'refused', r.result.message);
+    assert.match(r.result.message, /changed by someone else between this step's read and its write \(spec\.template\.spec\.parallelism\)/);
+    assert.equal(writes(vvp, 'PUT'), 0);
+    assert.equal(((await vvp.getDeployment('default', NAME))!.spec.template as { spec: { parallelism?: number } }).spec.parallelism, 7);
+  });
+
   it('outputs the jarUri VVP stores after a rollback that could not be completed, not the new one', async () => {
     const vvp = seeded(failsOnce);
     vvp.addFault({ method: 'POST', path: '/savepoints', status: 400, times: 5 });

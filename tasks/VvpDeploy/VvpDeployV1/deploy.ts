@@ -9,7 +9,7 @@ import type { UpgradeExpectation } from '../../common/vvp/classify';
 import { deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
 import { capitalise, ChangeBlockedError, DeploymentFailedError, formatDuration, HealthCheckFailedError, oneLine, WaitTimeoutError, type RollbackReport } from '../../common/vvp/errors';
-import { jarUriOf, runningJobIdOf, type Deployment } from '../../common/vvp/resources';
+import { jarUriOf, runningJobIdOf, type Deployment, type JsonObject } from '../../common/vvp/resources';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import { runLifecycle } from './lifecycle';
@@ -130,7 +130,8 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     }
 
     // The run record rides along with the write; it never decides whether there is one.
-    const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, withAnnotations(patch, runAnnotations(config))));
+    const sent = withAnnotations(patch, runAnnotations(config));
+    const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, sent));
     facts.annotations = runAnnotations(config);
     adopt(facts, applied.deployment);
     if (!config.waitForRunning) return finish('applied', `VVP deployment '${nameOf(facts)}' now holds jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
@@ -138,7 +139,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const templateChanged = !deepEqual(applied.deployment.spec.template, current.spec.template);
     if (!templateChanged) deps.logger.info('VVP reports no template change: no new job is expected; waiting for the running job.');
     const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineJobId: runningJobIdOf(current), baselineState: current.status?.state, requireNewJob: templateChanged };
-    return await awaitAndConclude(current, expectation, baseline.knownJobIds, applied.sinceMs, { previous: current, applied });
+    return await awaitAndConclude(current, expectation, baseline.knownJobIds, applied.sinceMs, { previous: current, applied, body: sent });
   } catch (error) {
     const final =
       explainCancellation(error, deps.abortSignal, stage, phase, { deployment: nameOf(facts), change: `the change (jarUri ${config.jarUri})`, lastState: facts.state }) ??
@@ -156,7 +157,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     expectation: UpgradeExpectation,
     knownJobIds: ReadonlySet<string> | undefined,
     sinceMs: number,
-    change: { previous: Deployment; applied: AppliedChange } | undefined,
+    change: { previous: Deployment; applied: AppliedChange; body: JsonObject } | undefined,
   ): Promise<DeployResult> {
     const target: JobTarget = {
       deploymentId: deployment.metadata.id,
@@ -222,6 +223,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
           rollBack(context, stage, {
             previous: change.previous,
             written: change.applied.deployment,
+            body: change.body,
             replaceJobId,
             upgradeSavepoint,
             newJobRestoredFrom: facts.restoredFrom ?? waited.outcome.last?.runningJob?.restoredFrom,

@@ -22,6 +22,9 @@ import type { DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import type { Clock } from '../../common/poll/clock';
 
+/** How long the plan's reads of the live deployment may take together (one request's default timeout). */
+const PLAN_READS_BOUND_MS = 30_000;
+
 /** What a plan needs: VVP only when it runs online. */
 export interface PlanDeps {
   /** Undefined: offline (no token source, or it failed: then `offlineReason` says why). */
@@ -80,10 +83,12 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
   try {
     return await inGroup(logger, 'Plan: compare with the live deployment', async () => {
       const vvp = deps.vvp as VvpApi;
-      const current = await vvp.getDeployment(config.namespace, config.deployment, { abortSignal: deps.abortSignal });
+      // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
+      const reads = { abortSignal: deps.abortSignal, deadline: clock.now() + PLAN_READS_BOUND_MS };
+      const current = await vvp.getDeployment(config.namespace, config.deployment, reads);
       const identity = current ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) } : {};
       const runningJobId = current ? runningJobIdOf(current) : undefined;
-      const runningJob = runningJobId ? await vvp.getJob(config.namespace, runningJobId, { abortSignal: deps.abortSignal }) : undefined;
+      const runningJob = runningJobId ? await vvp.getJob(config.namespace, runningJobId, reads) : undefined;
       // The deploy's own decision: a change it would refuse fails the plan, so a pull request cannot go green on it.
       let change: JsonObject = patch;
       let refusal: Error | undefined;

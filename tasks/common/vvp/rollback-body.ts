@@ -7,7 +7,7 @@
  * swagger schema (labels, annotations and flinkConfiguration are maps of strings). PUT is
  * "create or replace".
  */
-import { deepEqual } from './deployment-spec';
+import { deepEqual, deepMerge } from './deployment-spec';
 import { isJsonObject, type Deployment, type JsonObject, type JsonValue } from './resources';
 
 /** Annotations VVP's controller writes itself; never compared or restored by value. */
@@ -48,6 +48,17 @@ function userMetadata(deployment: Deployment): JsonObject {
  */
 export function changesSinceWrite(written: Deployment, now: Deployment): string[] {
   return [...changedPaths(written.spec, now.spec, 'spec'), ...changedPaths(userMetadata(written), userMetadata(now), 'metadata')];
+}
+
+/**
+ * Where what this step's write left (`written`, VVP's answer) differs from the deployment as read
+ * before it with the write merged in: someone changed those fields between the step's read and
+ * its write. A rollback to the deployment as read would silently revert them.
+ */
+export function changedBesideTheWrite(previous: Deployment, body: JsonObject, written: Deployment): string[] {
+  const expectedSpec = deepMerge(previous.spec, isJsonObject(body.spec) ? body.spec : {});
+  const expected: Deployment = { ...previous, spec: expectedSpec as JsonObject, metadata: { ...previous.metadata, ...(deepMerge(userMetadata(previous), isJsonObject(body.metadata) ? body.metadata : {}) as JsonObject) } };
+  return changesSinceWrite(expected, written);
 }
 
 /** Where a deployment read after the rollback differs from the one before the step; empty: restored exactly. */

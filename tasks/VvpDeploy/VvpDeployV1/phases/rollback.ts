@@ -2,8 +2,8 @@ import { isAbortError } from '../../../common/errors/errors';
 import { changeTime, jobsOfChange, newestFailure } from '../../../common/vvp/diagnosis';
 import { formatDuration, oneLine, type RollbackReport } from '../../../common/vvp/errors';
 import { classifyStateChange, type StateObservation } from '../../../common/vvp/lifecycle';
-import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../../common/vvp/resources';
-import { changesSinceWrite, describeStrategies, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
+import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
+import { changedBesideTheWrite, changesSinceWrite, describeStrategies, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
 import { copiedSavepointBody } from '../../../common/vvp/savepoints';
 import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
 import { restoredLocation } from '../../../common/vvp/savepoints';
@@ -19,6 +19,8 @@ export interface RollbackInput {
   previous: Deployment;
   /** The deployment as VVP stored it after this step's write. */
   written: Deployment;
+  /** The body of this step's write (PATCH), to tell its changes from someone else's made before it. */
+  body?: JsonObject;
   /** A job of this step that runs now and must be replaced (the last one the wait or the health check saw). */
   replaceJobId?: string;
   /** The savepoint VVP took of the previous job for the upgrade, when there is one. */
@@ -58,6 +60,14 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const jarUri = shownJarUri(jarUriOf(previous));
   stage.stage = 'rollingBack';
 
+  const between = input.body ? changedBesideTheWrite(previous, input.body, written) : [];
+  if (between.length > 0) {
+    return {
+      outcome: 'refused',
+      jarUri,
+      detail: `the deployment was changed by someone else between this step's read and its write (${listPaths(between)}); a rollback to the deployment as read would revert that change`,
+    };
+  }
   const refusal = await changedSinceWrite(context, written);
   if (refusal) return { outcome: refusal.gone ? 'error' : 'refused', jarUri, detail: refusal.detail };
   const desiredBefore = desiredStateOf(previous.spec) ?? 'RUNNING';
