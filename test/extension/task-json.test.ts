@@ -27,6 +27,7 @@ interface TaskJson {
   groups?: { name: string }[];
   inputs: TaskInput[];
   outputVariables: { name: string; description?: string }[];
+  restrictions?: { settableVariables?: { allowed?: string[] } };
   dataSourceBindings?: { target: string; endpointId?: string }[];
   execution: Record<string, { target: string }>;
 }
@@ -62,6 +63,10 @@ for (const contract of CONTRACTS) {
   test(`${contract.name} lists exactly the contract's output variables, each described`, () => {
     assert.deepEqual(task.outputVariables.map((o) => o.name).sort(), [...contract.outputs].sort());
     for (const o of task.outputVariables) assert.ok(o.description && o.description.length > 10, `${o.name} description`);
+  });
+
+  test(`${contract.name} may set exactly its output variables (restrictions.settableVariables)`, () => {
+    assert.deepEqual([...(task.restrictions?.settableVariables?.allowed ?? [])].sort(), task.outputVariables.map((o) => o.name).sort());
   });
 
   test(`${contract.name} gives every input a label and help text`, () => {
