@@ -1,4 +1,5 @@
 import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
+import { inlineCode as code, markdownText as md, summaryTable } from '../../common/logging/markdown';
 import { neutraliseCommands } from '../../common/logging/neutralise';
 import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
@@ -67,22 +68,12 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
   if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
   if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
   const title = lifecycle ? `Ververica Platform: ${report.action} ${md(name)}` : report.action === 'plan' ? `Ververica Platform plan for ${md(name)}` : `Ververica Platform deployment ${md(name)}`;
-  const lines = [`### ${title}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
+  const lines = summaryTable(title, rows);
   if (report.planMarkdown) lines.push('', report.planMarkdown.trimEnd());
   if (report.error && report.message) {
     lines.push('', '```text', fence(report.message), '```');
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Inline code that survives backticks and pipes in the value. */
-function code(value: string): string {
-  return `\`${oneLine(value).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
-}
-
-/** Plain markdown text with the syntax characters escaped. */
-function md(value: string): string {
-  return oneLine(value).replace(/([\\`*_{}[\]()#+!|<>])/g, '\\$1');
 }
 
 /** Text for a fenced block: no line may close the fence. */

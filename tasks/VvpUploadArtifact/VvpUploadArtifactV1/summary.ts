@@ -1,4 +1,5 @@
 import { formatSize } from '../../common/blob/upload-progress';
+import { inlineCode as code, markdownText as md, summaryTable } from '../../common/logging/markdown';
 import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import type { UploadReport } from './upload-artifact';
 
@@ -22,21 +23,6 @@ export function renderUploadSummary(report: UploadReport): string {
     ...(report.buildNumber ? ([['Build', code(report.buildNumber)]] as [string, string][]) : []),
     ['Duration', `${(report.durationInMs / 1000).toFixed(1)} s`],
   ];
-  const lines = [`### ${UPLOAD_SUMMARY_TITLE}: ${md(fileName)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
+  const lines = summaryTable(`${UPLOAD_SUMMARY_TITLE}: ${md(fileName)}`, rows);
   return `${lines.join('\n')}\n`;
-}
-
-/** Inline code that survives backticks, pipes and line breaks in the value. */
-function code(value: string): string {
-  return `\`${oneLine(value).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
-}
-
-/** Plain markdown text with the syntax characters escaped. */
-function md(value: string): string {
-  return oneLine(value).replace(/([\\`*_{}[\]()#+!|<>])/g, '\\$1');
-}
-
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
