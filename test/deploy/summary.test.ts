@@ -34,6 +34,20 @@ describe('run summary', () => {
     assert.doesNotMatch(renderSummary(report, ''), /\]\(/);
   });
 
+  it('does not claim the run is recorded on the deployment after a rollback restored its annotations', () => {
+    const annotations = { 'azure-pipelines/runuri': 'https://dev.azure.com/o/p/_build/results?buildId=1', 'azure-pipelines/run': '20261206.1' };
+    assert.match(renderSummary({ ...report, annotations }, URL_), /Recorded on the deployment/);
+    const rolledBack = { ...report, annotations, outcome: 'failed' as const, rolledBack: true, rollback: { outcome: 'succeeded' as const, jarUri: 'x', jobId: 'job-3' } };
+    assert.doesNotMatch(renderSummary(rolledBack, URL_), /Recorded on the deployment/);
+  });
+
+  it('shows no "New job restored" row for an action that starts no job', () => {
+    assert.match(renderSummary(report, URL_), /New job restored/);
+    for (const action of ['suspend', 'savepoint', 'cancel', 'delete']) {
+      assert.doesNotMatch(renderSummary({ ...report, action, jobId: action === 'savepoint' ? 'job-2' : undefined }, URL_), /New job restored/, action);
+    }
+  });
+
   it('links to the deployment in the VVP UI', () => {
     assert.equal(deploymentUiUrl('https://vvp.example.com/', 'default', 'd-1'), 'https://vvp.example.com/app/#/namespaces/default/deployments/d-1');
   });

@@ -86,7 +86,9 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
       const reads = { abortSignal: deps.abortSignal, deadline: clock.now() + PLAN_READS_BOUND_MS };
       const current = await vvp.getDeployment(config.namespace, config.deployment, reads);
-      const identity = current ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) } : {};
+      const identity = current
+        ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, jobId: runningJobIdOf(current), previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) }
+        : {};
       const runningJobId = current ? runningJobIdOf(current) : undefined;
       const runningJob = runningJobId ? await vvp.getJob(config.namespace, runningJobId, reads) : undefined;
       // The deploy's own decision: a change it would refuse fails the plan, so a pull request cannot go green on it.

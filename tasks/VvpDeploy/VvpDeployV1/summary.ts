@@ -62,9 +62,11 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     ['Duration', duration || '–'],
   ];
   const runUri = report.annotations?.['azure-pipelines/runuri'];
-  if (runUri) rows.push(['Recorded on the deployment', `\`azure-pipelines/runuri\` → [this run](${runUri.replace(/[()\s]/g, encodeURIComponent)}), run ${code(report.annotations?.['azure-pipelines/run'] ?? '?')}`]);
+  // A rollback restores the annotations from before the step: the run is no longer recorded there.
+  if (runUri && report.rollback?.outcome !== 'succeeded') rows.push(['Recorded on the deployment', `\`azure-pipelines/runuri\` → [this run](${runUri.replace(/[()\s]/g, encodeURIComponent)}), run ${code(report.annotations?.['azure-pipelines/run'] ?? '?')}`]);
   if (report.savepoint) rows.push([lifecycle ? 'Savepoint' : 'Savepoint of the previous job', `${code(report.savepoint.id)}${report.savepoint.location ? ` at ${code(report.savepoint.location)}` : ''}`]);
-  if (report.outcome === 'succeeded' || report.restoredFrom) rows.push(['New job restored', report.restoredFrom ? code(report.restoredFrom) : 'no state']);
+  const startsJob = report.action === undefined || report.action === 'deploy' || report.action === 'resume';
+  if (startsJob && report.jobId && (report.outcome === 'succeeded' || report.restoredFrom)) rows.push(['New job restored', report.restoredFrom ? code(report.restoredFrom) : 'no state']);
   if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
   if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
   const title = lifecycle ? `Ververica Platform: ${report.action} ${md(name)}` : report.action === 'plan' ? `Ververica Platform plan for ${md(name)}` : `Ververica Platform deployment ${md(name)}`;
