@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceError } from '../../tasks/common/errors/errors';
 import { ensureKubectl, type KubectlInstallOptions, type ToolCache } from '../../tasks/common/kubectl/kubectl-installer';
 import { kubectlDownload, kubectlPlatform } from '../../tasks/common/kubectl/kubectl-release';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { setBehaviour, writeFakeKubectl } from './fake-kubectl';
 
 const skip = process.platform === 'win32' ? 'the fake kubectl is a shebang script' : false;

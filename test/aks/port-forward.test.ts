@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceError } from '../../tasks/common/errors/errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { openPortForward, portForwardHint, TunnelLostError, type PortForward, type PortForwardOptions } from '../../tasks/common/kubectl/port-forward';
 import { isProcessAlive } from '../rig/child-processes';
 import { clearRecords, readRecords, setBehaviour, writeFakeKubectl, type FakeKubectlBehaviour } from './fake-kubectl';

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyUpgrade, WAIT_PHASES, type UpgradeExpectation, type UpgradeObservation } from '../../tasks/common/vvp/classify';
-import { DEPLOYMENT_STATES, JOB_STATES } from '../../tasks/common/vvp/resources';
+import type { DeploymentState, JobState } from '../../tasks/common/vvp/resources';
+
+/** Every documented state (swagger enums), to run the classifier over all of them. */
+const DEPLOYMENT_STATES: readonly DeploymentState[] = ['RUNNING', 'SUSPENDED', 'CANCELLED', 'TRANSITIONING', 'FAILED', 'FINISHED'];
+const JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING', 'FAILED', 'TERMINATED', 'FINISHED'];
+
 
 const NEW_JAR = 'wasbs://c@a.blob.core.windows.net/app.jar?commit=new';
 const OLD_JOB = '11111111-1111-1111-1111-111111111111';

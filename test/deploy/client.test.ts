@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAbortError } from '../../tasks/common/errors/errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { VvpClient, errorText } from '../../tasks/common/vvp/client';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
 import { FakeClock } from './fake-clock';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { ActionFailedError, HealthCheckFailedError, VvpApiError } from '../../tasks/common/vvp/errors';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { UNFINISHED_ROLLBACK_ANNOTATION, unfinishedRollbackOf } from '../../tasks/common/vvp/rollback-body';

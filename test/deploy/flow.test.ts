@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CancelledError } from '../../tasks/common/errors/errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { ChangeBlockedError, DeploymentFailedError, HealthCheckFailedError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { WriteOutcomeError } from '../../tasks/common/vvp/send-once';

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAbortError } from '../../tasks/common/errors/errors';
 import { HttpRequestError, JsonTransport, RESPONSE_TOO_LARGE, scrubSecrets, type JsonRequest } from '../../tasks/common/http/json-transport';
-import { NetworkAgents, DIRECT } from '../../tasks/common/http/network';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { NetworkAgents } from '../../tasks/common/http/network';
+import { DIRECT } from '../support/direct-network';
+import { MemoryLogger } from '../support/memory-logger';
 import { FakeClock } from './fake-clock';
 import { closedPort, LocalHttpServer, sendJson } from './local-http-server';
 

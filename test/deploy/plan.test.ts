@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../tasks/common/errors/errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { runPlan } from '../../tasks/VvpDeploy/VvpDeployV1/plan';

@@ -12,7 +12,7 @@ import { createAzureCredential, type AzureRmConnection } from '../../tasks/commo
 import { ServiceError } from '../../tasks/common/errors/errors';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { KeyVaultSecretReader, keyVaultUrl } from '../../tasks/common/keyvault/secret-reader';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
 import { READ_BACK_GRACE_MS, sendOnce, WriteOutcomeError, type WriteOnce } from '../../tasks/common/vvp/send-once';
 import { FakeClock } from './fake-clock';

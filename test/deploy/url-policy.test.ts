@@ -4,7 +4,7 @@ import { ManagedClusterClient } from '../../tasks/common/aks/managed-cluster-cli
 import { InputError } from '../../tasks/common/errors/errors';
 import { checkServiceUrl, isLoopbackHost, type UrlProblemKind } from '../../tasks/common/http/url-policy';
 import { InputReader } from '../../tasks/common/inputs/parse';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { readAccessInputs } from '../../tasks/VvpDeploy/VvpDeployV1/access-inputs';
 import { connectionUrlOf } from '../../tasks/VvpDeploy/VvpDeployV1/access';

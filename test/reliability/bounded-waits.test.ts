@@ -14,7 +14,7 @@ import { BlobArtifactClient } from '../../tasks/common/blob/blob-artifact-client
 import { ServiceError } from '../../tasks/common/errors/errors';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { KeyVaultSecretReader, keyVaultUrl } from '../../tasks/common/keyvault/secret-reader';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { VvpApiError, WaitTimeoutError } from '../../tasks/common/vvp/errors';

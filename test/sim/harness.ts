@@ -5,7 +5,7 @@
  * (the simulator's ground truth, every request, the result, outputs, summary, log and the
  * registered secrets), then runs a plain, fault-free deploy after it (for invariant 4).
  */
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';

@@ -15,7 +15,7 @@ import { ArtifactChangedError, BlobConflictError } from '../../tasks/common/blob
 import { MIB } from '../../tasks/common/blob/block-plan';
 import { publishArtifact, type PublishResult } from '../../tasks/common/blob/publish-artifact';
 import { CancelledError, ServiceError } from '../../tasks/common/errors/errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
 import { startCannedStorage } from './canned-storage';
 import { startStallingForwarder } from './stalling-forwarder';

@@ -13,7 +13,7 @@ import { openArtifactFile } from '../../tasks/common/blob/artifact-file';
 import { BlobArtifactClient } from '../../tasks/common/blob/blob-artifact-client';
 import { publishArtifact } from '../../tasks/common/blob/publish-artifact';
 import { NetworkAgents, networkSettingsFromEnv } from '../../tasks/common/http/network';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { rigProxyAgent } from '../rig/proxy-agent';
 import { startRig, type Rig } from '../rig/rig';
 import { tempDir, writeRandomFile } from './test-files';

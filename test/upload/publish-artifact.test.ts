@@ -10,7 +10,7 @@ import { BlobConflictError } from '../../tasks/common/blob/blob-errors';
 import { MIB } from '../../tasks/common/blob/block-plan';
 import { ContentHasher } from '../../tasks/common/blob/file-digest';
 import { publishArtifact, type PublishRequest } from '../../tasks/common/blob/publish-artifact';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 
 /** An in-memory store that records what it was asked to do; it reads the file like the real one. */
 class FakeStore implements ArtifactStore {

@@ -23,7 +23,7 @@ import { MIB } from '../../tasks/common/blob/block-plan';
 import { publishArtifact, type PublishResult } from '../../tasks/common/blob/publish-artifact';
 import type { OverwriteMode } from '../../tasks/common/blob/overwrite-policy';
 import { ArtifactChangedError } from '../../tasks/common/blob/blob-errors';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { countingAgent, startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';
 import { openCountingFile, tempDir } from './test-files';
 

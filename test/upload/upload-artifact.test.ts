@@ -11,7 +11,7 @@ import { BlockBlobClient } from '@azure/storage-blob';
 import { ArtifactReadError, EmptyArtifactError } from '../../tasks/common/blob/artifact-file';
 import { InputError } from '../../tasks/common/errors/errors';
 import { tlsFiles } from '../rig/tls-files';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 import { uploadArtifact, type UploadDependencies } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/upload-artifact';
 import { startAzuriteFixture, type AzuriteFixture } from './azurite-fixture';

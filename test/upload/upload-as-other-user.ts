@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { findMatch } from 'azure-pipelines-task-lib/task';
-import { MemoryLogger } from '../../tasks/common/logging/logger';
+import { MemoryLogger } from '../support/memory-logger';
 import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 import { uploadArtifact } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/upload-artifact';
 

@@ -3,7 +3,7 @@ import { normalizeKubectlVersion } from '../../common/kubectl/kubectl-release';
 import { checkServiceUrl, type UrlProblemKind } from '../../common/http/url-policy';
 
 /** Where the VVP API token comes from. */
-export type TokenSourceConfig =
+type TokenSourceConfig =
   /** A Key Vault secret (`keyVaultName`, `tokenSecretName`), read with `azureSubscription`. */
   | { kind: 'keyVault' }
   /** A Ververica Platform service connection (its id): URL and API token. */
@@ -34,7 +34,7 @@ export interface VvpAccessConfig {
 }
 
 /** The kubectl release the task installs when `kubectlVersion` is not set (task.json default). */
-export const DEFAULT_KUBECTL_VERSION = '1.34.2';
+const DEFAULT_KUBECTL_VERSION = '1.34.2';
 
 const RESOURCE_GROUP = /^[-\w.()\p{L}\p{N}]{1,90}$/u;
 const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;

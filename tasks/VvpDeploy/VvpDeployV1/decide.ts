@@ -12,7 +12,7 @@ import { planDeploymentChange, type DeploymentPlan } from '../../common/vvp/spec
 import type { DeployConfig } from './inputs';
 
 /** The change to an existing deployment: what to do, the PATCH body (without run annotations) and its diff. */
-export interface ChangeDecision {
+interface ChangeDecision {
   plan: ChangePlan;
   patch: JsonObject;
   diff: DeploymentPlan;

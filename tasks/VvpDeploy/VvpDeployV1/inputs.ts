@@ -15,13 +15,11 @@ import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../../common/http/url-policy';
 
 /** What the step does (input `action`). */
-export const ACTIONS = ['deploy', 'plan', 'suspend', 'resume', 'cancel', 'savepoint', 'delete'] as const;
-export type DeployAction = (typeof ACTIONS)[number];
-/** The lifecycle actions: they act on an existing deployment and need no jarUri or spec file. */
-export type LifecycleAction = Exclude<DeployAction, 'deploy' | 'plan'>;
+const ACTIONS = ['deploy', 'plan', 'suspend', 'resume', 'cancel', 'savepoint', 'delete'] as const;
+type DeployAction = (typeof ACTIONS)[number];
 
-export const UPGRADE_STRATEGIES = ['STATEFUL', 'STATELESS'] as const;
-export const RESTORE_STRATEGIES = ['LATEST_STATE', 'LATEST_SAVEPOINT', 'NONE'] as const;
+const UPGRADE_STRATEGIES = ['STATEFUL', 'STATELESS'] as const;
+const RESTORE_STRATEGIES = ['LATEST_STATE', 'LATEST_SAVEPOINT', 'NONE'] as const;
 
 /** Everything VvpDeploy@1 needs, parsed and checked once. */
 export interface DeployConfig {
@@ -96,14 +94,14 @@ const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const COMMIT_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const MACRO = /^\$\(([^)]+)\)$/;
 
-export const NAME_RULE = 'lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 63 characters';
+const NAME_RULE = 'lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 63 characters';
 
 /** True for a VVP resource name (`metadata.name`). */
-export function isVvpName(value: string): boolean {
+function isVvpName(value: string): boolean {
   return value.length <= 63 && NAME.test(value);
 }
 
-export function isUuid(value: string): boolean {
+function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 

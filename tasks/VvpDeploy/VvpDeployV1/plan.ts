@@ -26,7 +26,7 @@ import type { Clock } from '../../common/poll/clock';
 const PLAN_READS_BOUND_MS = 30_000;
 
 /** What a plan needs: VVP only when it runs online. */
-export interface PlanDeps {
+interface PlanDeps {
   /** Undefined: offline (no token source, or it failed: then `offlineReason` says why). */
   vvp?: VvpApi;
   /** Why the plan is offline although a token source was given (a warning, SucceededWithIssues). */

@@ -114,7 +114,7 @@ export function deployOutputs(report: DeployResult): Record<DeployOutputName, Ou
 }
 
 /** The output variables of VvpDeploy@1 (public API: task.json `outputVariables`). */
-export type DeployOutputName =
+type DeployOutputName =
   | 'deploymentId'
   | 'jobId'
   | 'state'

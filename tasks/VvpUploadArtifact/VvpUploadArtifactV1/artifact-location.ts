@@ -1,13 +1,13 @@
 /** VVP's Universal Blob Storage keeps a namespace's artifacts under this prefix. */
-export const ARTIFACT_PREFIX = 'artifacts/namespaces';
+const ARTIFACT_PREFIX = 'artifacts/namespaces';
 
 /** Azure's limit for a blob name, prefix included. */
-export const MAX_BLOB_NAME_LENGTH = 1024;
+const MAX_BLOB_NAME_LENGTH = 1024;
 /** Azure's limit of `/`-separated segments in a blob name. */
 const MAX_SEGMENTS = 254;
 
 /** Where the artifact goes and how VVP and people address it. */
-export interface ArtifactLocation {
+interface ArtifactLocation {
   /** `https://<account>.blob.<suffix>` or the custom endpoint, without a trailing slash. */
   accountUrl: string;
   container: string;
@@ -43,12 +43,12 @@ export function blobNameProblem(name: string, namespace: string): string | undef
 }
 
 /** `artifacts/namespaces/<namespace>/<blobName>`. */
-export function artifactBlobName(namespace: string, blobName: string): string {
+function artifactBlobName(namespace: string, blobName: string): string {
   return `${ARTIFACT_PREFIX}/${namespace}/${blobName}`;
 }
 
 /** Percent-encodes each path segment, keeping the slashes (as the storage SDK does). */
-export function encodeBlobPath(name: string): string {
+function encodeBlobPath(name: string): string {
   return name.split('/').map(encodeURIComponent).join('/');
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
  * `{name}-{sha256:12}{ext}` names the blob by its content. A name without tokens is a template
  * of one text part and names the blob as written (1.0's behaviour).
  */
-export type BlobNamePart = { kind: 'text'; text: string } | { kind: 'name' } | { kind: 'ext' } | { kind: 'sha256'; digits: number };
+type BlobNamePart = { kind: 'text'; text: string } | { kind: 'name' } | { kind: 'ext' } | { kind: 'sha256'; digits: number };
 
 export interface BlobNameTemplate {
   /** As written in the input. */
@@ -16,11 +16,11 @@ export interface BlobNameTemplate {
 }
 
 /** Shortest and longest `{sha256:N}`: 8 hex digits still tell builds apart; 64 is the whole hash. */
-export const MIN_SHA256_DIGITS = 8;
-export const MAX_SHA256_DIGITS = 64;
+const MIN_SHA256_DIGITS = 8;
+const MAX_SHA256_DIGITS = 64;
 
 /** The accepted forms, quoted by every problem the parser reports. */
-export const BLOB_NAME_TOKENS =
+const BLOB_NAME_TOKENS =
   "the tokens {name} (the file's name without its last extension), {ext} (that extension with its dot, e.g. .jar; empty when none), " +
   `{sha256} (the file's SHA-256, 64 hex digits) and {sha256:N} (its first N hex digits, N from ${MIN_SHA256_DIGITS} to ${MAX_SHA256_DIGITS}); ` +
   "no other '{' or '}', e.g. {name}-{sha256:12}{ext}";
@@ -75,7 +75,7 @@ function tokenPart(inside: string): BlobNamePart | string {
 }
 
 /** What the tokens are replaced with. */
-export interface BlobNameValues {
+interface BlobNameValues {
   /** The artifact's file name (no folders), e.g. `top-speed-windowing.jar`. */
   fileName: string;
   /** Lowercase hex; required when the template has a `{sha256}` token. */

@@ -12,7 +12,7 @@ export type FileMatcher = (root: string, patterns: string[]) => string[];
 const MAX_LISTED = 20;
 
 /** The one file `artifactPath` names. */
-export interface ResolvedArtifact {
+interface ResolvedArtifact {
   /** The path as matched under the root (its file name becomes the default blob name). */
   matchedPath: string;
   /** The same file with every symbolic link resolved: what is opened and read. */

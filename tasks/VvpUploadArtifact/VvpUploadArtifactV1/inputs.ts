@@ -6,7 +6,7 @@ import { parseBlobNameTemplate, sampleBlobName, type BlobNameTemplate } from './
 import { checkServiceUrl } from '../../common/http/url-policy';
 
 /** Reads a pipeline variable (`System.DefaultWorkingDirectory`…); undefined when unset. */
-export type VariableSource = (name: string) => string | undefined;
+type VariableSource = (name: string) => string | undefined;
 
 /** VvpUploadArtifact@1's inputs, checked and typed. */
 export interface UploadConfig {

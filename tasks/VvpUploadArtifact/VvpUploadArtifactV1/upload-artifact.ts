@@ -29,7 +29,7 @@ export interface UploadDependencies {
 }
 
 /** The task's output variables, by their public names. */
-export interface UploadOutputs {
+interface UploadOutputs {
   jarUri: string;
   blobUrl: string;
   sha256: string;
@@ -54,7 +54,7 @@ export interface UploadReport {
   durationInMs: number;
 }
 
-export interface UploadOutcome {
+interface UploadOutcome {
   outputs: UploadOutputs;
   /** One line for the task result. */
   message: string;

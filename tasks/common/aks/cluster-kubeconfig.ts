@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger';
 import { KubeconfigProblem, kubeconfigSecrets, parseKubeconfig, renderKubeconfig } from './kubeconfig';
 import type { ManagedClusterApi, ManagedClusterRef } from './managed-cluster-client';
 
-export interface ClusterKubeconfigOptions {
+interface ClusterKubeconfigOptions {
   api: ManagedClusterApi;
   cluster: ManagedClusterRef;
   /** Where the file goes (`Agent.TempDirectory`, which the agent cleans after the job). */
@@ -20,7 +20,7 @@ export interface ClusterKubeconfigOptions {
 }
 
 /** A kubeconfig file on disk for the duration of the step. */
-export interface KubeconfigFile {
+interface KubeconfigFile {
   path: string;
   /** The cluster's API server. */
   server: URL;

@@ -11,7 +11,7 @@ import { yaml } from '../lazy/libraries';
 export const AKS_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
 /** How the kubeconfig's user authenticates. */
-export type KubeconfigAuth =
+type KubeconfigAuth =
   /** Local account: client certificate and key, often a token too; usable as is. */
   | { kind: 'local' }
   /** Entra ID: `exec: kubelogin …` or the old `auth-provider: azure`; needs a token for `serverId`. */
@@ -20,7 +20,7 @@ export type KubeconfigAuth =
   | { kind: 'unsupported'; what: string };
 
 /** The current context of a kubeconfig, resolved. */
-export interface ClusterKubeconfig {
+interface ClusterKubeconfig {
   clusterName: string;
   /** The API server, e.g. `https://aks-dns-1a2b3c.hcp.westeurope.azmk8s.io:443`. */
   server: URL;
@@ -114,7 +114,7 @@ export function kubeconfigSecrets(k: ClusterKubeconfig): string[] {
   return keys.map((key) => k.user[key]).filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   /** Replaces the user with `token: <value>` (the Entra case, instead of kubelogin). */
   token?: string;
   /** `proxy-url` for the cluster: the agent's proxy, when the API server is not bypassed. */

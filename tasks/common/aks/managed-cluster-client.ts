@@ -22,7 +22,7 @@ export interface ManagedClusterApi {
   getServerToken(serverId: string, options?: { abortSignal?: AbortSignal }): Promise<string>;
 }
 
-export interface ManagedClusterClientOptions {
+interface ManagedClusterClientOptions {
   /** Proxy + CA agent provider. */
   agents?: AgentProvider;
   logger?: Logger;

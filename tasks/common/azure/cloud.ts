@@ -46,7 +46,7 @@ const KNOWN: Record<string, Omit<AzureCloud, 'name'>> = {
 };
 
 /** What the service connection says about its cloud (all optional except the name). */
-export interface CloudData {
+interface CloudData {
   environment?: string;
   authorityUrl?: string;
   resourceManagerUrl?: string;

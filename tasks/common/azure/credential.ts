@@ -21,14 +21,14 @@ interface ConnectionBase {
   cloud: AzureCloud;
 }
 
-export interface ServicePrincipalSecret extends ConnectionBase {
+interface ServicePrincipalSecret extends ConnectionBase {
   scheme: 'ServicePrincipal';
   authenticationType: 'spnKey';
   clientId: string;
   clientSecret: string;
 }
 
-export interface ServicePrincipalCertificate extends ConnectionBase {
+interface ServicePrincipalCertificate extends ConnectionBase {
   scheme: 'ServicePrincipal';
   authenticationType: 'spnCertificate';
   clientId: string;
@@ -36,7 +36,7 @@ export interface ServicePrincipalCertificate extends ConnectionBase {
   certificatePem: string;
 }
 
-export interface WorkloadIdentityFederation extends ConnectionBase {
+interface WorkloadIdentityFederation extends ConnectionBase {
   scheme: 'WorkloadIdentityFederation';
   clientId: string;
   /** `System.OidcRequestUri` of the job. */
@@ -45,13 +45,13 @@ export interface WorkloadIdentityFederation extends ConnectionBase {
   accessToken: string;
 }
 
-export interface ManagedServiceIdentity extends ConnectionBase {
+interface ManagedServiceIdentity extends ConnectionBase {
   scheme: 'ManagedServiceIdentity';
   /** User-assigned identity; absent for the system-assigned one. */
   clientId?: string;
 }
 
-export interface CredentialOptions {
+interface CredentialOptions {
   agents: NetworkAgents;
   /**
    * Called with every secret the credential obtains (the OIDC token, and every access token

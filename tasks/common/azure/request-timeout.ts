@@ -21,7 +21,7 @@ interface TimedRequest {
 }
 
 /** The structural shape of a core-rest-pipeline policy (what `additionalPolicies` takes). */
-export interface TryTimeoutPolicy {
+interface TryTimeoutPolicy {
   name: string;
   sendRequest<Q extends TimedRequest, R>(request: Q, next: (request: Q) => Promise<R>): Promise<R>;
 }

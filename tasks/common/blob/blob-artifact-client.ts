@@ -36,7 +36,7 @@ export interface BlobState {
 }
 
 /** The SDK's retry policy, set explicitly rather than left to its defaults. */
-export interface BlobRetryOptions {
+interface BlobRetryOptions {
   /** Tries per request, the first included. Default 5. */
   maxTries?: number;
   /**

@@ -2,7 +2,7 @@ import { azureServiceError, describeAzureError, type AzureErrorDetail } from '..
 import { CancelledError, ServiceError, TaskError } from '../errors/errors';
 
 /** Where a Blob Storage call went, for messages that tell the user what to fix. */
-export interface BlobErrorContext {
+interface BlobErrorContext {
   /** What was being done, e.g. `committing blob 'vvp/artifacts/…/job.jar'`. */
   operation: string;
   /** Storage account name (`storageAccount` input). */

@@ -2,8 +2,8 @@
 export const MIB = 1024 * 1024;
 
 /** Azure Blob Storage limits for block blobs (service version 2019-12-12 and later). */
-export const MAX_BLOCKS_PER_BLOB = 50_000;
-export const MAX_BLOCK_SIZE_IN_BYTES = 4000 * MIB;
+const MAX_BLOCKS_PER_BLOB = 50_000;
+const MAX_BLOCK_SIZE_IN_BYTES = 4000 * MIB;
 
 /** Default block size: 8 in flight keep 32 MiB of file data in memory; measured as fast as 8 MiB blocks against the practical limit (npm run bench). */
 export const DEFAULT_BLOCK_SIZE_IN_BYTES = 4 * MIB;
@@ -11,7 +11,7 @@ export const DEFAULT_BLOCK_SIZE_IN_BYTES = 4 * MIB;
 export const DEFAULT_CONCURRENCY = 8;
 
 /** How a file is cut into staged blocks. */
-export interface BlockPlan {
+interface BlockPlan {
   /** Size of every block but the last. */
   blockSizeInBytes: number;
   /** Number of blocks; 0 for an empty file (an empty block list is committed). */

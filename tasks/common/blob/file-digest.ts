@@ -33,7 +33,7 @@ export class ContentHasher {
 }
 
 /** The file's SHA-256 alone: what a blob name made from the content needs. */
-export interface FileSha256 {
+interface FileSha256 {
   sizeInBytes: number;
   /** Lowercase hex. */
   sha256Hex: string;

@@ -1,7 +1,7 @@
 import type * as WorkerThreads from 'node:worker_threads';
 
 /** SHA-256 and (optionally) MD5 of a byte stream fed in order, computed somewhere else. */
-export interface BackgroundHasher {
+interface BackgroundHasher {
   /**
    * Queues `chunk` (it must not change until the promise settles); resolves once it is hashed.
    * Chunks are hashed in the order given.

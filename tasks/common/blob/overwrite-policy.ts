@@ -21,14 +21,14 @@ export interface ExistingContent {
 }
 
 /** Whether the existing blob holds exactly the local file's bytes. */
-export type Sameness = 'identical' | 'different' | 'unknown';
+type Sameness = 'identical' | 'different' | 'unknown';
 
 /**
  * Compares by hashes, never by name: identical only when the sizes match and every hash the
  * blob carries matches the file's (at least one must be there). A stale `sha256` metadata entry
  * with a matching MD5 still counts as different: one of them lies, so do not trust the blob.
  */
-export function compareContent(local: LocalContent, existing: ExistingContent): Sameness {
+function compareContent(local: LocalContent, existing: ExistingContent): Sameness {
   if (existing.sizeInBytes !== local.sizeInBytes) return 'different';
   const sha = existing.sha256Hex?.trim().toLowerCase() || undefined;
   const md5 = existing.md5Base64 || undefined;

@@ -195,7 +195,7 @@ export async function publishArtifact(
 }
 
 /** True when `list` is exactly the staged blocks: the same ids in the same order, with their sizes. */
-export function sameBlocks(list: CommittedBlockList | undefined, staged: StagedBlocks): boolean {
+function sameBlocks(list: CommittedBlockList | undefined, staged: StagedBlocks): boolean {
   if (!list || list.blocks.length !== staged.ids.length) return false;
   const last = staged.ids.length - 1;
   return list.blocks.every((b, i) => {

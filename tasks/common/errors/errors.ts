@@ -40,7 +40,7 @@ export class InputError extends TaskError {
 }
 
 /** What a ServiceError says: the service, the operation, and why it failed. */
-export interface ServiceErrorDetails {
+interface ServiceErrorDetails {
   service: string;
   operation: string;
   status?: number;

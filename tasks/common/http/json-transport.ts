@@ -30,9 +30,9 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type AgentProvider = Pick<NetworkAgents, 'agentFor'>;
 
 /** Default total time one attempt may take, connect to last byte. */
-export const DEFAULT_REQUEST_TIMEOUT_IN_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_IN_MS = 30_000;
 /** Default limit for one answer's body. VVP event lists of a long-lived deployment stay far below it. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** How much of an error answer's body is read: enough for any message, never a whole HTML page. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
@@ -114,7 +114,7 @@ export interface JsonAnswer {
  * - `network`: the connection failed or broke (before or after the headers);
  * - `tooLarge`: the body is bigger than `maxResponseBytes`.
  */
-export type HttpFailureKind = 'status' | 'redirect' | 'timeout' | 'network' | 'tooLarge';
+type HttpFailureKind = 'status' | 'redirect' | 'timeout' | 'network' | 'tooLarge';
 
 /** A failed request (after any retries), with what a client needs to explain it. */
 export class HttpRequestError extends Error {
@@ -493,7 +493,7 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
 }
 
 /** "HTTP 503", "ECONNRESET", "ETIMEDOUT": what a retry note says about the failed attempt. */
-export function describeFailure(error: unknown): string {
+function describeFailure(error: unknown): string {
   if (error instanceof HttpRequestError) {
     if (error.kind === 'status' || error.kind === 'redirect') return `HTTP ${error.status}`;
     return error.networkCode ?? 'network error';

@@ -37,10 +37,7 @@ export interface NetworkSettings {
   clientKeyPassphrase?: string;
 }
 
-export type ProxyBypassRule = { kind: 'regex'; pattern: RegExp } | { kind: 'suffix'; host: string };
-
-/** No proxy, system CAs only. */
-export const DIRECT: NetworkSettings = { proxyBypass: [] };
+type ProxyBypassRule = { kind: 'regex'; pattern: RegExp } | { kind: 'suffix'; host: string };
 
 /**
  * Reads the standard proxy environment (`HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`,

@@ -13,7 +13,7 @@ interface RedirectResponse {
 }
 
 /** The structural shape of a core-rest-pipeline policy (what `additionalPolicies` takes). */
-export interface RefuseRedirectsPolicy {
+interface RefuseRedirectsPolicy {
   name: string;
   sendRequest<Q, R extends RedirectResponse>(request: Q, next: (request: Q) => Promise<R>): Promise<R>;
 }

@@ -27,7 +27,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** What a failed attempt looked like, in transport-neutral terms. */
-export interface FailedAttempt {
+interface FailedAttempt {
   /** HTTP method of the request, upper case. */
   method: string;
   /** HTTP status when the server answered; undefined for network errors and timeouts. */
@@ -101,13 +101,13 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
 }
 
 /** What the retry loop needs to know about one failure. */
-export interface RetryVerdict {
+interface RetryVerdict {
   retry: boolean;
   /** Server-requested delay (Retry-After), in ms. */
   retryAfterInMs?: number;
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   /** Decides per error whether another attempt may help. */
   isRetryable: (error: unknown) => RetryVerdict;
   policy?: Partial<RetryPolicy>;

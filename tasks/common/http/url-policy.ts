@@ -35,14 +35,14 @@ export type UrlProblemKind =
   | 'notBase';
 
 /** A rejected URL: the rule it broke and the value as a message may quote it. */
-export interface UrlProblem {
+interface UrlProblem {
   kind: UrlProblemKind;
   /** The raw value with user info and query masked ({@link maskUrlSecrets}): never a SAS or token. */
   value: string;
 }
 
 /** What a service URL may be beyond https. */
-export interface ServiceUrlRules {
+interface ServiceUrlRules {
   /**
    * Also accept `http://` to a host that is not loopback (the `allowInsecureHttp` input: a token
    * then crosses the network in clear text). Default false.
@@ -53,7 +53,7 @@ export interface ServiceUrlRules {
 }
 
 /** A URL that passed the rules, or why not. */
-export type ServiceUrlCheck = { url: URL; problem?: undefined } | { url?: undefined; problem: UrlProblem };
+type ServiceUrlCheck = { url: URL; problem?: undefined } | { url?: undefined; problem: UrlProblem };
 
 /**
  * Checks a service URL: `https:`; `http:` only to a loopback host ({@link isLoopbackHost}) or

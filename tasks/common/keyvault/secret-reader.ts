@@ -19,7 +19,7 @@ export interface SecretReader {
   getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<string>;
 }
 
-export interface KeyVaultSecretReaderOptions {
+interface KeyVaultSecretReaderOptions {
   /** Proxy + CA agent provider; its agent is handed to the SDK (`agent` client option). */
   agents?: Pick<NetworkAgents, 'agentFor'>;
   /**

@@ -56,7 +56,7 @@ export interface KubectlInstallOptions {
 }
 
 /** The kubectl the step will run. */
-export interface InstalledKubectl {
+interface InstalledKubectl {
   /** Absolute path of the executable inside the tool cache. */
   path: string;
   /** `v1.34.2`, as the binary reports it. */

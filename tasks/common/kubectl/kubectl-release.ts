@@ -75,7 +75,7 @@ export function normalizeKubectlVersion(value: string): string | undefined {
 }
 
 /** The two URLs of one release file: the executable and its published SHA-256. */
-export interface KubectlDownload {
+interface KubectlDownload {
   binaryUrl: string;
   sha256Url: string;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { withTimeout } from '../poll/timeout';
 
 /** What a finished command printed and how it ended. */
-export interface CommandResult {
+interface CommandResult {
   /** Exit code; null when it was killed by a signal (including our timeout). */
   exitCode: number | null;
   stdout: string;
@@ -10,7 +10,7 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
-export interface RunCommandOptions {
+interface RunCommandOptions {
   /** Kill the command after this long. Default 30 000. */
   timeoutInMs?: number;
   abortSignal?: AbortSignal;

@@ -16,30 +16,6 @@ export interface Logger {
   progress(percent: number, label: string): void;
 }
 
-/** A logger that records lines in memory; used by unit tests and as a safe default. */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-
-  info(message: string): void {
-    this.lines.push(message);
-  }
-  warn(message: string): void {
-    this.lines.push(`warning: ${message}`);
-  }
-  debug(message: string): void {
-    this.lines.push(`debug: ${message}`);
-  }
-  startGroup(name: string): void {
-    this.lines.push(`group: ${name}`);
-  }
-  endGroup(): void {
-    this.lines.push('endgroup');
-  }
-  progress(percent: number, label: string): void {
-    this.lines.push(`progress: ${percent} ${label}`);
-  }
-}
-
 /** Runs `work` inside a log group and closes the group whatever happens. */
 export async function inGroup<T>(logger: Logger, name: string, work: () => Promise<T>): Promise<T> {
   logger.startGroup(name);

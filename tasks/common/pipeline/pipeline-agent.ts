@@ -219,14 +219,8 @@ export function errorAnnotation(problem: SourceProblem, file: string, sourcesDir
   return new TaskCommand('task.logissue', properties, printable(problem.message)).toString();
 }
 
-/** Prints {@link errorAnnotation} for each problem (the agent turns each into an error on the file). */
-export function annotateProblems(problems: readonly SourceProblem[], file: string): void {
-  const sourcesDirectory = readVariable('Build.SourcesDirectory');
-  for (const problem of problems) console.log(errorAnnotation(problem, file, sourcesDirectory));
-}
-
 /** The Logger the core code uses, writing the agent's log format. */
-export const pipelineLogger: Logger = {
+const pipelineLogger: Logger = {
   info: (message) => console.log(printable(message)),
   warn: (message) => tl.warning(printable(message)),
   debug: (message) => tl.debug(printable(message)),
@@ -236,14 +230,14 @@ export const pipelineLogger: Logger = {
 };
 
 /** What a task's main function gets. */
-export interface TaskRun {
+interface TaskRun {
   logger: Logger;
   /** Aborted when the agent cancels the step (SIGINT, then SIGTERM). */
   signal: AbortSignal;
 }
 
 /** What a task's main function returns on success. */
-export interface TaskOutcome {
+interface TaskOutcome {
   message: string;
   /** `SucceededWithIssues` when the step worked but something deserves attention. */
   withIssues?: boolean;

@@ -13,7 +13,7 @@
  */
 
 /** What {@link linkSignals} links. */
-export interface LinkOptions {
+interface LinkOptions {
   /** Signals whose abort aborts the linked signal, with the same reason. `undefined` entries are skipped. */
   signals?: readonly (AbortSignal | undefined)[];
   /** Milliseconds until the linked signal aborts by itself; negative counts as 0. Absent or `Infinity`: no deadline. */
@@ -26,7 +26,7 @@ export interface LinkOptions {
 }
 
 /** A linked signal and the means to unlink it. */
-export interface LinkedSignal {
+interface LinkedSignal {
   /** Aborts with the first source's reason, or the timeout reason; never un-aborts. */
   readonly signal: AbortSignal;
   /** True when the deadline, not a source, aborted the signal. */

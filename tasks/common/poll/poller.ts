@@ -26,7 +26,7 @@ export type Verdict<R> =
  * the one before, up to `maxIntervalInMs`. A long wait so costs well under one request per
  * second, while the window in which the outcome usually comes is watched closely.
  */
-export interface PollSchedule {
+interface PollSchedule {
   /** Pause after the first probe. */
   initialIntervalInMs: number;
   /** Pause after each of the next `steadyProbes` probes. Default: `initialIntervalInMs`. */
@@ -89,7 +89,7 @@ export interface PollProgress<T, R> {
   probes: number;
 }
 
-export interface PollOptions<T, R> {
+interface PollOptions<T, R> {
   /** Reads the current state. Called first, before any sleep. */
   probe: (abortSignal: AbortSignal | undefined) => Promise<T>;
   /** Pure decision on one observation. */

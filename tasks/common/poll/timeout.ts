@@ -2,7 +2,7 @@ import { abortReason } from './clock';
 import { linkSignals } from './linked-signal';
 
 /** How long an operation may take and what its caller may cancel. */
-export interface TimeoutOptions {
+interface TimeoutOptions {
   /** Milliseconds the operation may take; negative counts as 0. `Infinity` means no deadline. */
   timeoutInMs: number;
   /** Cancels the operation; the call then rejects with the signal's reason (see `abortReason`). */

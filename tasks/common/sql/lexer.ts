@@ -14,7 +14,7 @@
  * - `space`: whitespace
  * - `symbol`: any other single character (`;`, `(`, `=`, …)
  */
-export type TokenKind = 'word' | 'string' | 'quoted' | 'backtick' | 'lineComment' | 'blockComment' | 'space' | 'symbol';
+type TokenKind = 'word' | 'string' | 'quoted' | 'backtick' | 'lineComment' | 'blockComment' | 'space' | 'symbol';
 
 /** One token: its kind and `[start, end)` offsets in the script. */
 export interface Token {

@@ -8,7 +8,7 @@ import { isSensitiveConfigKey } from '../vvp/sensitive-keys';
 import { isTrivia, tokenize, unquote, type Token } from './lexer';
 
 /** The masked form of a value. */
-export const MASKED_VALUE = "'***'";
+const MASKED_VALUE = "'***'";
 
 /** `script` with the values of sensitive options replaced by `'***'`; everything else unchanged, offsets of other text shift. */
 export function maskSensitiveOptions(script: string): string {

@@ -7,7 +7,7 @@
  */
 
 /** Options of {@link diffScripts}. */
-export interface ScriptDiffOptions {
+interface ScriptDiffOptions {
   /** Unchanged lines shown around each change. Default 3. */
   contextLines?: number;
   /**
@@ -19,7 +19,7 @@ export interface ScriptDiffOptions {
 }
 
 /** One line of the diff. */
-export interface DiffLine {
+interface DiffLine {
   kind: ' ' | '-' | '+';
   text: string;
 }
@@ -35,7 +35,7 @@ export function diffScripts(before: string, after: string, options: ScriptDiffOp
 }
 
 /** The lines of a text; a final line break does not start another line. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split(/\r\n|\n|\r/);
   if (lines.at(-1) === '') lines.pop();
@@ -43,7 +43,7 @@ export function splitLines(text: string): string[] {
 }
 
 /** Every line of `a` and `b` in order, each marked kept, removed or added. */
-export function diffLines(a: readonly string[], b: readonly string[], maxComparisons = 4_000_000): DiffLine[] {
+function diffLines(a: readonly string[], b: readonly string[], maxComparisons = 4_000_000): DiffLine[] {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;

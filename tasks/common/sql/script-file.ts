@@ -8,7 +8,7 @@ import type { SourceProblem } from './problem';
 import { LineIndex } from './positions';
 
 /** The decoded script, or why the file is not a UTF-8 text. */
-export interface DecodedScript {
+interface DecodedScript {
   /** The text without a leading BOM; line endings as in the file. */
   script: string;
   /** True when the file started with a UTF-8 BOM (EF BB BF), which is not part of `script`. */

@@ -11,7 +11,7 @@ import type { SourceProblem } from './problem';
 import { startsWith, type SqlStatement } from './statements';
 
 /** What the script is made of, and what breaks the shape. */
-export interface ScriptShape {
+interface ScriptShape {
   /** Empty when the shape is the documented one. */
   problems: SourceProblem[];
   /** The `CREATE TEMPORARY …` statements before the INSERT, in order. */
@@ -21,7 +21,7 @@ export interface ScriptShape {
 }
 
 /** What a SQL deployment script may contain, for every message. */
-export const ALLOWED_SHAPE =
+const ALLOWED_SHAPE =
   'A SQL deployment script holds zero or more CREATE TEMPORARY TABLE, VIEW or FUNCTION statements, ' +
   'then exactly one INSERT INTO … (or INSERT OVERWRITE …) or one BEGIN STATEMENT SET; INSERT …; … END; block';
 

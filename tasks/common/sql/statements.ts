@@ -32,7 +32,7 @@ export interface SqlStatement {
 }
 
 /** The statements of a script and what prevented a clean split. */
-export interface SplitScript {
+interface SplitScript {
   statements: SqlStatement[];
   /** Unterminated strings, identifiers, comments, a `BEGIN STATEMENT SET` without `END`. */
   problems: SourceProblem[];

@@ -8,20 +8,20 @@ import { LineIndex, type Position } from './positions';
 import type { SqlStatement } from './statements';
 
 /** A piece of the sent text that is a verbatim copy of the script at `scriptStart`. */
-export interface ChunkPiece {
+interface ChunkPiece {
   scriptStart: number;
   chunkStart: number;
   length: number;
 }
 
 /** Text sent to VVP and where each part of it is in the script. */
-export interface SentChunk {
+interface SentChunk {
   text: string;
   pieces: ChunkPiece[];
 }
 
 /** The part of VVP's `errorDetails` that locates the error (absent or null fields are unknown). */
-export interface VvpErrorLocation {
+interface VvpErrorLocation {
   lineNumber?: number | null;
   columnNumber?: number | null;
   endLineNumber?: number | null;

@@ -23,7 +23,7 @@ export type ChangePlan =
   | { kind: 'patch'; templateChanges: boolean; restartExpected: boolean }
   | { kind: 'blocked'; reason: string };
 
-export interface PlanInput {
+interface PlanInput {
   /** The deployment as read before the change. */
   current: Deployment;
   /** The job `status.running.jobId` points at, when the deployment is RUNNING. */

@@ -64,7 +64,7 @@ export interface SqlValidationScope {
 }
 
 /** The transport settings (agents, logger, timeouts, size limit, retries, clock) and VVP's own. */
-export interface VvpClientOptions extends Omit<JsonTransportOptions, 'label'> {
+interface VvpClientOptions extends Omit<JsonTransportOptions, 'label'> {
   /** Where the token came from, for the 401 hint (e.g. "Key Vault secret 'vvpAPIToken' in vault 'kv'"). */
   tokenSource?: string;
   /**

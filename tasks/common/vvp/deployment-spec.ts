@@ -2,8 +2,8 @@ import { yaml } from '../lazy/libraries';
 import { isJsonObject, type JsonObject, type JsonValue } from './resources';
 
 /** The tokens a deployment spec file may contain, replaced by the inputs of the same names. */
-export const SPEC_TOKENS = ['JARURI', 'DEPLOYMENTTARGETID'] as const;
-export type SpecToken = (typeof SPEC_TOKENS)[number];
+const SPEC_TOKENS = ['JARURI', 'DEPLOYMENTTARGETID'] as const;
+type SpecToken = (typeof SPEC_TOKENS)[number];
 
 /** A spec file that cannot be used; the message says why (the caller adds the file name). */
 export class SpecFileProblem extends Error {
@@ -121,7 +121,7 @@ export function replaceTokens(
 }
 
 /** The strategy inputs (`upgradeStrategy`, `restoreStrategy`); each overrides the spec file's. */
-export interface PatchStrategies {
+interface PatchStrategies {
   upgradeStrategy?: string;
   restoreStrategy?: string;
 }

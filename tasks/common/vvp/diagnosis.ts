@@ -6,7 +6,7 @@ import { oneLine, type EventLine, type JobFailure } from './errors';
 import type { Job, VvpEvent } from './resources';
 
 /** Allowed difference between VVP's timestamp of a write and of the events it caused. */
-export const EVENT_SKEW_MS = 2_000;
+const EVENT_SKEW_MS = 2_000;
 /** When VVP gives no timestamp, events are taken from this long before the local send time. */
 export const LOCAL_SKEW_MS = 60_000;
 

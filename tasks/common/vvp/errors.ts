@@ -94,14 +94,14 @@ export function renderEvents(events: readonly EventLine[]): string {
 }
 
 /** Renders a job failure on one line (server text, shortened). */
-export function renderFailure(failure: JobFailure): string {
+function renderFailure(failure: JobFailure): string {
   const reason = failure.reason ? `${oneLine(failure.reason)}: ` : '';
   const message = failure.message ? truncate(oneLine(failure.message), 1200) : 'no failure message';
   return `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}: ${reason}${message}`;
 }
 
 /** Renders the rollback sentence appended to failure messages. */
-export function renderRollback(rollback: RollbackReport): string {
+function renderRollback(rollback: RollbackReport): string {
   switch (rollback.outcome) {
     case 'succeeded':
       if (rollback.stopped) {

@@ -9,7 +9,7 @@ import { oneLine } from './errors';
 import type { DeploymentCondition } from './resources';
 
 /** Conditions that, still True at the end of the window, mean the job did not recover. */
-export const UNHEALTHY_CONDITIONS = ['JobFailing', 'ClusterUnreachable'] as const;
+const UNHEALTHY_CONDITIONS = ['JobFailing', 'ClusterUnreachable'] as const;
 
 /** One probe: the deployment and the job the health check watches. */
 export interface HealthObservation {
@@ -38,12 +38,12 @@ export interface HealthSuccess {
 const short = (id: string): string => oneLine(id).slice(0, 8);
 
 /** Restarts since the check began. */
-export function restartsOf(obs: HealthObservation, exp: HealthExpectation): number {
+function restartsOf(obs: HealthObservation, exp: HealthExpectation): number {
   return Math.max(0, (obs.job?.restarts ?? exp.baselineRestarts) - exp.baselineRestarts);
 }
 
 /** The unhealthy conditions that are True, as `JobFailing: True (reason) — message`. */
-export function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
+function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
   return conditions
     .filter((c) => (UNHEALTHY_CONDITIONS as readonly string[]).includes(c.type ?? '') && c.status === 'True')
     .map((c) => `${oneLine(c.type ?? '')}: True${c.reason ? ` (${oneLine(c.reason)})` : ''}${c.message ? ` — ${oneLine(c.message)}` : ''}`);

@@ -11,7 +11,7 @@ import { desiredStateOf, runningJobIdOf, type Deployment, type JsonObject } from
 export type LifecycleAction = 'suspend' | 'resume' | 'cancel' | 'savepoint' | 'delete';
 
 /** What an action does with the deployment as read. */
-export type LifecycleDecision =
+type LifecycleDecision =
   /** Already where the action leads: success without a write. */
   | { kind: 'noop'; reason: string }
   /** PATCH `spec.state` (suspend, resume, cancel, and the cancel before a delete). */
@@ -83,7 +83,7 @@ export interface StateObservation {
 }
 
 /** What a state wait expects. */
-export interface StateExpectation {
+interface StateExpectation {
   /** SUSPENDED or CANCELLED. */
   wanted: string;
   /** `status.state` before the write. */

@@ -8,15 +8,11 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-/** Desired deployment state (`spec.state`). */
-export type DesiredState = 'RUNNING' | 'SUSPENDED' | 'CANCELLED';
 /** Observed deployment state (`status.state`). */
 export type DeploymentState = 'RUNNING' | 'SUSPENDED' | 'CANCELLED' | 'TRANSITIONING' | 'FAILED' | 'FINISHED';
 /** Job state (`status.state` of a Job). */
 export type JobState = 'STARTING' | 'STANDBY' | 'STARTED' | 'TERMINATING' | 'FAILED' | 'TERMINATED' | 'FINISHED';
 
-export const DEPLOYMENT_STATES: readonly DeploymentState[] = ['RUNNING', 'SUSPENDED', 'CANCELLED', 'TRANSITIONING', 'FAILED', 'FINISHED'];
-export const JOB_STATES: readonly JobState[] = ['STARTING', 'STANDBY', 'STARTED', 'TERMINATING', 'FAILED', 'TERMINATED', 'FINISHED'];
 
 export interface Deployment {
   kind?: string;
@@ -63,10 +59,6 @@ export interface Job {
   };
 }
 
-/** Savepoint origins; `SUSPEND_AND_UPGRADE` is 2.4.x's name for an upgrade savepoint. */
-export type SavepointOrigin = 'USER_REQUEST' | 'SUSPEND' | 'SUSPEND_AND_UPGRADE' | 'COPIED' | 'RETAINED_CHECKPOINT';
-/** `status.state` of a Savepoint (2.7.1 adds the deletion states). */
-export type SavepointState = 'STARTED' | 'COMPLETED' | 'FAILED' | 'PENDING_DELETION' | 'DELETING' | 'FAILED_DELETION';
 
 export interface Savepoint {
   kind?: string;

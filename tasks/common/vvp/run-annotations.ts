@@ -31,10 +31,10 @@
 export type VariableReader = (name: string) => string | undefined;
 
 /** The prefix of every run annotation; a plan does not count these as changes. */
-export const PIPELINE_ANNOTATION_PREFIX = 'azure-pipelines/';
+const PIPELINE_ANNOTATION_PREFIX = 'azure-pipelines/';
 
 /** The annotation keys, in the order KubernetesManifest@1 writes them. */
-export const PIPELINE_ANNOTATION_KEYS = [
+const PIPELINE_ANNOTATION_KEYS = [
   'azure-pipelines/run',
   'azure-pipelines/pipeline',
   'azure-pipelines/pipelineId',
@@ -43,7 +43,7 @@ export const PIPELINE_ANNOTATION_KEYS = [
   'azure-pipelines/project',
   'azure-pipelines/org',
 ] as const;
-export type PipelineAnnotationKey = (typeof PIPELINE_ANNOTATION_KEYS)[number];
+type PipelineAnnotationKey = (typeof PIPELINE_ANNOTATION_KEYS)[number];
 
 /** True for a key under `azure-pipelines/`. */
 export function isPipelineAnnotation(key: string): boolean {

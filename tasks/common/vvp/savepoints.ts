@@ -11,7 +11,7 @@ import { isJsonObject, pick, type Job, type Savepoint } from './resources';
 const NOT_TAKEN = new Set(['COPIED', 'RETAINED_CHECKPOINT']);
 
 /** What identifies the savepoint of one transition. */
-export interface SavepointQuery {
+interface SavepointQuery {
   /** The job the savepoint was taken of (the job the transition replaced or stopped). */
   jobId: string;
   /** VVP time of the change; the savepoint is created at or after it. */

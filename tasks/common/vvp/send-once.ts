@@ -22,7 +22,7 @@ export interface WriteOnce<T, R> {
   describe: (readBack: R | undefined) => string;
 }
 
-export interface WriteOnceDeps {
+interface WriteOnceDeps {
   clock: Clock;
   logger: Logger;
   abortSignal?: AbortSignal;
@@ -33,7 +33,7 @@ export interface WriteOnceDeps {
 }
 
 /** What a write ended with: its answer, or the read-back that showed it applied. */
-export type WriteResult<T, R> = { kind: 'answered'; value: T } | { kind: 'readBack'; value: R | undefined };
+type WriteResult<T, R> = { kind: 'answered'; value: T } | { kind: 'readBack'; value: R | undefined };
 
 /**
  * A write whose answer was lost and whose read-backs settled nothing for sure: `notApplied` when

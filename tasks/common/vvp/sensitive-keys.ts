@@ -7,7 +7,7 @@ import { isJsonObject, type JsonValue } from './resources';
  * spec names): a key is sensitive when it contains, case-insensitive, one of these parts. The
  * same rule applies to `flinkConfiguration` keys and to SQL `WITH ( … )` option keys.
  */
-export const SENSITIVE_KEY_PARTS: readonly string[] = [
+const SENSITIVE_KEY_PARTS: readonly string[] = [
   'password',
   'secret',
   'fs.azure.account.key',

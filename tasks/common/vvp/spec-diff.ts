@@ -55,7 +55,7 @@ export interface DeploymentPlan {
 }
 
 /** What {@link planDeploymentChange} compares. */
-export interface DeploymentPlanInput {
+interface DeploymentPlanInput {
   /** The deployment as read; undefined when it does not exist. */
   current?: Deployment;
   /** The body that would be sent: the PATCH (or PUT) body, or the POST body when `current` is undefined. */
@@ -263,7 +263,7 @@ export function describeImpact(impact: JobImpact): string {
 }
 
 /** How values are shown. */
-export interface RenderOptions {
+interface RenderOptions {
   /**
    * Applied to every rendered value, e.g. `maskSecrets` from `logging/secret-mask`. Query values
    * of URIs (other than `commit`) are always masked, whatever this does.
@@ -308,7 +308,7 @@ function shorten(text: string, max: number): string {
 }
 
 /** One change as a line: `~ path: before → after`, `+ path: after`, `- path: before`. */
-export function formatChange(change: SpecChange, options: RenderOptions = {}): string {
+function formatChange(change: SpecChange, options: RenderOptions = {}): string {
   switch (change.op) {
     case '~':
       return `~ ${change.path}: ${formatValue(change.before, options)} → ${formatValue(change.after, options)}`;

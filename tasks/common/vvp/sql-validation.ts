@@ -6,7 +6,7 @@
 import { isJsonObject } from './resources';
 
 /** The results the swagger lists. */
-export const SQL_VALIDATION_RESULTS = [
+const SQL_VALIDATION_RESULTS = [
   'VALIDATION_RESULT_INVALID',
   'VALIDATION_RESULT_INVALID_QUERY',
   'VALIDATION_RESULT_UNSUPPORTED_QUERY',
@@ -18,14 +18,14 @@ export const SQL_VALIDATION_RESULTS = [
   'UNRECOGNIZED',
 ] as const;
 
-export type SqlValidationResult = (typeof SQL_VALIDATION_RESULTS)[number];
+type SqlValidationResult = (typeof SQL_VALIDATION_RESULTS)[number];
 
 /**
  * Where and what VVP found wrong. Lines and columns are 1-based and relative to the text sent;
  * VVP sends all four as 0 for errors without a position. `cause` is not in the swagger, but VVP
  * sends it (an empty string in recorded answers).
  */
-export interface SqlErrorDetails {
+interface SqlErrorDetails {
   lineNumber?: number;
   columnNumber?: number;
   endLineNumber?: number;

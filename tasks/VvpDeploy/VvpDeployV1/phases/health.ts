@@ -7,7 +7,7 @@ import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
 import { pollVvp } from './poll-vvp';
 
 /** The job to watch. */
-export interface HealthTarget {
+interface HealthTarget {
   deploymentId: string;
   deploymentName: string;
   jobId: string;
@@ -16,7 +16,7 @@ export interface HealthTarget {
 }
 
 /** A passed check, or the failure to report (and roll back on). */
-export type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; error: HealthCheckFailedError };
+type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; error: HealthCheckFailedError };
 
 /**
  * Watches the new job for `healthCheckSeconds` with the one poller (the deployment and the

@@ -23,7 +23,7 @@ export function pollVvp<T, R>(
 }
 
 /** Errors a wait tolerates as "still pending": VVP briefly unreachable or overloaded (after the client's retries). */
-export function isTransientVvpError(error: unknown): boolean {
+function isTransientVvpError(error: unknown): boolean {
   if (!(error instanceof VvpApiError)) return false;
   if (error.status === undefined) return error.networkCode !== 'ENOTFOUND';
   return error.status === 408 || error.status === 429 || error.status >= 500;

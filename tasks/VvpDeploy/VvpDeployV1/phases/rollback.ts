@@ -14,7 +14,7 @@ import { watchHealth } from './health';
 import { pollVvp } from './poll-vvp';
 
 /** What the rollback restores and what it may overwrite. */
-export interface RollbackInput {
+interface RollbackInput {
   /** The deployment as read before the step. */
   previous: Deployment;
   /** The deployment as VVP stored it after this step's write. */

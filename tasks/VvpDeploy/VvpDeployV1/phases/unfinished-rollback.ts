@@ -8,7 +8,7 @@ import { DIAGNOSTICS_BOUND_MS } from './explain';
 import { pollVvp } from './poll-vvp';
 
 /** After {@link finishUnfinishedRollback}: the deployment to go on with, and whether the record is still open. */
-export interface FinishResult {
+interface FinishResult {
   deployment: Deployment;
   /** The record of an unfinished rollback that could not be finished yet (no job of it runs). */
   pending?: UnfinishedRollback;
