@@ -28,6 +28,7 @@ interface TaskJson {
   inputs: TaskInput[];
   outputVariables: { name: string; description?: string }[];
   restrictions?: { settableVariables?: { allowed?: string[] } };
+  releaseNotes?: string;
   dataSourceBindings?: { target: string; endpointId?: string }[];
   execution: Record<string, { target: string }>;
 }
@@ -63,6 +64,10 @@ for (const contract of CONTRACTS) {
   test(`${contract.name} lists exactly the contract's output variables, each described`, () => {
     assert.deepEqual(task.outputVariables.map((o) => o.name).sort(), [...contract.outputs].sort());
     for (const o of task.outputVariables) assert.ok(o.description && o.description.length > 10, `${o.name} description`);
+  });
+
+  test(`${contract.name} has release notes for its current minor version`, () => {
+    assert.match(task.releaseNotes ?? '', new RegExp(`^${task.version.Major}\\.${task.version.Minor}: `));
   });
 
   test(`${contract.name} may set exactly its output variables (restrictions.settableVariables)`, () => {
