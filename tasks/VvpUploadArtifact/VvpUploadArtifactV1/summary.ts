@@ -1,4 +1,5 @@
 import { formatSize } from '../../common/blob/upload-progress';
+import { formatDuration } from '../../common/logging/duration';
 import { inlineCode as code, markdownText as md, summaryTable } from '../../common/logging/markdown';
 import { maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import type { UploadReport } from './upload-artifact';
@@ -21,7 +22,7 @@ export function renderUploadSummary(report: UploadReport): string {
     ['Blob', code(`${report.container}/${report.blobName}`)],
     ['jarUri', code(maskJarUriQuery(report.jarUri))],
     ...(report.buildNumber ? ([['Build', code(report.buildNumber)]] as [string, string][]) : []),
-    ['Duration', `${(report.durationInMs / 1000).toFixed(1)} s`],
+    ['Duration', formatDuration(report.durationInMs)],
   ];
   const lines = summaryTable(`${UPLOAD_SUMMARY_TITLE}: ${md(fileName)}`, rows);
   return `${lines.join('\n')}\n`;

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../common/logging/duration';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/identity';
@@ -99,7 +100,7 @@ export async function uploadArtifact(config: UploadConfig, deps: UploadDependenc
         // follows in the upload pass, on the hashing thread while blocks are sent).
         const hashStarted = Date.now();
         sha256Hex = (await sha256File(opened, { abortSignal: deps.abortSignal })).sha256Hex;
-        logger.info(`SHA-256: ${sha256Hex} (hashed for the blob name in ${seconds(Date.now() - hashStarted)})`);
+        logger.info(`SHA-256: ${sha256Hex} (hashed for the blob name in ${formatDuration(Date.now() - hashStarted)})`);
       }
       return { opened, matchedPath: resolved.matchedPath, shownPath, sha256Hex };
     } catch (error) {
@@ -184,6 +185,3 @@ function relativeIfInside(root: string, file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}

@@ -4,6 +4,7 @@
  * parameter), so a peer that accepts the connection and never answers (a dead proxy, a stuck
  * token endpoint) would hang the step until the agent's job timeout.
  */
+import { formatDuration } from '../logging/duration';
 import { withTimeout } from '../poll/timeout';
 
 /** What the SDKs accept as an abort signal (`AbortSignalLike`); a platform AbortSignal is one. */
@@ -88,12 +89,9 @@ function tryTimeoutError(url: string, tryTimeoutInMs: number): Error {
   } catch {
     // Keep the raw value; it is only used in the message.
   }
-  const error = new Error(`no answer from ${host} within ${formatSeconds(tryTimeoutInMs)}`) as Error & { code: string };
+  const error = new Error(`no answer from ${host} within ${formatDuration(tryTimeoutInMs)}`) as Error & { code: string };
   error.name = 'RestError';
   error.code = 'ETIMEDOUT';
   return error;
 }
 
-function formatSeconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}

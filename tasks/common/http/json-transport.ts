@@ -1,3 +1,4 @@
+import { formatDuration } from '../logging/duration';
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import { isAbortError } from '../errors/errors';
@@ -343,7 +344,7 @@ function exchange(request: JsonRequest, options: ExchangeOptions): Promise<RawAn
         fail(abortReason(request.abortSignal));
         return;
       }
-      const seconds = formatSeconds(options.timeoutInMs);
+      const seconds = formatDuration(options.timeoutInMs);
       fail(
         new HttpRequestError({
           kind: 'timeout',
@@ -502,9 +503,6 @@ function describeFailure(error: unknown): string {
   return (error as Error)?.message ?? String(error);
 }
 
-function formatSeconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
 
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;

@@ -1,3 +1,4 @@
+import { formatDuration } from '../logging/duration';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -250,9 +251,6 @@ async function fetchFile(toolCache: ToolCache, url: string, destination: string,
 const DEFAULT_DOWNLOAD_TIMEOUT_IN_MS = 300_000;
 const DOWNLOAD_ATTEMPTS = 3;
 
-function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}
 
 /** Deletes a leftover download; one an abandoned attempt still writes to may resist (Windows). */
 function removeQuietly(file: string): void {

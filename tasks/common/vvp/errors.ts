@@ -1,4 +1,7 @@
 import { ServiceError, TaskError, truncate } from '../errors/errors';
+import { formatDuration } from '../logging/duration';
+
+export { formatDuration };
 
 /**
  * A VVP API call failed. Besides the HTTP detail it says whether the outcome is unknown: a
@@ -275,14 +278,6 @@ export class HealthCheckFailedError extends DeploymentProblemError {
  */
 export class ActionFailedError extends TaskError {}
 
-/** "90 s", "15 min", "1 min 30 s". */
-export function formatDuration(ms: number): string {
-  const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 60) return `${totalSeconds} s`;
-  const minutes = Math.floor(totalSeconds / 60);
-  const seconds = totalSeconds % 60;
-  return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
-}
 
 /** The change was not made because it could not lead to a running new job (decided before any write). */
 export class ChangeBlockedError extends TaskError {
