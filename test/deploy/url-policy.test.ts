@@ -27,7 +27,9 @@ describe('isLoopbackHost', () => {
     ['127.0.0.1.nip.io', false],
     ['localhost.example.com', false],
     ['mylocalhost', false],
-    ['[::ffff:7f00:1]', false],
+    ['[::ffff:7f00:1]', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:a9fe:a9fe', false],
     ['0.0.0.0', false],
     ['vvp.internal', false],
   ];

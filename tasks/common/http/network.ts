@@ -1,3 +1,4 @@
+import { isLoopbackHost } from './url-policy';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import type * as https from 'node:https';
@@ -99,7 +100,7 @@ export function managedIdentityHosts(env: NodeJS.ProcessEnv): string[] {
  */
 export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[], env: NodeJS.ProcessEnv = process.env): boolean {
   const host = bareHost(url);
-  if (isLoopback(host) || isLinkLocal(host) || managedIdentityHosts(env).includes(host)) return true;
+  if (isLoopbackHost(host) || isLinkLocal(host) || managedIdentityHosts(env).includes(host)) return true;
   return rules.some((r) =>
     r.kind === 'regex' ? r.pattern.test(url.href) || r.pattern.test(host) : host === r.host || host.endsWith(`.${r.host}`),
   );
@@ -107,11 +108,6 @@ export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[], env
 
 function bareHost(url: URL): string {
   return url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-}
-
-function isLoopback(host: string): boolean {
-  // `new URL` writes IPv4-mapped IPv6 in hex: [::ffff:127.0.0.1] becomes ::ffff:7f00:1.
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
 }
 
 function isLinkLocal(host: string): boolean {

@@ -11,14 +11,19 @@ export const LOOPBACK_HOSTS = '127.0.0.1, localhost or ::1';
 
 const IPV4_LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
+/** IPv4-mapped IPv6 of 127.0.0.0/8 as `URL.hostname` writes it (hex): `::ffff:7f00:1`. */
+const MAPPED_LOOPBACK = /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/;
+
 /**
- * True for a host name where plain HTTP never leaves the machine: `localhost`, `::1` (also
- * written `[::1]`, as `URL.hostname` has it) and every address of 127.0.0.0/8. Nothing else:
- * not `localhost.example.com`, not `127.0.0.1.nip.io`, not `::ffff:127.0.0.1`.
+ * The one loopback rule (plain HTTP allowed, never proxied): `localhost`, `::1` (also written
+ * `[::1]`, as `URL.hostname` has it), every address of 127.0.0.0/8, and those addresses as
+ * IPv4-mapped IPv6 (`::ffff:127.0.0.1`, which `URL` writes `::ffff:7f00:1`). Nothing else: not
+ * `localhost.example.com`, not `127.0.0.1.nip.io`.
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (host === 'localhost' || host === '::1') return true;
+  let host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host === '::1' || MAPPED_LOOPBACK.test(host)) return true;
+  if (host.startsWith('::ffff:')) host = host.slice('::ffff:'.length);
   const m = IPV4_LOOPBACK.exec(host);
   return m !== null && m.slice(1).every((octet) => Number(octet) <= 255);
 }
