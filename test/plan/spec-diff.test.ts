@@ -398,7 +398,7 @@ describe('renderPlanLines and renderPlanMarkdown', () => {
         '+ metadata.annotations["azure-pipelines/run"]: "20240502.7"',
         '```',
         '',
-        `Replaces the running job ${JOB} with a new job: upgrade strategy STATEFUL (VVP takes a savepoint of the running job before stopping it); ` +
+        `Replaces the running job ${JOB} with a new job: upgrade strategy STATEFUL \\(VVP takes a savepoint of the running job before stopping it\\); ` +
           'restore strategy LATEST\\_STATE: the new job starts from the latest savepoint or retained checkpoint.',
         '',
       ].join('\n'),

@@ -6,6 +6,7 @@
  */
 import { InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
+import { fencedBlock, markdownText } from '../../common/logging/markdown';
 import { maskSecrets } from '../../common/logging/secret-mask';
 import type { VvpApi } from '../../common/vvp/client';
 import { buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
@@ -15,7 +16,7 @@ import { isSensitiveConfigKey } from '../../common/vvp/sensitive-keys';
 import { jarUriOf, runningJobIdOf, type JsonObject } from '../../common/vvp/resources';
 import { ChangeBlockedError } from '../../common/vvp/errors';
 import { decideChange, decideCreate, runAnnotations } from './decide';
-import { escapeMarkdown, fencedBlock, planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
+import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import type { DeployResult } from './deploy-result';
@@ -108,7 +109,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       if (refusal) {
         const message = `Plan: a deploy would fail: ${refusal.message}`;
         logger.warn(message);
-        return done({ ...identity, outcome: 'blocked', message, error: refusal, planMarkdown: `**Plan:** a deploy would fail: ${escapeMarkdown(oneLine(refusal.message))}\n` });
+        return done({ ...identity, outcome: 'blocked', message, error: refusal, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(refusal.message))}\n` });
       }
       const plan = planDeploymentChange({ current, change });
       const left = current ? unfinishedRollbackOf(current) : undefined;
@@ -123,7 +124,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         message: `Plan: ${planHeadline(plan)}${plan.restartRequired ? ' The running job would be replaced.' : ''}`,
         planChanges: plan.planChanges,
         restartRequired: plan.restartRequired,
-        planMarkdown: `${leftNote ? `${escapeMarkdown(leftNote)}\n\n` : ''}${renderPlanMarkdown(plan, { maskValue: maskSecrets })}`,
+        planMarkdown: `${leftNote ? `${markdownText(leftNote)}\n\n` : ''}${renderPlanMarkdown(plan, { maskValue: maskSecrets })}`,
       });
     });
   } catch (error) {
@@ -138,7 +139,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
 /** The offline plan for the run summary: the body a deploy would send. */
 function offlineMarkdown(patch: JsonObject, why: string): string {
   const body = maskSecrets(JSON.stringify(patch, maskedJarUris, 2));
-  return `**Plan (offline):** the spec is valid; ${escapeMarkdown(oneLine(why))}.\n\nThe PATCH body a deploy would send:\n\n${fencedBlock(body, 'json')}\n`;
+  return `**Plan (offline):** the spec is valid; ${markdownText(oneLine(why))}.\n\nThe PATCH body a deploy would send:\n\n${fencedBlock(body, 'json')}\n`;
 }
 
 /** JSON replacer for a body shown in a plan: jarUri query values and the values of sensitive keys masked. */

@@ -1,5 +1,5 @@
 import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
-import { inlineCode as code, markdownText as md, summaryTable } from '../../common/logging/markdown';
+import { fencedBlock, inlineCode as code, markdownText as md, summaryTable } from '../../common/logging/markdown';
 import { neutraliseCommands } from '../../common/logging/neutralise';
 import { formatDuration, oneLine, renderRestoredState } from '../../common/vvp/errors';
 import type { DeployOutcome, DeployResult } from './deploy-result';
@@ -73,14 +73,9 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
   const lines = summaryTable(title, rows);
   if (report.planMarkdown) lines.push('', report.planMarkdown.trimEnd());
   if (report.error && report.message) {
-    lines.push('', '```text', fence(report.message), '```');
+    lines.push('', fencedBlock(report.message, 'text'));
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Text for a fenced block: no line may close the fence. */
-function fence(text: string): string {
-  return text.replace(/```/g, "'''");
 }
 
 /** One output variable: its value, and whether it carries a credential (then it is set as a secret variable). */

@@ -19,3 +19,10 @@ export function markdownText(value: string): string {
 export function summaryTable(title: string, rows: readonly (readonly [string, string])[]): string[] {
   return [`### ${title}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
 }
+
+/** A fenced code block whose fence is longer than any backtick run inside, so no value can close it. */
+export function fencedBlock(body: string, info: string): string {
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}${info}\n${body}\n${fence}`;
+}

@@ -1,3 +1,4 @@
+import { fencedBlock, markdownText } from '../logging/markdown';
 import { neutraliseCommands } from '../logging/neutralise';
 import { deepEqual, deepMerge } from './deployment-spec';
 import { MASK, maskJarUriQuery } from './jar-uri-secrets';
@@ -357,17 +358,5 @@ export function renderPlanMarkdown(plan: DeploymentPlan, options: RenderOptions 
     ...(plan.pipelineAnnotations.length > 0 ? ['# recorded with the change (run annotations, not counted)'] : []),
     ...plan.pipelineAnnotations.map((c) => formatChange(c, options)),
   ].join('\n');
-  return `${headline}\n\n${fencedBlock(body, 'diff')}\n\n${escapeMarkdown(describeImpact(plan.impact))}\n`;
-}
-
-/** A fenced code block whose fence is longer than any backtick run inside, so no value can close it. */
-export function fencedBlock(body: string, info: string): string {
-  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(Math.max(3, longestRun + 1));
-  return `${fence}${info}\n${body}\n${fence}`;
-}
-
-/** Escapes the characters markdown would read as syntax (the sentence holds ids and names only). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_{}[\]<>#|~])/g, '\\$1');
+  return `${headline}\n\n${fencedBlock(body, 'diff')}\n\n${markdownText(describeImpact(plan.impact))}\n`;
 }
