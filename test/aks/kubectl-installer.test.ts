@@ -205,7 +205,7 @@ describe('kubectl from the tool cache', { skip }, () => {
       assert.ok(e instanceof ServiceError);
       assert.match(
         e.message,
-        /^kubectl download: downloading kubectl from https:\/\/dl\.k8s\.io\/.* failed after 3 attempts: the download from dl\.k8s\.io did not finish within 200 ms\. Check that the agent can reach dl\.k8s\.io/,
+        /^kubectl download: downloading kubectl from https:\/\/dl\.k8s\.io\/.* failed after 3 attempts: the download from dl\.k8s\.io did not finish within 0.2 s\. Check that the agent can reach dl\.k8s\.io/,
       );
       return true;
     });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAbortError } from '../../tasks/common/errors/errors';
-import { HttpRequestError, JsonTransport, RESPONSE_TOO_LARGE, scrubSecrets, type JsonRequest } from '../../tasks/common/http/json-transport';
+import { JsonTransport, RESPONSE_TOO_LARGE, type JsonRequest } from '../../tasks/common/http/json-transport';
+import { HttpRequestError } from '../../tasks/common/http/http-request-error';
+import { maskValues } from '../../tasks/common/logging/secret-mask';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { DIRECT } from '../support/direct-network';
 import { MemoryLogger } from '../support/memory-logger';
@@ -261,7 +263,7 @@ describe('JsonTransport against a local HTTP server', () => {
     });
 
     it('scrubSecrets ignores values too short to be a secret', () => {
-      assert.equal(scrubSecrets('a b abc', ['abc', undefined, '']), 'a b abc');
+      assert.equal(maskValues('a b abc', ['abc', undefined, '']), 'a b abc');
     });
   });
 

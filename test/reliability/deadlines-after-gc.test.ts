@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { HttpRequestError, JsonTransport, type JsonRequest } from '../../tasks/common/http/json-transport';
+import { JsonTransport, type JsonRequest } from '../../tasks/common/http/json-transport';
+import { HttpRequestError } from '../../tasks/common/http/http-request-error';
 import { linkSignals } from '../../tasks/common/poll/linked-signal';
 import { withTimeout } from '../../tasks/common/poll/timeout';
 import { VvpClient } from '../../tasks/common/vvp/client';

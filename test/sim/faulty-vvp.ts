@@ -9,7 +9,7 @@
  * The faults are the in-memory VVP's own fault rules, added right before the call they apply to
  * (the call takes its rule synchronously, so concurrent calls cannot swap them).
  */
-import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
+import type { VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/vvp-api';
 import { withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';
 import type { InMemoryVvp } from '../support/in-memory-vvp';
 import type { FaultKind, FaultPlan } from './scenario';

@@ -18,7 +18,7 @@
  * on 404. There is no auth (no token to check) and no transport: a fault rule's match stands
  * for the whole client call, i.e. what a call looks like once `VvpClient`'s retries are used up.
  */
-import type { SqlValidationScope, VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/client';
+import type { SqlValidationScope, VvpApi, VvpRequestOptions } from '../../tasks/common/vvp/vvp-api';
 import { parseSqlValidation, type SqlValidation } from '../../tasks/common/vvp/sql-validation';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from '../../tasks/common/vvp/resources';

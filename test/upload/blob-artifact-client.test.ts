@@ -306,7 +306,7 @@ describe('BlobArtifactClient against Azurite', () => {
       }
       assert.ok(Date.now() - started < 3000);
       assert.equal(agent.counter.stageBlockRequests, 4, 'block 1 twice, blocks 2 and 3 once');
-      assert.ok(logger.lines.includes('debug: block 1 of 3: no answer within 400 ms, staging it again'));
+      assert.ok(logger.lines.includes('debug: block 1 of 3: no answer within 0.4 s, staging it again'));
       assert.equal(sha256OfBuffer(await sdkBlob(ref).downloadToBuffer()), sha);
     } finally {
       agent.agent.destroy();
@@ -326,7 +326,7 @@ describe('BlobArtifactClient against Azurite', () => {
       try {
         await assert.rejects(c.stageBlocks(blob(), opened, { md5: true }), (error: unknown) => {
           assert.ok(error instanceof ServiceError);
-          assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 200 ms\. Check the agent's connection to 127\.0\.0\.1:\d+/);
+          assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 0.2 s\. Check the agent's connection to 127\.0\.0\.1:\d+/);
           return true;
         });
       } finally {

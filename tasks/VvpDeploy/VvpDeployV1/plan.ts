@@ -8,7 +8,7 @@ import { InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import { fencedBlock, markdownText } from '../../common/logging/markdown';
 import { maskSecrets } from '../../common/logging/secret-mask';
-import type { VvpApi } from '../../common/vvp/client';
+import type { VvpApi } from '../../common/vvp/vvp-api';
 import { buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { oneLine } from '../../common/vvp/errors';
 import { MASK, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';

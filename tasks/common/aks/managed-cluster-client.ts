@@ -1,7 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import { azureServiceError } from '../azure/azure-error';
 import { InputError, ServiceError, truncate } from '../errors/errors';
-import { HttpRequestError, JsonTransport, type AgentProvider } from '../http/json-transport';
+import { JsonTransport, type AgentProvider } from '../http/json-transport';
+import { HttpRequestError } from '../http/http-request-error';
 import type { RetryPolicy } from '../http/retry';
 import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import type { Logger } from '../logging/logger';

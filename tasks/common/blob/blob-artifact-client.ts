@@ -7,6 +7,7 @@ import type { BlockBlobClient, StoragePipelineOptions, StorageSharedKeyCredentia
 import type { AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { CancelledError, ServiceError } from '../errors/errors';
+import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
 import type { ArtifactFile } from './artifact-file';
 import { storageBlob } from '../lazy/libraries';
@@ -373,13 +374,13 @@ export class BlobArtifactClient implements ArtifactStore {
       } catch (error) {
         if (!(error instanceof BlockTimeout) || signal.aborted) throw error;
         if (attempt < BLOCK_ATTEMPTS) {
-          this.logger?.debug(`block ${index + 1} of ${blockCount}: no answer within ${formatMs(this.blockTimeoutInMs)}, staging it again`);
+          this.logger?.debug(`block ${index + 1} of ${blockCount}: no answer within ${formatDuration(this.blockTimeoutInMs)}, staging it again`);
           continue;
         }
         throw new ServiceError({
           service: SERVICE,
           operation: `staging block ${index + 1} of ${blockCount} (${chunk.length} bytes)`,
-          serviceMessage: `no answer within ${formatMs(this.blockTimeoutInMs)}`,
+          serviceMessage: `no answer within ${formatDuration(this.blockTimeoutInMs)}`,
           attempts: attempt,
           hint: `Check the agent's connection to ${this.accountHost} (proxy, firewall, bandwidth)`,
           cause: error,
@@ -424,10 +425,6 @@ export class BlobArtifactClient implements ArtifactStore {
   }
 }
 
-function formatMs(ms: number): string {
-  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
-}
-
 /** Fills `chunk` from `offset`; a file that got shorter since it was opened is an error. */
 async function readExactly(file: ArtifactFile, chunk: Buffer, offset: number): Promise<void> {
   let filled = 0;
@@ -441,11 +438,10 @@ async function readExactly(file: ArtifactFile, chunk: Buffer, offset: number): P
 }
 
 /**
- * The block as a stream of 256 KiB slices (views, no copies). Written as one Buffer, the TLS
- * layer holds an encrypted copy of the whole block per request (measured: peak RSS 224 MiB
- * instead of 160 MiB for 8 x 8 MiB in flight); in slices it encrypts as the socket drains.
- * 256 KiB rather than 1 MiB: peak RSS 138 MB instead of 157 MB at 1 GiB, same throughput.
- * A factory, so every SDK retry gets a fresh stream.
+ * The block as a stream of 256 KiB slices (views, no copies): as one Buffer, TLS holds an
+ * encrypted copy of the whole block per request (peak RSS 224 MiB instead of 160 MiB for 8 x 8 MiB
+ * in flight); 256 KiB rather than 1 MiB: 138 MB instead of 157 MB at 1 GiB, same throughput. A
+ * factory, so every SDK retry gets a fresh stream.
  */
 function sliceStream(chunk: Buffer): Readable {
   const slice = 256 * 1024;

@@ -1,8 +1,9 @@
 import { formatDuration } from '../logging/duration';
 import type * as http from 'node:http';
 import type * as https from 'node:https';
-import { isAbortError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
+import { maskValues } from '../logging/secret-mask';
+import { describeFailure, HttpRequestError, type HttpMethod } from './http-request-error';
 import { abortReason, systemClock, throwIfAborted, type Clock } from '../poll/clock';
 import { linkSignals } from '../poll/linked-signal';
 import type { NetworkAgents } from './network';
@@ -25,7 +26,6 @@ import { DEFAULT_RETRY_POLICY, isRetryableHttpFailure, parseRetryAfter, RetryExh
  * put into an error, and before anything shortens it (half a token would no longer match).
  */
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Provides the HTTP agent for a URL (proxy + CA). */
 export type AgentProvider = Pick<NetworkAgents, 'agentFor'>;
@@ -105,74 +105,6 @@ export interface JsonAnswer {
   body: unknown;
   /** True when `text` parsed as JSON. */
   isJson: boolean;
-}
-
-/**
- * What went wrong:
- * - `status`: the answer's status is an error (4xx, 5xx, or an unexpected 1xx);
- * - `redirect`: a 3xx, not followed;
- * - `timeout`: the total deadline passed (before the headers, or while the body arrived);
- * - `network`: the connection failed or broke (before or after the headers);
- * - `tooLarge`: the body is bigger than `maxResponseBytes`.
- */
-type HttpFailureKind = 'status' | 'redirect' | 'timeout' | 'network' | 'tooLarge';
-
-/** A failed request (after any retries), with what a client needs to explain it. */
-export class HttpRequestError extends Error {
-  readonly kind: HttpFailureKind;
-  readonly method: HttpMethod;
-  readonly display: string;
-  /** Host and port the request went to. */
-  readonly host: string;
-  /**
-   * The status line, whenever an answer arrived. For `timeout`, `network` and `tooLarge` it
-   * says the headers came but the body did not arrive whole.
-   */
-  readonly status?: number;
-  /** Node's code for `network` (`ECONNRESET`…), `ETIMEDOUT` for `timeout`, {@link RESPONSE_TOO_LARGE}. */
-  readonly networkCode?: string;
-  /** The start of the error answer's body, token scrubbed (`''` when none). */
-  readonly text: string;
-  /** For `redirect`: the target as origin and path (no query: it may carry a code or token). */
-  readonly location?: string;
-  /** Server-requested delay (Retry-After), in ms. */
-  readonly retryAfterInMs?: number;
-  /** The timeout this attempt ran with, for `timeout`. */
-  readonly timeoutInMs?: number;
-  /** False when the request certainly never reached the server (refused, DNS, TLS): a write was not applied. */
-  readonly mayHaveArrived: boolean;
-  /** Attempts made, including the first. */
-  attempts = 1;
-
-  constructor(details: {
-    kind: HttpFailureKind;
-    method: HttpMethod;
-    display: string;
-    host: string;
-    message: string;
-    status?: number;
-    networkCode?: string;
-    text?: string;
-    location?: string;
-    retryAfterInMs?: number;
-    timeoutInMs?: number;
-    mayHaveArrived: boolean;
-    cause?: unknown;
-  }) {
-    super(details.message, { cause: details.cause });
-    this.name = 'HttpRequestError';
-    this.kind = details.kind;
-    this.method = details.method;
-    this.display = details.display;
-    this.host = details.host;
-    this.status = details.status;
-    this.networkCode = details.networkCode;
-    this.text = details.text ?? '';
-    this.location = details.location;
-    this.retryAfterInMs = details.retryAfterInMs;
-    this.timeoutInMs = details.timeoutInMs;
-    this.mayHaveArrived = details.mayHaveArrived;
-  }
 }
 
 /**
@@ -259,7 +191,7 @@ export class JsonTransport {
     }
     log(String(raw.status));
     const { status, headers, text } = raw;
-    const scrub = (value: string): string => scrubSecrets(value, [request.bearerToken]);
+    const scrub = (value: string): string => maskValues(value, [request.bearerToken]);
     const base = { method: request.method, display: request.display, host: request.url.host, status, mayHaveArrived: true };
     if (status >= 300 && status < 400) {
       const location = redirectTarget(headerValue(headers, 'location'), request.url);
@@ -447,7 +379,7 @@ function networkError(request: JsonRequest, error: unknown, secrets: (string | u
     host: request.url.host,
     status,
     networkCode: code,
-    message: scrubSecrets(text, secrets),
+    message: maskValues(text, secrets),
     mayHaveArrived: status !== undefined || !NOT_SENT_CODES.has(code ?? ''),
     cause: error,
   });
@@ -478,30 +410,6 @@ function parseJson(text: string): { ok: boolean; value: unknown } {
   }
 }
 
-/**
- * Masks `secrets` in text the server or the network stack produced, in the forms a server
- * echoes one: verbatim, URL-encoded, JSON-escaped and base64. Values shorter than 4 characters
- * are left alone (they would mask ordinary words).
- */
-export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    const forms = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64').replace(/=+$/, '')]);
-    for (const form of forms) if (form.length >= 4) out = out.split(form).join('***');
-  }
-  return out;
-}
-
-/** "HTTP 503", "ECONNRESET", "ETIMEDOUT": what a retry note says about the failed attempt. */
-function describeFailure(error: unknown): string {
-  if (error instanceof HttpRequestError) {
-    if (error.kind === 'status' || error.kind === 'redirect') return `HTTP ${error.status}`;
-    return error.networkCode ?? 'network error';
-  }
-  if (isAbortError(error)) return 'cancelled';
-  return (error as Error)?.message ?? String(error);
-}
 
 
 function formatBytes(bytes: number): string {

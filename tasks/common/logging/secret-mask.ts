@@ -10,15 +10,21 @@ export function addMaskedSecret(value: string): void {
   if (value.length >= 4) secrets.add(value);
 }
 
-/**
- * Replaces every known secret in `text` with `***`, in the forms a server echoes one:
- * verbatim, URL-encoded (a form body), JSON-escaped and base64. Longest secrets first.
- */
+/** Replaces every known secret in `text` with `***` (see {@link maskValues}). */
 export function maskSecrets(text: string): string {
-  if (secrets.size === 0) return text;
+  return secrets.size === 0 ? text : maskValues(text, secrets);
+}
+
+/**
+ * Replaces each of `values` in `text` with `***`, in the forms a server echoes one: verbatim,
+ * URL-encoded (a form body), JSON-escaped and base64. Longest first; values shorter than 4
+ * characters are left alone (they would mask ordinary words).
+ */
+export function maskValues(text: string, values: Iterable<string | undefined>): string {
   let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    const forms = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64').replace(/=+$/, '')]);
+  const sorted = [...values].filter((v): v is string => v !== undefined && v.length >= 4).sort((x, y) => y.length - x.length);
+  for (const value of sorted) {
+    const forms = new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), Buffer.from(value).toString('base64').replace(/=+$/, '')]);
     for (const form of forms) {
       if (form.length >= 4 && out.includes(form)) out = out.split(form).join('***');
     }

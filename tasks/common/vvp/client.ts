@@ -1,67 +1,15 @@
 import { InputError, isAbortError, truncate } from '../errors/errors';
-import { HttpRequestError, JsonTransport, type HttpMethod, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
+import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
+import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
 import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
 import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
 import { parseSqlValidation, type SqlValidation } from './sql-validation';
+import type { SqlValidationScope, VvpApi, VvpRequestOptions } from './vvp-api';
+import { asDeployment, errorText, isDeployment, isSavepoint, itemsOf, networkHint, oneLineStart } from './vvp-answers';
 
 export type { AgentProvider } from '../http/json-transport';
-
-/** Per-call options; every method takes one. */
-export interface VvpRequestOptions {
-  /** Aborts the request (and any retry wait) at once. */
-  abortSignal?: AbortSignal;
-  /**
-   * Clock time (ms since the epoch) by which the call must end, retries included: each attempt's
-   * timeout is cut to the time left and no retry starts after it. The call then fails like a
-   * timeout ("no answer from <host> within …"). Waits use it so a hanging VVP cannot stretch
-   * `timeoutMinutes` by the per-request retries. Default: no deadline.
-   */
-  deadline?: number;
-}
-
-/** The VVP operations the deploy flow needs; the flow depends on this, not on the class. */
-export interface VvpApi {
-  /** The deployment by name (VVP 2.4+) or id, or undefined when VVP answers 404. */
-  getDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<Deployment | undefined>;
-  /**
-   * All deployments of a namespace. A 404 or an answer that is not a VVP resource list fails:
-   * the list is how a 404 for one deployment is told from a wrong address.
-   */
-  listDeployments(namespace: string, options?: VvpRequestOptions): Promise<Deployment[]>;
-  /** POST a new deployment (sent once). */
-  createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
-  /** PATCH a deployment with a partial body (sent once). */
-  patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
-  /** PUT: create or replace the whole deployment (metadata + spec; VVP ignores status). Sent once. */
-  replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
-  /** DELETE, sent once. Resolves false when VVP answers 404 (nothing to delete); a 409 (not CANCELLED/SUSPENDED) is a VvpApiError. */
-  deleteDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<boolean>;
-  /** A job by id, or undefined when VVP answers 404. */
-  getJob(namespace: string, jobId: string, options?: VvpRequestOptions): Promise<Job | undefined>;
-  /** All jobs of a deployment (VVP keeps terminal jobs). */
-  listJobs(namespace: string, deploymentId: string, options?: VvpRequestOptions): Promise<Job[]>;
-  /** All events of a deployment (VVP has no time filter). */
-  listEvents(namespace: string, deploymentId: string, options?: VvpRequestOptions): Promise<VvpEvent[]>;
-  /** GET /savepoints?deploymentId=[&jobId=]. */
-  listSavepoints(namespace: string, filter: { deploymentId: string; jobId?: string }, options?: VvpRequestOptions): Promise<Savepoint[]>;
-  /** A savepoint by id, or undefined on 404. */
-  getSavepoint(namespace: string, savepointId: string, options?: VvpRequestOptions): Promise<Savepoint | undefined>;
-  /** POST /savepoints (sent once): `{metadata:{deploymentId}}` savepoints the running job; with `spec.savepointLocation` it registers a COPIED savepoint of that location. */
-  createSavepoint(namespace: string, body: JsonObject, options?: VvpRequestOptions): Promise<Savepoint>;
-  /**
-   * Asks VVP's SQL service to validate `statement` (`POST /sql/v1beta1/namespaces/{ns}/sqlscripts:validate`).
-   * A read in effect: retried like a GET. `{available: false}` when VVP answers 404 (no SQL service).
-   */
-  validateSqlScript(namespace: string, statement: string, scope?: SqlValidationScope, options?: VvpRequestOptions): Promise<SqlValidation>;
-}
-
-/** Where unqualified table names are looked up during SQL validation; VVP's defaults (`vvp`, `default`) when absent. */
-export interface SqlValidationScope {
-  catalog?: string;
-  database?: string;
-}
 
 /** The transport settings (agents, logger, timeouts, size limit, retries, clock) and VVP's own. */
 interface VvpClientOptions extends Omit<JsonTransportOptions, 'label'> {
@@ -550,75 +498,3 @@ function nsPath(namespace: string): string {
 function enc(segment: string): string {
   return encodeURIComponent(segment);
 }
-
-function isDeployment(body: unknown): body is Deployment {
-  return isJsonObject(body) && isJsonObject(body.metadata) && typeof body.metadata.id === 'string' && isJsonObject(body.spec);
-}
-
-function isSavepoint(body: unknown): body is Savepoint {
-  return isJsonObject(body) && isJsonObject(body.metadata) && typeof body.metadata.id === 'string';
-}
-
-function asDeployment(body: unknown, operation: string): Deployment {
-  if (!isDeployment(body)) {
-    throw new VvpApiError({
-      method: '',
-      path: '',
-      operation,
-      serviceMessage: 'the answer is not a Deployment (metadata.id and spec missing)',
-      hint: 'Check that vvpUrl points at Ververica Platform (AppManager API v1)',
-    });
-  }
-  return body;
-}
-
-function itemsOf<T>(body: unknown): T[] {
-  if (isJsonObject(body) && Array.isArray(body.items)) return body.items.filter(isJsonObject) as unknown as T[];
-  return [];
-}
-
-function oneLineStart(text: string): string {
-  return text.trim().slice(0, 80);
-}
-
-/**
- * The human text of a VVP error body: `message`, `error` or `description` of a JSON body (VVP,
- * Spring and the Platform API use different shapes), else the raw text, shortened.
- */
-export function errorText(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === '') return 'no details in the answer';
-  try {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (isJsonObject(parsed)) {
-      for (const key of ['message', 'error', 'description']) {
-        const value = parsed[key];
-        if (typeof value === 'string' && value.trim() !== '') return truncate(value.trim(), 1000);
-      }
-    }
-  } catch {
-    // Not JSON: fall through to the text.
-  }
-  const withoutTags = /^\s*</.test(trimmed) ? trimmed.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : trimmed;
-  return truncate(withoutTags || trimmed, 500);
-}
-
-function networkHint(code: string | undefined, url: URL): string | undefined {
-  switch (code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `The host ${url.hostname} could not be resolved: check vvpUrl and the agent's DNS`;
-    case 'ECONNREFUSED':
-      return `Nothing accepts connections at ${url.host}: check vvpUrl, the port, and that VVP is reachable from the agent`;
-    case 'CERT_HAS_EXPIRED':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `TLS verification of ${url.host} failed: add the issuing CA to the agent (Agent.CAInfo or NODE_EXTRA_CA_CERTS); verification is never switched off`;
-    default:
-      return `Check that the agent can reach ${url.host} (proxy settings, firewall)`;
-  }
-}
-

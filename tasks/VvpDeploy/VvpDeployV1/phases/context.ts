@@ -1,6 +1,6 @@
 import type { Logger } from '../../../common/logging/logger';
 import type { Clock } from '../../../common/poll/clock';
-import type { VvpApi, VvpRequestOptions } from '../../../common/vvp/client';
+import type { VvpApi, VvpRequestOptions } from '../../../common/vvp/vvp-api';
 import { maskJarUriQuery } from '../../../common/vvp/jar-uri-secrets';
 import { oneLine } from '../../../common/vvp/errors';
 import type { DeployConfig } from '../inputs';
