@@ -1,4 +1,5 @@
 import { adaptiveSchedule, pollUntilDone, type PollOutcome, type Verdict } from '../../../common/poll/poller';
+import { isRetryableHttpFailure } from '../../../common/http/retry';
 import { oneLine, VvpApiError } from '../../../common/vvp/errors';
 import type { FlowContext } from './context';
 
@@ -22,9 +23,10 @@ export function pollVvp<T, R>(
   });
 }
 
-/** Errors a wait tolerates as "still pending": VVP briefly unreachable or overloaded (after the client's retries). */
+/**
+ * Errors a wait tolerates as "still pending": VVP briefly unreachable or overloaded after the
+ * client's retries, by the one retry rule of a GET (network resets and timeouts, 408, 429, 5xx).
+ */
 function isTransientVvpError(error: unknown): boolean {
-  if (!(error instanceof VvpApiError)) return false;
-  if (error.status === undefined) return error.networkCode !== 'ENOTFOUND';
-  return error.status === 408 || error.status === 429 || error.status >= 500;
+  return error instanceof VvpApiError && isRetryableHttpFailure({ method: 'GET', status: error.status, networkCode: error.networkCode });
 }
