@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment } from '../../tasks/common/vvp/resources';
-import { changedPaths, changesSinceWrite, differencesFromPrevious, restoreBody } from '../../tasks/common/vvp/rollback-body';
+import {
+  changedBesideTheWrite,
+  changedPaths,
+  changesSinceWrite,
+  differencesFromPrevious,
+  finishedRollback,
+  namesSameBlob,
+  restoreBody,
+  UNFINISHED_ROLLBACK_ANNOTATION,
+  unfinishedRollbackOf,
+  withTemporaryStrategies,
+} from '../../tasks/common/vvp/rollback-body';
 
 const previous: Deployment = {
   kind: 'Deployment',
@@ -91,5 +102,63 @@ describe('differencesFromPrevious', () => {
       d.metadata.annotations = { ...d.metadata.annotations, 'azure-pipelines/run': '20260101.1' };
     });
     assert.deepEqual(differencesFromPrevious(previous, now), ['spec.upgradeStrategy.kind', 'metadata.annotations.azure-pipelines/run']);
+  });
+});
+
+describe('the unfinished-rollback record', () => {
+  const base: Deployment = { metadata: { id: 'd-1', annotations: { owner: 'x' } }, spec: { upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'LATEST_STATE', allowNonRestoredState: true } } };
+
+  it('records the strategies from before the step and sets the temporary ones, other restore fields kept', () => {
+    const temporary = withTemporaryStrategies(base, { run: 'https://run/1', at: '2026-12-06T00:00:00Z' });
+    assert.deepEqual(temporary.spec.upgradeStrategy, { kind: 'STATELESS' });
+    assert.deepEqual(temporary.spec.restoreStrategy, { kind: 'LATEST_SAVEPOINT', allowNonRestoredState: true });
+    assert.deepEqual(unfinishedRollbackOf(temporary), { upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'LATEST_STATE', allowNonRestoredState: true }, run: 'https://run/1', at: '2026-12-06T00:00:00Z' });
+    assert.equal(temporary.metadata.annotations?.owner, 'x');
+    assert.deepEqual(withTemporaryStrategies(base, {}, 'NONE').spec.restoreStrategy, { kind: 'NONE', allowNonRestoredState: true });
+  });
+
+  it('keeps what an earlier record says when the deployment still carries one (its strategies are the temporary ones)', () => {
+    const once = withTemporaryStrategies(base, { run: 'https://run/1' });
+    const twice = withTemporaryStrategies(once, { run: 'https://run/2' });
+    assert.deepEqual(unfinishedRollbackOf(twice)?.upgradeStrategy, { kind: 'STATEFUL' });
+    assert.equal(unfinishedRollbackOf(twice)?.run, 'https://run/2');
+  });
+
+  it('puts the recorded strategies back and removes the annotation; strategies the step sets itself are kept', () => {
+    const temporary = withTemporaryStrategies(base, {});
+    const record = unfinishedRollbackOf(temporary)!;
+    const finished = finishedRollback(temporary, record);
+    assert.deepEqual(finished.spec, base.spec);
+    assert.equal(finished.metadata.annotations?.[UNFINISHED_ROLLBACK_ANNOTATION], undefined);
+    assert.deepEqual(finishedRollback(temporary, record, { upgradeStrategy: true }).spec.upgradeStrategy, { kind: 'STATELESS' });
+    assert.equal(finishedRollback({ ...temporary, spec: { ...temporary.spec } }, {}).spec.upgradeStrategy, undefined, 'an unset strategy stays unset');
+  });
+
+  it('reads a hand-edited annotation as a record without strategies, and none when absent', () => {
+    assert.deepEqual(unfinishedRollbackOf({ ...base, metadata: { id: 'd', annotations: { [UNFINISHED_ROLLBACK_ANNOTATION]: 'not json' } } }), {});
+    assert.equal(unfinishedRollbackOf(base), undefined);
+  });
+});
+
+describe('namesSameBlob', () => {
+  const cases: [string | undefined, string, boolean][] = [
+    ['wasbs://c@a/x/app.jar?commit=1', 'wasbs://c@a/x/app.jar?commit=2', true],
+    ['wasbs://c@a/x/app.jar', 'wasbs://c@a/x/app.jar?commit=2', true],
+    ['wasbs://c@a/x/app-1.jar?commit=1', 'wasbs://c@a/x/app-2.jar?commit=2', false],
+    ['wasbs://c@a/x/app.jar?commit=1', 'wasbs://c@a/x/app.jar?commit=1', false],
+    [undefined, 'wasbs://c@a/x/app.jar', false],
+  ];
+  for (const [before, after, expected] of cases) {
+    it(`${expected ? 'sees' : 'does not see'} the same blob in ${before ?? '(none)'} and ${after}`, () => assert.equal(namesSameBlob(before, after), expected));
+  }
+});
+
+describe('changedBesideTheWrite', () => {
+  it('names the fields someone else changed between the read and the write, not the ones the write set', () => {
+    const read: Deployment = { metadata: { id: 'd', labels: { a: '1' } }, spec: { template: { spec: { parallelism: 1, artifact: { jarUri: 'old' } } } } };
+    const body = { spec: { template: { spec: { artifact: { jarUri: 'new' } } } }, metadata: { annotations: { 'azure-pipelines/run': '7' } } };
+    const written: Deployment = { metadata: { id: 'd', labels: { a: '1' }, annotations: { 'azure-pipelines/run': '7' } }, spec: { template: { spec: { parallelism: 4, artifact: { jarUri: 'new' } } } } };
+    assert.deepEqual(changedBesideTheWrite(read, body, written), ['spec.template.spec.parallelism']);
+    assert.deepEqual(changedBesideTheWrite(read, body, { ...written, spec: { template: { spec: { parallelism: 1, artifact: { jarUri: 'new' } } } } }), []);
   });
 });

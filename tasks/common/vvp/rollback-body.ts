@@ -94,7 +94,11 @@ export interface UnfinishedRollback {
 export function withTemporaryStrategies(previous: Deployment, record: Pick<UnfinishedRollback, 'run' | 'at'>, restoreKind: 'LATEST_SAVEPOINT' | 'NONE' = 'LATEST_SAVEPOINT'): Deployment {
   const copy = structuredClone(previous);
   const restore = isJsonObject(copy.spec.restoreStrategy) ? copy.spec.restoreStrategy : {};
-  const left: UnfinishedRollback = { upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy, ...record };
+  // A deployment that still carries an earlier record keeps the strategies that one recorded: those are the real ones.
+  const earlier = unfinishedRollbackOf(previous);
+  const left: UnfinishedRollback = earlier
+    ? { upgradeStrategy: earlier.upgradeStrategy, restoreStrategy: earlier.restoreStrategy, ...record }
+    : { upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy, ...record };
   copy.spec.upgradeStrategy = { kind: 'STATELESS' };
   copy.spec.restoreStrategy = { ...restore, kind: restoreKind };
   copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), [UNFINISHED_ROLLBACK_ANNOTATION]: JSON.stringify(left) };

@@ -3,7 +3,7 @@ import { changeTime, jobsOfChange, newestFailure } from '../../../common/vvp/dia
 import { formatDuration, oneLine, type RollbackReport } from '../../../common/vvp/errors';
 import { classifyStateChange, type StateObservation } from '../../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
-import { changedBesideTheWrite, changesSinceWrite, describeStrategies, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
+import { changedBesideTheWrite, changesSinceWrite, describeStrategies, unfinishedRollbackOf, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
 import { copiedSavepointBody } from '../../../common/vvp/savepoints';
 import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
 import { restoredLocation } from '../../../common/vvp/savepoints';
@@ -118,7 +118,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
     copied: fromUpgradeSavepoint ? location : undefined,
   });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
-  const left = temporary ? leftBehind(previous, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : undefined;
+  const left = temporary ? leftBehind(target, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : undefined;
   if (left) stage.unfinishedRollback = left;
 
   // The job the failed wait or health check last saw, when it is not the original one, must be replaced.
@@ -241,10 +241,10 @@ async function waitForState(context: FlowContext, stage: WriteStage, deploymentI
 }
 
 /** What an unfinished rollback leaves on the deployment, said once for the step's message. */
-function leftBehind(previous: Deployment, restoreKind: 'LATEST_SAVEPOINT' | 'NONE'): string {
+function leftBehind(written: Deployment, restoreKind: 'LATEST_SAVEPOINT' | 'NONE'): string {
   return (
     `The deployment keeps the temporary STATELESS + ${restoreKind} strategies (annotation ${UNFINISHED_ROLLBACK_ANNOTATION}), so the previous job starts from ${restoreKind === 'NONE' ? 'no state' : 'the state from before the upgrade'} and never from the failed job's state. ` +
-    `The next run of VvpDeploy on this deployment (any action) puts back ${describeStrategies({ upgradeStrategy: previous.spec.upgradeStrategy, restoreStrategy: previous.spec.restoreStrategy })} once the previous job runs; ` +
+    `The next run of VvpDeploy on this deployment (any action) puts back ${describeStrategies(unfinishedRollbackOf(written) ?? {})} once the previous job runs; ` +
     'by hand: set them in VVP and remove the annotation'
   );
 }
