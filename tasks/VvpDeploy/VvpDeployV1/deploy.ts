@@ -1,7 +1,8 @@
 /**
- * The VvpDeploy@1 flow as a short orchestrator over its phases: read → plan → apply → await the
- * new job → on failure, roll back. Phases return values; this file alone turns them into the
- * result the outputs and the run summary are derived from. Plain TypeScript: no task-lib.
+ * The VvpDeploy@1 flow as a short orchestrator over its phases: read → finish what an earlier
+ * rollback left → decide (the decision `action: plan` shows) → apply → await the new job →
+ * health check → on failure, roll back. Phases return values; this file alone turns them into
+ * the result the outputs and the run summary are derived from. Plain TypeScript: no task-lib.
  */
 import { CancelledError, isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
