@@ -8,10 +8,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { deployInputs, explain, jarFor, requireSim, runBundled, scanBench, seed, startBench, type Bench } from '../reliability/bench';
+import type { TaskRunResult } from '../rig/run-task';
+import { logGroups, repeatsPerGroup } from './log-groups';
 
 let bench: Bench;
 let counter = 0;
 const unique = (stem: string): string => `${stem}-${++counter}`;
+
+/** The value of a row of the run summary table (`| Row | value |`); undefined without that row. */
+function summaryRow(run: TaskRunResult, row: string): string | undefined {
+  const line = run.summaries.join('\n').split('\n').find((l) => l.startsWith(`| ${row} |`));
+  return line?.slice(`| ${row} |`.length).replace(/\|\s*$/, '').trim();
+}
+
+/** Every visible line of the run is inside a group, and no value is printed twice in one group. */
+function assertQuietLog(run: TaskRunResult, values: Record<string, string | undefined>): void {
+  const { groups, outside } = logGroups(run.stdout, run.message);
+  assert.deepEqual(outside, [], 'every line of the task is inside a group');
+  assert.deepEqual(repeatsPerGroup(groups, values), [], 'each value at most once per group');
+}
 
 const VALID_SPEC = 'kind: Deployment\nspec:\n  upgradeStrategy:\n    kind: STATEFUL\n  template:\n    spec:\n      parallelism: 2\n      artifact:\n        jarUri: JARURI\n';
 const INVALID_SPEC = 'kind: Deployment\nspec:\n  paralelism: 2\n  restoreStrategy:\n    kind: LATEST\n  template:\n    spec:\n      artifact:\n        jarUri: JARURI\n';
@@ -45,6 +60,35 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal(run.outputs.rolledBack, 'true');
     assert.equal(run.outputs.savepointId, upgrade.id);
     assert.ok(run.stdout.includes('##[group]Health check'));
+    // The outputs describe the job that runs: the rolled-back one.
+    assert.equal(run.outputs.jobId, truth.runningJob?.id);
+    assert.equal(run.outputs.restoredFrom, truth.runningJob?.savepointLocation);
+    assert.equal(run.outputs.jarUri, jarFor('0000000'));
+    // The summary says what happened, each value once.
+    assert.match(summaryRow(run, 'Health check') ?? '', /^failed \([2-9]\d* restarts\)/);
+    assert.equal(summaryRow(run, 'jarUri now in VVP'), 'the previous jarUri');
+    assert.equal(summaryRow(run, 'New job restored'), undefined, 'the new job is not the one in jobId');
+    assert.equal(summaryRow(run, 'Rolled-back job'), `\`${truth.runningJob?.id}\`, started from the savepoint of the previous job`);
+    assert.equal(summaryRow(run, 'Recorded on the deployment'), undefined);
+    assert.equal(summaryRow(run, 'Build'), '`20240101.1`');
+    // The events that explain the failure, not the routine steps of the upgrade that went well.
+    assert.doesNotMatch(run.message ?? '', /JOB_SUCCESSFULLY_STARTED|USING_AN_UPGRADE_STRATEGY/);
+    assert.match(run.message ?? '', /routine events? of the change left out/);
+    const newJob = truth.jobs.find((j) => j.id !== oldJob && j.id !== truth.runningJob?.id)?.id;
+    assertQuietLog(run, { 'the upgrade savepoint': upgrade.savepointLocation ?? undefined, 'the new job': newJob, 'the rolled-back job': truth.runningJob?.id, 'the new jarUri': jarFor('c7a5h00') });
+  });
+
+  it('reports no restoredFrom and no job when the rollback itself fails its health check', async () => {
+    const name = unique('crash-both');
+    await seed(bench, name, { behaviour: { outcomeQueue: ['crashLoops', 'crashLoops'], restartIntervalMs: 300 } });
+    // The seeded job runs healthily; every job started after it (the new one and the rolled-back one) crash-loops.
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'b0775ed', { healthCheckSeconds: 4, rollbackOnFailure: true }) });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.match(run.message ?? '', /FAILED too/);
+    assert.equal(run.outputs.rolledBack, 'false');
+    assert.equal(run.outputs.jobId, '', 'no healthy job runs');
+    assert.equal(run.outputs.restoredFrom, '', 'restoredFrom describes the job in jobId: none');
+    assert.match(summaryRow(run, 'Health check') ?? '', /^failed \(/);
   });
 
   it('tolerates one restart with maxJobRestarts: 1 and reports the upgrade savepoint and the restored state', async () => {
@@ -152,6 +196,16 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.match(run.stdout, /~ spec\.template\.spec\.artifact\.jarUri: .*commit=0000000 → .*commit=feed123/);
     assert.deepEqual([run.outputs.planChanges, run.outputs.restartRequired], ['1', 'true']);
     assert.equal(await writes(), writesBefore, 'no write');
+    // Online, the diff shows the change: no PATCH body beside it; the run annotations show whole (the agent's own values).
+    assert.doesNotMatch(run.stdout, /The PATCH body a deploy would send/);
+    assert.match(run.stdout, /\+ metadata\.annotations\["azure-pipelines\/runuri"\]: https:\/\/dev\.azure\.com\/.*buildId=4242/);
+    assert.doesNotMatch(run.stdout + run.summaries.join('\n'), /buildId=\*\*\*/);
+    const truth = await sim.control.truth('default', name);
+    assert.deepEqual([run.outputs.deploymentId, run.outputs.jobId, run.outputs.state], [id, truth.runningJob?.id, 'RUNNING']);
+    assert.equal(summaryRow(run, 'Outcome'), 'Planned (nothing was written)');
+    assert.equal(summaryRow(run, 'jarUri now in VVP'), 'the previous jarUri');
+    assert.equal(summaryRow(run, 'Job'), `\`${truth.runningJob?.id}\``);
+    assertQuietLog(run, { 'the new jarUri': jarFor('feed123') });
 
     const denied = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'feed123', { action: 'plan', keyVaultName: 'no-such-vault' }) });
     assert.equal(denied.result, 'SucceededWithIssues', explain(denied));

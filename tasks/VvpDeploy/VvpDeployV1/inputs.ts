@@ -87,6 +87,11 @@ export interface InputContext {
   /** Reads a text file; throws a Node fs error (`code` ENOENT, EACCES, EISDIR…). */
   readTextFile(file: string): string;
   isDirectory(file: string): boolean;
+  /**
+   * The namespace field of a Ververica Platform service connection (by id); undefined when it
+   * has none or cannot be read. The default of `namespace` with `tokenSource: serviceConnection`.
+   */
+  readConnectionNamespace?(connectionId: string): string | undefined;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -138,8 +143,14 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   // Required only when nothing else provides the address: the tunnel or the service connection.
   const vvpUrl = parseVvpUrl(r, allowInsecureHttp, online && fromKeyVault && !access.portForward);
 
-  const namespace = r.optional('namespace') ?? 'default';
-  if (!isVvpName(namespace)) r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}`);
+  // An explicit namespace wins; else the service connection's (the namespace its token belongs to); else 'default'.
+  const explicitNamespace = r.optional('namespace');
+  const connectionNamespace =
+    explicitNamespace === undefined && access.token.kind === 'serviceConnection' && access.token.connection ? context.readConnectionNamespace?.(access.token.connection)?.trim() || undefined : undefined;
+  const namespace = explicitNamespace ?? connectionNamespace ?? 'default';
+  if (!isVvpName(namespace)) {
+    r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}${explicitNamespace === undefined ? ' (taken from the Ververica Platform service connection: set namespace on the step or fix the connection)' : ''}`);
+  }
 
   const deployment = r.required('deployment', 'the deployment name or id');
   const deploymentIsId = isUuid(deployment);
