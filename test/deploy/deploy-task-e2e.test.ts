@@ -65,7 +65,8 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal(run.outputs.restoredFrom, truth.runningJob?.savepointLocation);
     assert.equal(run.outputs.jarUri, jarFor('0000000'));
     // The summary says what happened, each value once.
-    assert.match(summaryRow(run, 'Health check') ?? '', /^failed \([2-9]\d* restarts\)/);
+    const restarts = /restarted (\d+) times?/.exec(run.message ?? '')?.[1];
+    assert.equal(summaryRow(run, 'Health check'), `failed (${restarts} restart${restarts === '1' ? '' : 's'}): see the message below`);
     assert.equal(summaryRow(run, 'jarUri now in VVP'), 'the previous jarUri');
     assert.equal(summaryRow(run, 'New job restored'), undefined, 'the new job is not the one in jobId');
     assert.equal(summaryRow(run, 'Rolled-back job'), `\`${truth.runningJob?.id}\`, started from the savepoint of the previous job`);
@@ -223,28 +224,54 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal((await sim.control.truth('default', name)).statusState, 'SUSPENDED');
     const suspendSavepoint = suspend.outputs.savepointLocation;
     assert.ok(suspendSavepoint);
+    assert.deepEqual([suspend.outputs.jobId, suspend.outputs.state, suspend.outputs.restoredFrom], ['', 'SUSPENDED', '']);
+    assert.equal(summaryRow(suspend, 'Outcome'), 'Suspended (VVP took a savepoint and stopped the job)');
+    assert.equal(summaryRow(suspend, 'Job'), '–');
+    assert.equal(summaryRow(suspend, 'Savepoint'), `\`${suspend.outputs.savepointId}\` at \`${suspendSavepoint}\``);
+    assert.equal(summaryRow(suspend, 'New job restored'), undefined);
+    assertQuietLog(suspend, { 'the suspend savepoint': suspendSavepoint });
 
     const again = await act('suspend');
     assert.match(again.message ?? '', /already suspended/);
+    assert.match(summaryRow(again, 'Outcome') ?? '', /already suspended/);
 
     const resume = await act('resume');
     assert.equal(resume.result, 'Succeeded', explain(resume));
     assert.equal(resume.outputs.restoredFrom, suspendSavepoint);
+    const resumedJob = (await sim.control.truth('default', name)).runningJob?.id;
+    assert.deepEqual([resume.outputs.jobId, resume.outputs.state, resume.outputs.savepointId], [resumedJob, 'RUNNING', '']);
+    assert.equal(summaryRow(resume, 'Outcome'), 'Resumed: a new job runs');
+    assert.equal(summaryRow(resume, 'Job'), `\`${resumedJob}\``);
+    assert.equal(summaryRow(resume, 'New job restored'), `\`${suspendSavepoint}\``);
+    assertQuietLog(resume, { 'the new job': resumedJob, 'the suspend savepoint': suspendSavepoint });
 
     const savepoint = await act('savepoint');
     assert.equal(savepoint.result, 'Succeeded', explain(savepoint));
     const truth = await sim.control.truth('default', name);
     assert.equal(truth.savepoints.find((s) => s.id === savepoint.outputs.savepointId)?.state, 'COMPLETED');
+    assert.deepEqual([savepoint.outputs.jobId, savepoint.outputs.state, savepoint.outputs.restoredFrom], [resumedJob, 'RUNNING', '']);
+    assert.equal(summaryRow(savepoint, 'Outcome'), 'Savepoint COMPLETED; the job keeps running');
+    assert.equal(summaryRow(savepoint, 'Savepoint'), `\`${savepoint.outputs.savepointId}\` at \`${savepoint.outputs.savepointLocation}\``);
+    assert.equal(summaryRow(savepoint, 'New job restored'), undefined);
+    assertQuietLog(savepoint, { 'the job': resumedJob, 'the savepoint': savepoint.outputs.savepointLocation });
 
     const cancel = await act('cancel');
     assert.equal(cancel.result, 'Succeeded', explain(cancel));
-    assert.equal(cancel.outputs.state, 'CANCELLED');
+    assert.deepEqual([cancel.outputs.jobId, cancel.outputs.state, cancel.outputs.savepointId], ['', 'CANCELLED', '']);
+    assert.equal(summaryRow(cancel, 'Outcome'), 'Cancelled (the job stopped without a savepoint)');
+    assert.equal(summaryRow(cancel, 'Job'), '–');
+    assertQuietLog(cancel, {});
 
     const del = await act('delete');
     assert.equal(del.result, 'Succeeded', explain(del));
+    assert.equal(summaryRow(del, 'Outcome'), 'Deleted');
+    assert.equal(del.outputs.jobId, '');
+    assertQuietLog(del, {});
     const gone = await act('delete');
     assert.equal(gone.result, 'Succeeded', explain(gone));
     assert.match(gone.message ?? '', /nothing to delete/);
+    assert.match(summaryRow(gone, 'Outcome') ?? '', /nothing to delete/);
+    assertQuietLog(gone, {});
   });
 
   it('fails a savepoint that FAILED with its reason', async () => {

@@ -30,6 +30,15 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
   error: 'Failed',
 };
 
+/** What a lifecycle action that succeeded did; its rows say with which job and savepoint. */
+const ACTION_DONE: Record<string, string> = {
+  suspend: 'Suspended (VVP took a savepoint and stopped the job)',
+  resume: 'Resumed: a new job runs',
+  cancel: 'Cancelled (the job stopped without a savepoint)',
+  savepoint: 'Savepoint COMPLETED; the job keeps running',
+  delete: 'Deleted',
+};
+
 /**
  * Markdown for the run summary (`##vso[task.uploadsummary]`). Pure; server text is escaped.
  * `vvpUrl` is where people open VVP ('' behind a port-forward that ended with the step: no link).
@@ -45,7 +54,8 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     : md(name);
   const duration = formatDuration(report.finishedAtMs - report.startedAtMs);
   const lifecycle = report.action !== undefined && report.action !== 'deploy' && report.action !== 'plan';
-  const outcomeText = lifecycle && !report.error ? md(report.message) : OUTCOME_TEXT[outcome];
+  // A lifecycle action's own rows name its job and savepoint: the outcome says what happened, once.
+  const outcomeText = lifecycle && !report.error ? (outcome === 'succeeded' ? (ACTION_DONE[report.action ?? ''] ?? md(report.message)) : md(report.message)) : OUTCOME_TEXT[outcome];
   const rows: [string, string][] = [
     ['Outcome', `${outcomeText}${report.rolledBack ? ' — rolled back: the previous deployment runs again' : ''}`],
     ['Deployment', deploymentCell],

@@ -105,23 +105,24 @@ const FRAMES_KEPT = 3;
 
 /**
  * The part of a job's failure text that explains it: everything up to and including the first
- * `Caused by:` line and its first stack frames (without one: the first line and its first
- * frames), each line on its own, at most MAX_FAILURE_CHARS characters. Server text, masked.
+ * `Caused by:` line and its first stack frames, each exception's frames cut to the first few,
+ * each line on its own, at most MAX_FAILURE_CHARS characters. Server text, masked.
  */
 export function failureExcerpt(message: string): string {
   const lines = message.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
   const cause = lines.findIndex((l) => /^Caused by:/.test(l));
-  const head = cause >= 0 ? cause : 0;
-  let end = head + 1;
-  while (end < lines.length && end - head - 1 < FRAMES_KEPT && /^at /.test(lines[end])) end++;
-  // The frames between the first line and the cause say where, not why: only the first ones are kept.
-  const kept = cause > 0 ? [...withFrames(lines.slice(0, cause)), ...lines.slice(cause, end)] : lines.slice(0, end);
+  let end = lines.length;
+  if (cause >= 0) {
+    end = cause + 1;
+    while (end < lines.length && end - cause - 1 < FRAMES_KEPT && /^at /.test(lines[end])) end++;
+  }
+  const kept = withFrames(lines.slice(0, end));
   const more = lines.length - end;
   const text = kept.join('\n') + (more > 0 ? `\n… (${more} more line${more === 1 ? '' : 's'})` : '');
   return truncate(text, MAX_FAILURE_CHARS);
 }
 
-/** The lines before a cause: the exception lines with at most the first frames of each. */
+/** The exception lines with at most the first frames after each. */
 function withFrames(lines: readonly string[]): string[] {
   const out: string[] = [];
   let frames = 0;
@@ -140,10 +141,9 @@ function withFrames(lines: readonly string[]): string[] {
 
 /** Renders a job failure: a headline, then the failure text up to its cause, indented (server text). */
 export function renderFailure(failure: JobFailure): string {
-  const reason = failure.reason ? `${oneLine(failure.reason)}: ` : '';
-  const head = `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}: ${reason}`;
-  if (!failure.message) return `${head}no failure message`;
-  return `${head}\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${l}`).join('\n')}`;
+  const head = `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}${failure.reason ? `: ${oneLine(failure.reason)}` : ''}`;
+  if (!failure.message) return `${head}; no failure message`;
+  return `${head}:\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${l}`).join('\n')}`;
 }
 
 /** Renders the rollback sentence appended to failure messages. */
