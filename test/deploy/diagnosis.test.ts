@@ -36,9 +36,9 @@ describe('jobsOfChange', () => {
 });
 
 describe('newestFailure and newestJobNote', () => {
-  it("finds the newest job with a status.failure and puts VVP's text on one line", () => {
+  it("finds the newest job with a status.failure and keeps the lines of VVP's text (a stack trace)", () => {
     const failed = [job('b', '2026-01-01T00:02:00Z'), job('a', '2026-01-01T00:01:00Z', { state: 'FAILED', failure: { reason: 'Boom', message: 'line1\nline2' } })];
-    assert.deepEqual(newestFailure(failed), { jobId: 'a', reason: 'Boom', message: 'line1 line2', failedAt: undefined });
+    assert.deepEqual(newestFailure(failed), { jobId: 'a', reason: 'Boom', message: 'line1\nline2', failedAt: undefined });
     assert.equal(newestFailure([job('x', '2026-01-01T00:00:00Z')]), undefined);
   });
 

@@ -178,7 +178,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       jarUriName: 'the new jarUri',
     };
     // Everything about the new job is told in its group: the wait, the upgrade savepoint, the state it restored.
-    const { waited, upgradeSavepoint } = await group(GROUP_WAIT, async () => {
+    const { waited, upgradeSavepoint, waitFailure } = await group(GROUP_WAIT, async () => {
       if (note) deps.logger.info(note);
       const result = await awaitJob(context, stage, target);
       // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
@@ -192,7 +192,9 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
         const from = restored === undefined ? undefined : restored === savepoint?.spec?.savepointLocation ? 'the upgrade savepoint' : oneLine(restored);
         deps.logger.info(from ? `The new job ${jobId} restored its state from ${from}.` : `The new job ${jobId} started without restored state.`);
       }
-      return { waited: result, upgradeSavepoint: savepoint };
+      // The failure's explanation is read right after the wait.
+      const explained = result.outcome.kind === 'succeeded' ? undefined : await explainWait(context, target, result, sinceMs);
+      return { waited: result, upgradeSavepoint: savepoint, waitFailure: explained };
     });
     if (pending && waited.outcome.kind === 'succeeded') {
       // The job of this change runs: what the earlier rollback left can be put back now.
@@ -224,8 +226,8 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       facts.healthFailed = { restarts: health.error.restarts };
       replaceJobId = jobId;
     } else {
-      // The failure's explanation is read right after the wait: its lines belong to the wait's group.
-      failure = await group(GROUP_WAIT, () => explainWait(context, target, waited, sinceMs));
+      if (!waitFailure) throw new Error('a wait that did not succeed is explained');
+      failure = waitFailure;
     }
     const outcome: DeployOutcome = failure instanceof WaitTimeoutError ? 'timedOut' : 'failed';
     if (!config.rollbackOnFailure) return finish(outcome, failure.message, failure);

@@ -52,12 +52,12 @@ export function jobsOfChange(jobs: readonly Job[], change: ChangeJobs): Job[] {
     .sort((a, b) => (Date.parse(b.metadata.createdAt ?? '') || 0) - (Date.parse(a.metadata.createdAt ?? '') || 0));
 }
 
-/** The `status.failure` of the newest job (of a newest-first list) that has one. */
+/** The `status.failure` of the newest job (of a newest-first list) that has one; its message keeps its lines (a stack trace). */
 export function newestFailure(jobs: readonly Job[]): JobFailure | undefined {
   const failed = jobs.find((job) => job.status?.failure);
   const failure = failed?.status?.failure;
   if (!failed || !failure) return undefined;
-  return { jobId: oneLine(failed.metadata.id), reason: clean(failure.reason), message: clean(failure.message), failedAt: clean(failure.failedAt) };
+  return { jobId: oneLine(failed.metadata.id), reason: clean(failure.reason), message: failure.message ?? undefined, failedAt: clean(failure.failedAt) };
 }
 
 /** "; the newest job 1a2b… is STARTING" for timeout messages, or that VVP created none. */

@@ -1,4 +1,5 @@
 import { ServiceError, TaskError, truncate } from '../errors/errors';
+import { neutraliseCommands } from '../logging/neutralise';
 
 /**
  * A VVP API call failed. Besides the HTTP detail it says whether the outcome is unknown: a
@@ -139,11 +140,11 @@ function withFrames(lines: readonly string[]): string[] {
   return out;
 }
 
-/** Renders a job failure: a headline, then the failure text up to its cause, indented (server text). */
+/** Renders a job failure: a headline, then the failure text up to its cause, indented, logging commands neutralised (server text). */
 export function renderFailure(failure: JobFailure): string {
   const head = `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}${failure.reason ? `: ${oneLine(failure.reason)}` : ''}`;
   if (!failure.message) return `${head}; no failure message`;
-  return `${head}:\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${l}`).join('\n')}`;
+  return `${head}:\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${neutraliseCommands(l)}`).join('\n')}`;
 }
 
 /** Renders the rollback sentence appended to failure messages. */
