@@ -43,7 +43,9 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'keyVaultName', type: 'pickList' },
     { name: 'tokenSecretName', type: 'string', defaultValue: 'vvpAPIToken' },
     { name: 'vvpUrl', type: 'string', defaultValue: '' },
-    { name: 'namespace', type: 'string', defaultValue: 'default' },
+    // Empty in task.json so the agent leaves it unset: the step then takes the Ververica Platform service connection's
+    // namespace (tokenSource: serviceConnection), else 'default' (the spec's default), see inputs.test.ts.
+    { name: 'namespace', type: 'string', defaultValue: '' },
     { name: 'deployment', type: 'pickList', required: true },
     { name: 'jarUri', type: 'string', defaultValue: '' },
     { name: 'deploymentSpecFile', type: 'filePath', defaultValue: '' },
