@@ -3,6 +3,15 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ROOT } from '../rig/bundles';
 import { runDemo, expandMacros, scenarioPipeline } from './demo';
+import { logGroups, repeatsPerGroup } from '../deploy/log-groups';
+import type { TaskRunResult } from '../rig/run-task';
+
+/** Every line of the step is in a group, and each value is printed at most once per group. */
+function assertEachValueOncePerGroup(run: TaskRunResult, values: Record<string, string | undefined>): void {
+  const { groups, outside } = logGroups(run.stdout, run.message);
+  assert.deepEqual(outside, [], 'every line is inside a group');
+  assert.deepEqual(repeatsPerGroup(groups, values), [], 'each value at most once per group');
+}
 
 // The README's first command, in quick form (the demo JAR is small anyway): it must end the way
 // each scenario means to show, with the tasks run from the packaged VSIX.
@@ -18,6 +27,7 @@ test('the demo pipeline uploads the JAR and the deploy step proves the new job r
   assert.ok(lines.some((l) => l.startsWith('▼ Wait for the new job')), 'log groups are shown');
   assert.ok(lines.some((l) => l.includes('Run summary')), 'run summary is shown');
   assert.match(result.recap, /VVP now runs job [0-9a-f-]{36} .* replacing job [0-9a-f-]{36}/);
+  assertEachValueOncePerGroup(deploy, { 'the new jarUri': deploy.outputs.jarUri, 'the new job': deploy.outputs.jobId, 'the upgrade savepoint': deploy.outputs.savepointLocation });
 });
 
 test('the failing demo shows the reason and rollbackOnFailure restoring the previous JAR', async () => {
@@ -37,6 +47,14 @@ test('the crash-loop demo: the health check fails the step with VVP\'s reason an
   assert.match(deploy.message ?? '', /health check failed .*NullPointerException/s);
   assert.match(deploy.message ?? '', /the savepoint taken before the upgrade/);
   assert.ok(deploy.outputs.savepointLocation);
+  const newJob = /started job ([0-9a-f-]{36})/.exec(deploy.message ?? '')?.[1];
+  assert.ok(newJob && deploy.stdout.includes('New jarUri: '), 'the values to count are known');
+  assertEachValueOncePerGroup(deploy, {
+    'the new jarUri': /New jarUri: (\S+)/.exec(deploy.stdout)?.[1],
+    'the new job': newJob,
+    'the rolled-back job': deploy.outputs.jobId,
+    'the upgrade savepoint': deploy.outputs.savepointLocation,
+  });
 });
 
 test('the plan demo: offline without secrets, then a diff against the live deployment, nothing written', async () => {

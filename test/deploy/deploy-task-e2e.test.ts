@@ -8,10 +8,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { deployInputs, explain, jarFor, requireSim, runBundled, scanBench, seed, startBench, type Bench } from '../reliability/bench';
+import type { TaskRunResult } from '../rig/run-task';
+import { logGroups, repeatsPerGroup } from './log-groups';
 
 let bench: Bench;
 let counter = 0;
 const unique = (stem: string): string => `${stem}-${++counter}`;
+
+/** The value of a row of the run summary table (`| Row | value |`); undefined without that row. */
+function summaryRow(run: TaskRunResult, row: string): string | undefined {
+  const line = run.summaries.join('\n').split('\n').find((l) => l.startsWith(`| ${row} |`));
+  return line?.slice(`| ${row} |`.length).replace(/\|\s*$/, '').trim();
+}
+
+/** Every visible line of the run is inside a group, and no value is printed twice in one group. */
+function assertQuietLog(run: TaskRunResult, values: Record<string, string | undefined>): void {
+  const { groups, outside } = logGroups(run.stdout, run.message);
+  assert.deepEqual(outside, [], 'every line of the task is inside a group');
+  assert.deepEqual(repeatsPerGroup(groups, values), [], 'each value at most once per group');
+}
 
 const VALID_SPEC = 'kind: Deployment\nspec:\n  upgradeStrategy:\n    kind: STATEFUL\n  template:\n    spec:\n      parallelism: 2\n      artifact:\n        jarUri: JARURI\n';
 const INVALID_SPEC = 'kind: Deployment\nspec:\n  paralelism: 2\n  restoreStrategy:\n    kind: LATEST\n  template:\n    spec:\n      artifact:\n        jarUri: JARURI\n';
@@ -45,6 +60,36 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal(run.outputs.rolledBack, 'true');
     assert.equal(run.outputs.savepointId, upgrade.id);
     assert.ok(run.stdout.includes('##[group]Health check'));
+    // The outputs describe the job that runs: the rolled-back one.
+    assert.equal(run.outputs.jobId, truth.runningJob?.id);
+    assert.equal(run.outputs.restoredFrom, truth.runningJob?.savepointLocation);
+    assert.equal(run.outputs.jarUri, jarFor('0000000'));
+    // The summary says what happened, each value once.
+    const restarts = /restarted (\d+) times?/.exec(run.message ?? '')?.[1];
+    assert.equal(summaryRow(run, 'Health check'), `failed (${restarts} restart${restarts === '1' ? '' : 's'}): see the message below`);
+    assert.equal(summaryRow(run, 'jarUri now in VVP'), 'the previous jarUri');
+    assert.equal(summaryRow(run, 'New job restored'), undefined, 'the new job is not the one in jobId');
+    assert.equal(summaryRow(run, 'Rolled-back job'), `\`${truth.runningJob?.id}\`, started from the savepoint of the previous job`);
+    assert.equal(summaryRow(run, 'Recorded on the deployment'), undefined);
+    assert.equal(summaryRow(run, 'Build'), '`20240101.1`');
+    // The events that explain the failure, not the routine steps of the upgrade that went well.
+    assert.doesNotMatch(run.message ?? '', /JOB_SUCCESSFULLY_STARTED|USING_AN_UPGRADE_STRATEGY/);
+    assert.match(run.message ?? '', /routine events? of the change left out/);
+    const newJob = truth.jobs.find((j) => j.id !== oldJob && j.id !== truth.runningJob?.id)?.id;
+    assertQuietLog(run, { 'the upgrade savepoint': upgrade.savepointLocation ?? undefined, 'the new job': newJob, 'the rolled-back job': truth.runningJob?.id, 'the new jarUri': jarFor('c7a5h00') });
+  });
+
+  it('reports no restoredFrom and no job when the rollback itself fails its health check', async () => {
+    const name = unique('crash-both');
+    await seed(bench, name, { behaviour: { outcomeQueue: ['crashLoops', 'crashLoops'], restartIntervalMs: 300 } });
+    // The seeded job runs healthily; every job started after it (the new one and the rolled-back one) crash-loops.
+    const run = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'b0775ed', { healthCheckSeconds: 4, rollbackOnFailure: true }) });
+    assert.equal(run.result, 'Failed', explain(run));
+    assert.match(run.message ?? '', /FAILED too/);
+    assert.equal(run.outputs.rolledBack, 'false');
+    assert.equal(run.outputs.jobId, '', 'no healthy job runs');
+    assert.equal(run.outputs.restoredFrom, '', 'restoredFrom describes the job in jobId: none');
+    assert.match(summaryRow(run, 'Health check') ?? '', /^failed \(/);
   });
 
   it('tolerates one restart with maxJobRestarts: 1 and reports the upgrade savepoint and the restored state', async () => {
@@ -152,6 +197,16 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.match(run.stdout, /~ spec\.template\.spec\.artifact\.jarUri: .*commit=0000000 → .*commit=feed123/);
     assert.deepEqual([run.outputs.planChanges, run.outputs.restartRequired], ['1', 'true']);
     assert.equal(await writes(), writesBefore, 'no write');
+    // Online, the diff shows the change: no PATCH body beside it; the run annotations show whole (the agent's own values).
+    assert.doesNotMatch(run.stdout, /The PATCH body a deploy would send/);
+    assert.match(run.stdout, /\+ metadata\.annotations\["azure-pipelines\/runuri"\]: https:\/\/dev\.azure\.com\/.*buildId=4242/);
+    assert.doesNotMatch(run.stdout + run.summaries.join('\n'), /buildId=\*\*\*/);
+    const truth = await sim.control.truth('default', name);
+    assert.deepEqual([run.outputs.deploymentId, run.outputs.jobId, run.outputs.state], [id, truth.runningJob?.id, 'RUNNING']);
+    assert.equal(summaryRow(run, 'Outcome'), 'Planned (nothing was written)');
+    assert.equal(summaryRow(run, 'jarUri now in VVP'), 'the previous jarUri');
+    assert.equal(summaryRow(run, 'Job'), `\`${truth.runningJob?.id}\``);
+    assertQuietLog(run, { 'the new jarUri': jarFor('feed123') });
 
     const denied = await runBundled(bench, 'VvpDeploy', { inputs: deployInputs(name, 'feed123', { action: 'plan', keyVaultName: 'no-such-vault' }) });
     assert.equal(denied.result, 'SucceededWithIssues', explain(denied));
@@ -169,28 +224,54 @@ describe('VvpDeploy@1.1 bundled task against the VVP simulator', { concurrency: 
     assert.equal((await sim.control.truth('default', name)).statusState, 'SUSPENDED');
     const suspendSavepoint = suspend.outputs.savepointLocation;
     assert.ok(suspendSavepoint);
+    assert.deepEqual([suspend.outputs.jobId, suspend.outputs.state, suspend.outputs.restoredFrom], ['', 'SUSPENDED', '']);
+    assert.equal(summaryRow(suspend, 'Outcome'), 'Suspended (VVP took a savepoint and stopped the job)');
+    assert.equal(summaryRow(suspend, 'Job'), '–');
+    assert.equal(summaryRow(suspend, 'Savepoint'), `\`${suspend.outputs.savepointId}\` at \`${suspendSavepoint}\``);
+    assert.equal(summaryRow(suspend, 'New job restored'), undefined);
+    assertQuietLog(suspend, { 'the suspend savepoint': suspendSavepoint });
 
     const again = await act('suspend');
     assert.match(again.message ?? '', /already suspended/);
+    assert.match(summaryRow(again, 'Outcome') ?? '', /already suspended/);
 
     const resume = await act('resume');
     assert.equal(resume.result, 'Succeeded', explain(resume));
     assert.equal(resume.outputs.restoredFrom, suspendSavepoint);
+    const resumedJob = (await sim.control.truth('default', name)).runningJob?.id;
+    assert.deepEqual([resume.outputs.jobId, resume.outputs.state, resume.outputs.savepointId], [resumedJob, 'RUNNING', '']);
+    assert.equal(summaryRow(resume, 'Outcome'), 'Resumed: a new job runs');
+    assert.equal(summaryRow(resume, 'Job'), `\`${resumedJob}\``);
+    assert.equal(summaryRow(resume, 'New job restored'), `\`${suspendSavepoint}\``);
+    assertQuietLog(resume, { 'the new job': resumedJob, 'the suspend savepoint': suspendSavepoint });
 
     const savepoint = await act('savepoint');
     assert.equal(savepoint.result, 'Succeeded', explain(savepoint));
     const truth = await sim.control.truth('default', name);
     assert.equal(truth.savepoints.find((s) => s.id === savepoint.outputs.savepointId)?.state, 'COMPLETED');
+    assert.deepEqual([savepoint.outputs.jobId, savepoint.outputs.state, savepoint.outputs.restoredFrom], [resumedJob, 'RUNNING', '']);
+    assert.equal(summaryRow(savepoint, 'Outcome'), 'Savepoint COMPLETED; the job keeps running');
+    assert.equal(summaryRow(savepoint, 'Savepoint'), `\`${savepoint.outputs.savepointId}\` at \`${savepoint.outputs.savepointLocation}\``);
+    assert.equal(summaryRow(savepoint, 'New job restored'), undefined);
+    assertQuietLog(savepoint, { 'the job': resumedJob, 'the savepoint': savepoint.outputs.savepointLocation });
 
     const cancel = await act('cancel');
     assert.equal(cancel.result, 'Succeeded', explain(cancel));
-    assert.equal(cancel.outputs.state, 'CANCELLED');
+    assert.deepEqual([cancel.outputs.jobId, cancel.outputs.state, cancel.outputs.savepointId], ['', 'CANCELLED', '']);
+    assert.equal(summaryRow(cancel, 'Outcome'), 'Cancelled (the job stopped without a savepoint)');
+    assert.equal(summaryRow(cancel, 'Job'), '–');
+    assertQuietLog(cancel, {});
 
     const del = await act('delete');
     assert.equal(del.result, 'Succeeded', explain(del));
+    assert.equal(summaryRow(del, 'Outcome'), 'Deleted');
+    assert.equal(del.outputs.jobId, '');
+    assertQuietLog(del, {});
     const gone = await act('delete');
     assert.equal(gone.result, 'Succeeded', explain(gone));
     assert.match(gone.message ?? '', /nothing to delete/);
+    assert.match(summaryRow(gone, 'Outcome') ?? '', /nothing to delete/);
+    assertQuietLog(gone, {});
   });
 
   it('fails a savepoint that FAILED with its reason', async () => {

@@ -55,7 +55,7 @@ describe('server data may be null', () => {
     const r = await run(vvp);
     assert.equal(r.result.outcome, 'failed', r.result.message);
     assert.doesNotMatch(r.result.message, /could not be read|Cannot read properties/);
-    assert.match(r.result.message, /VVP events since the change/);
+    assert.match(r.result.message, /VVP events that explain the failure/);
     assert.match(r.result.message, /TRANSITIONING_TO_FAILED_STATE/);
   });
 

@@ -142,10 +142,10 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     const run = await deploy(vvp);
     assert.ok(run.result.error instanceof DeploymentFailedError, run.result.message);
     assert.match(run.result.message, /ClassNotFoundException/);
-    assert.match(run.result.message, /VVP events since the change( \(last \d+ of \d+\))?:\n.*TRANSITIONING_TO_FAILED_STATE_BECAUSE_JOB_NOT_STARTED/s);
+    assert.match(run.result.message, /VVP events that explain the failure[^\n]*:\n.*TRANSITIONING_TO_FAILED_STATE_BECAUSE_JOB_NOT_STARTED/s);
   });
 
-  it('puts every server string on one line before logging it (a failure text cannot inject a logging command)', async () => {
+  it('puts every server string on one line before logging it, and neutralises a logging command in the failure text of the message', async () => {
     const vvp = setUp({
       spec: { maxJobCreationAttempts: 1 },
       behaviour: { outcomeQueue: ['fails'], jobFailure: { reason: 'Boom', message: 'first line\n##vso[task.complete result=Succeeded;]done' } },
@@ -153,7 +153,7 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
     const run = await deploy(vvp);
     assert.ok(run.logger.lines.every((l) => !l.includes('\n')), 'one line each');
     assert.ok(run.logger.lines.every((l) => !l.startsWith('##vso')));
-    assert.match(run.result.message, /first line ##vso\[task\.complete/);
+    assert.match(run.result.message, /\n {4}first line\n {4}#\u200b#vso\[task\.complete/);
   });
 
   it('times out naming the phase that stalled and the newest job', async () => {

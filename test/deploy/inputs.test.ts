@@ -45,6 +45,23 @@ function problems(inputs: Record<string, string | undefined>, ctx = context()): 
 }
 
 describe('parseDeployInputs', () => {
+  it("takes the Ververica Platform service connection's namespace when namespace is not given or is the task's default; another namespace wins", () => {
+    const viaConnection = { deployment: 'top-speed-windowing', jarUri: JAR, tokenSource: 'serviceConnection', vvpServiceConnection: 'conn-1' };
+    const asked: string[] = [];
+    const ctx = { ...context(), readConnectionNamespace: (id: string) => (asked.push(id), 'team-a') };
+    assert.equal(parse(viaConnection, ctx).namespace, 'team-a');
+    assert.deepEqual(asked, ['conn-1']);
+    assert.equal(parse({ ...viaConnection, namespace: 'team-b' }, ctx).namespace, 'team-b');
+    // The agent sets the task.json default when the step names no namespace.
+    assert.equal(parse({ ...viaConnection, namespace: 'default' }, ctx).namespace, 'team-a');
+    assert.equal(parse(viaConnection, { ...context(), readConnectionNamespace: () => undefined }).namespace, 'default');
+    // A Key Vault token has no connection namespace.
+    assert.equal(parse(MINIMAL, ctx).namespace, 'default');
+    assert.deepEqual(problems(viaConnection, { ...context(), readConnectionNamespace: () => 'Team_A' }), [
+      "namespace: a VVP namespace name: lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 63 characters (taken from the Ververica Platform service connection: set namespace on the step or fix the connection)",
+    ]);
+  });
+
   it('applies the documented defaults', () => {
     // The agent gives an omitted commitId its default, $(Build.SourceVersion), expanded.
     const c = parse({ ...MINIMAL, commitId: SHA });

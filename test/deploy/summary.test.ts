@@ -48,6 +48,35 @@ describe('run summary', () => {
     }
   });
 
+  it('shows "jarUri now in VVP" only where it tells something: not when it is the new jarUri, by name when it is the previous one', () => {
+    assert.doesNotMatch(renderSummary(report, URL_), /jarUri now in VVP/);
+    assert.match(renderSummary({ ...report, jarUri: report.previousJarUri }, URL_), /\| jarUri now in VVP \| the previous jarUri \|/);
+    assert.match(renderSummary({ ...report, jarUri: 'wasbs://c@a/other.jar' }, URL_), /\| jarUri now in VVP \| `wasbs:\/\/c@a\/other\.jar` \|/);
+  });
+
+  it('shows a failed health check with its restart count, the build and the changed fields of a spec-file deploy (at most 10)', () => {
+    const paths = Array.from({ length: 12 }, (_, i) => `spec.template.spec.flinkConfiguration.k${i}`);
+    const md = renderSummary({ ...report, outcome: 'failed', error: new Error('x'), healthFailed: { restarts: 3 }, build: '20261206.4', changedFields: paths }, URL_);
+    assert.match(md, /\| Health check \| failed \(3 restarts\): see the message below \|/);
+    assert.match(md, /\| Build \| `20261206\.4` \|/);
+    assert.match(md, /\| Changed fields \| `spec\.template\.spec\.flinkConfiguration\.k0`, .*`spec\.template\.spec\.flinkConfiguration\.k9` and 2 more \|/);
+    assert.doesNotMatch(md, /k10/);
+  });
+
+  it('names the savepoint of the previous job instead of repeating its location in the restored rows', () => {
+    const location = 'wasbs://c@a/savepoints/sp-1';
+    const savepoint = { id: 'sp-1', location, state: 'COMPLETED' };
+    const upgraded = renderSummary({ ...report, savepoint, restoredFrom: location }, URL_);
+    assert.equal(upgraded.split(location).length - 1, 1, upgraded);
+    assert.match(upgraded, /\| New job restored \| the savepoint of the previous job \|/);
+    const rolledBack = renderSummary(
+      { ...report, savepoint, outcome: 'failed', error: new Error('x'), message: 'x', rolledBack: true, jobId: 'job-3', restoredFrom: location, rollback: { outcome: 'succeeded', jarUri: 'x', jobId: 'job-3', restoredFrom: location, stateFrom: 'upgradeSavepoint' } },
+      URL_,
+    );
+    assert.match(rolledBack, /\| Rolled-back job \| `job-3`, started from the savepoint of the previous job \|/);
+    assert.doesNotMatch(rolledBack, /New job restored/, 'jobId and restoredFrom describe the rolled-back job');
+  });
+
   it('links to the deployment in the VVP UI', () => {
     assert.equal(deploymentUiUrl('https://vvp.example.com/', 'default', 'd-1'), 'https://vvp.example.com/app/#/namespaces/default/deployments/d-1');
   });
@@ -118,10 +147,12 @@ describe('run summary, both ways and per action', () => {
     assert.ok(md.includes('(https://vvp.example.com/app/#/namespaces/default/deployments/'), md);
   });
 
-  it('titles a lifecycle action by its name and shows its result instead of jarUri rows', () => {
-    const md = renderSummary({ ...report, action: 'suspend', message: "VVP deployment 'app' is SUSPENDED", state: 'SUSPENDED' }, URL_);
+  it('titles a lifecycle action by its name and says what it did instead of jarUri rows; a no-op shows its reason', () => {
+    const md = renderSummary({ ...report, action: 'suspend', message: "VVP deployment 'app' is SUSPENDED (savepoint sp-1 at wasbs://c@a/sp-1)", state: 'SUSPENDED' }, URL_);
     assert.match(md, /^### Ververica Platform: suspend top-speed-windowing/);
-    assert.match(md, /\| Outcome \| VVP deployment 'app' is SUSPENDED \|/);
-    assert.doesNotMatch(md, /New jarUri/);
+    assert.match(md, /\| Outcome \| Suspended \(VVP took a savepoint and stopped the job\) \|/);
+    assert.doesNotMatch(md, /New jarUri|wasbs:\/\/c@a\/sp-1/);
+    const noop = renderSummary({ ...report, action: 'suspend', outcome: 'upToDate', message: "VVP deployment 'app': it is already suspended", state: 'SUSPENDED' }, URL_);
+    assert.match(noop, /\| Outcome \| VVP deployment 'app': it is already suspended \|/);
   });
 });

@@ -46,8 +46,14 @@ export interface DeployResult {
   restartRequired?: boolean;
   /** Spec and metadata fields the change sets to a new value, not counting the pipeline annotations. */
   planChanges?: number;
-  /** Restarts the health check saw (when it ran). */
+  /** Restarts the health check saw (when it ran and passed). */
   healthRestarts?: number;
+  /** The health check of the new job failed; `restarts` as last read (undefined when VVP did not answer). */
+  healthFailed?: { restarts?: number };
+  /** The fields a spec-file deploy sets to a new value (diff paths, pipeline annotations not counted); undefined without a spec file. */
+  changedFields?: string[];
+  /** The pipeline run (`Build.BuildNumber`), when the agent gives it. */
+  build?: string;
   /** True only when the previous template runs again (its job STARTED). */
   rolledBack: boolean;
   rollback?: RollbackReport;

@@ -59,6 +59,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     targetJarUri: config.jarUri,
     created: false,
     rolledBack: false,
+    build: config.runAnnotations['azure-pipelines/run'],
     startedAtMs: deps.clock.now(),
   };
   const group = <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -85,14 +86,18 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       if (!baseline) throw new Error('the deployment disappeared while an unfinished rollback was finished');
     }
     if (!baseline) {
-      const created = await group(GROUP_APPLY, () => createDeployment(context, stage, decideCreate(config).body));
+      const decided = decideCreate(config);
+      // The run record is not a field the user changed.
+      const runKeys = Object.keys(runAnnotations(config));
+      if (config.specFile) facts.changedFields = decided.diff.changes.map((c) => c.path).filter((path) => !runKeys.some((key) => path.includes(key)));
+      const created = await group(GROUP_APPLY, () => createDeployment(context, stage, decided.body));
       adopt(facts, created.deployment);
       facts.annotations = runAnnotations(config);
       facts.created = true;
       facts.restartRequired = true;
       if (!config.waitForRunning) return finish('applied', `Created VVP deployment '${nameOf(facts)}' with jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
       const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineState: created.deployment.status?.state, requireNewJob: false };
-      return await awaitAndConclude(created.deployment, expectation, new Set(), created.sinceMs, undefined);
+      return await awaitAndConclude(created.deployment, expectation, new Set(), created.sinceMs, undefined, undefined);
     }
 
     const current = baseline.deployment;
@@ -104,25 +109,19 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const { plan, patch, diff } = decideChange(config, current, baseline.runningJob);
     facts.planChanges = diff.planChanges;
     facts.restartRequired = diff.restartRequired;
+    if (config.specFile) facts.changedFields = diff.changes.map((c) => c.path);
     switch (plan.kind) {
       case 'upToDate':
-        deps.logger.info(capitalise(plan.reason));
+        await group(GROUP_APPLY, async () => deps.logger.info(`${capitalise(plan.reason)}: nothing to send.`));
         facts.jobId = runningJobIdOf(current);
         return finish('upToDate', `VVP deployment '${nameOf(facts)}': ${plan.reason}`);
       case 'blocked':
         throw new ChangeBlockedError(nameOf(facts), config.namespace, plan.reason);
       case 'wait': {
-        deps.logger.info(capitalise(plan.reason));
         const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineJobId: runningJobIdOf(current), baselineState: current.status?.state, requireNewJob: false };
-        return await awaitAndConclude(current, expectation, baseline.knownJobIds, deps.clock.now() - LOCAL_SKEW_MS, undefined);
+        return await awaitAndConclude(current, expectation, baseline.knownJobIds, deps.clock.now() - LOCAL_SKEW_MS, undefined, capitalise(plan.reason));
       }
       case 'patch':
-        if (namesSameBlob(facts.previousJarUri, config.jarUri)) {
-          deps.logger.warn(
-            `The new jarUri names the same blob as the previous one (only its query differs): the previous JAR was overwritten, so a rollback cannot bring it back. ` +
-              `Give each build its own blob name (VvpUploadArtifact blobName '{name}-{sha256:12}{ext}' or one with $(Build.BuildId)).`,
-          );
-        }
         break;
       default: {
         const unknown: never = plan;
@@ -132,15 +131,24 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
 
     // The run record rides along with the write; it never decides whether there is one.
     const sent = withAnnotations(patch, runAnnotations(config));
-    const applied = await group(GROUP_APPLY, () => applyPatch(context, stage, current, sent));
+    const applied = await group(GROUP_APPLY, async () => {
+      if (namesSameBlob(facts.previousJarUri, config.jarUri)) {
+        deps.logger.warn(
+          `The new jarUri names the same blob as the previous one (only its query differs): the previous JAR was overwritten, so a rollback cannot bring it back. ` +
+            `Give each build its own blob name (VvpUploadArtifact blobName '{name}-{sha256:12}{ext}' or one with $(Build.BuildId)).`,
+        );
+      }
+      const done = await applyPatch(context, stage, current, sent);
+      // VVP's echo decides whether the template changed (it normalises values the file may spell differently).
+      if (config.waitForRunning && deepEqual(done.deployment.spec.template, current.spec.template)) deps.logger.info('VVP reports no template change: no new job is expected; waiting for the running job.');
+      return done;
+    });
     facts.annotations = runAnnotations(config);
     adopt(facts, applied.deployment);
     if (!config.waitForRunning) return finish('applied', `VVP deployment '${nameOf(facts)}' now holds jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)`);
-    // VVP's echo decides whether the template changed (it normalises values the file may spell differently).
     const templateChanged = !deepEqual(applied.deployment.spec.template, current.spec.template);
-    if (!templateChanged) deps.logger.info('VVP reports no template change: no new job is expected; waiting for the running job.');
     const expectation: UpgradeExpectation = { jarUri: config.jarUri, baselineJobId: runningJobIdOf(current), baselineState: current.status?.state, requireNewJob: templateChanged };
-    return await awaitAndConclude(current, expectation, baseline.knownJobIds, applied.sinceMs, { previous: current, applied, body: sent });
+    return await awaitAndConclude(current, expectation, baseline.knownJobIds, applied.sinceMs, { previous: current, applied, body: sent }, undefined);
   } catch (error) {
     const final =
       explainCancellation(error, deps.abortSignal, stage, phase, { deployment: nameOf(facts), change: `the change (jarUri ${config.jarUri})`, lastState: facts.state }) ??
@@ -159,6 +167,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     knownJobIds: ReadonlySet<string> | undefined,
     sinceMs: number,
     change: { previous: Deployment; applied: AppliedChange; body: JsonObject } | undefined,
+    note: string | undefined,
   ): Promise<DeployResult> {
     const target: JobTarget = {
       deploymentId: deployment.metadata.id,
@@ -166,8 +175,28 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       expectation,
       knownJobIds,
       timeoutInMs: config.timeoutInMs,
+      // The Read group showed the new jarUri, and the Apply group (a create) or the plan sentence names it.
+      jarUriName: 'the new jarUri',
     };
-    const waited = await group(GROUP_WAIT, () => awaitJob(context, stage, target));
+    // Everything about the new job is told in its group: the wait, the upgrade savepoint, the state it restored.
+    const { waited, upgradeSavepoint, waitFailure } = await group(GROUP_WAIT, async () => {
+      if (note) deps.logger.info(note);
+      const result = await awaitJob(context, stage, target);
+      // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
+      const savepoint =
+        change && expectation.requireNewJob && expectation.baselineJobId
+          ? await findTransitionSavepoint(context, deployment.metadata.id, expectation.baselineJobId, sinceMs, 'the upgrade savepoint of the previous job')
+          : undefined;
+      if (result.outcome.kind === 'succeeded') {
+        const restored = result.outcome.last.runningJob?.restoredFrom;
+        const jobId = oneLine(result.outcome.result.jobId);
+        const from = restored === undefined ? undefined : restored === savepoint?.spec?.savepointLocation ? 'the upgrade savepoint' : oneLine(restored);
+        deps.logger.info(from ? `The new job ${jobId} restored its state from ${from}.` : `The new job ${jobId} started without restored state.`);
+      }
+      // The failure's explanation is read right after the wait.
+      const explained = result.outcome.kind === 'succeeded' ? undefined : await explainWait(context, target, result, sinceMs);
+      return { waited: result, upgradeSavepoint: savepoint, waitFailure: explained };
+    });
     if (pending && waited.outcome.kind === 'succeeded') {
       // The job of this change runs: what the earlier rollback left can be put back now.
       const left = pending;
@@ -177,11 +206,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     }
     if (waited.lastDeployment) adopt(facts, waited.lastDeployment);
     facts.jobId = waited.lastDeployment ? runningJobIdOf(waited.lastDeployment) : facts.jobId;
-    // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
-    const upgradeSavepoint =
-      change && expectation.requireNewJob && expectation.baselineJobId
-        ? await findTransitionSavepoint(context, deployment.metadata.id, expectation.baselineJobId, sinceMs)
-        : undefined;
     if (upgradeSavepoint) facts.savepoint = { id: upgradeSavepoint.metadata.id, location: upgradeSavepoint.spec?.savepointLocation, state: upgradeSavepoint.status?.state };
 
     let failure: DeploymentFailedError | WaitTimeoutError | HealthCheckFailedError;
@@ -191,7 +215,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       facts.jobId = jobId;
       facts.state = 'RUNNING';
       facts.restoredFrom = waited.outcome.last.runningJob?.restoredFrom;
-      deps.logger.info(facts.restoredFrom ? `Job ${jobId} restored its state from ${oneLine(facts.restoredFrom)}.` : `Job ${jobId} started without restored state.`);
       const waitedFor = formatDuration(waited.outcome.elapsedInMs);
       const health = config.healthCheckInMs > 0 ? await group(GROUP_HEALTH, () => watchHealth(context, stage, { deploymentId: deployment.metadata.id, deploymentName: nameOf(facts), jobId, sinceMs })) : undefined;
       if (health?.kind !== 'failed') {
@@ -201,14 +224,16 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       }
       facts.state = stage.lastState ?? facts.state;
       failure = health.error;
+      facts.healthFailed = { restarts: health.error.restarts };
       replaceJobId = jobId;
     } else {
-      failure = await explainWait(context, target, waited, sinceMs);
+      if (!waitFailure) throw new Error('a wait that did not succeed is explained');
+      failure = waitFailure;
     }
     const outcome: DeployOutcome = failure instanceof WaitTimeoutError ? 'timedOut' : 'failed';
     if (!config.rollbackOnFailure) return finish(outcome, failure.message, failure);
     if (!change) {
-      deps.logger.info('Nothing to roll back to: the deployment had no previous template before this step.');
+      await group(GROUP_ROLLBACK, async () => deps.logger.info('Nothing to roll back to: the deployment had no previous template before this step.'));
       return finish(outcome, failure.message, failure);
     }
     const previousJar = jarUriOf(change.previous);
@@ -235,7 +260,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
             return { outcome: 'error', jarUri: shownJarUri(previousJar), detail: (error as Error).message };
           }),
         );
-    if (rollback.outcome === 'skipped') deps.logger.warn(`Not rolled back: ${rollback.detail}.`);
+    if (rollback.outcome === 'skipped') await group(GROUP_ROLLBACK, async () => deps.logger.warn(`Not rolled back: ${rollback.detail}.`));
     facts.rollback = rollback;
     facts.rolledBack = rollback.outcome === 'succeeded';
     if (rollback.outcome !== 'skipped' && rollback.outcome !== 'refused') {
@@ -248,7 +273,8 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       if (now) facts.state = now.status?.state;
     }
     facts.jobId = rollback.outcome === 'succeeded' ? rollback.jobId : undefined;
-    facts.restoredFrom = rollback.outcome === 'succeeded' ? rollback.restoredFrom : facts.restoredFrom;
+    // restoredFrom describes the job in jobId: the rolled-back one, or none (a stopped rollback runs no job).
+    facts.restoredFrom = facts.jobId !== undefined ? rollback.restoredFrom : undefined;
     if (rollback.state) facts.state = rollback.state;
     const told = failure.withRollback(rollback);
     return finish(outcome, told.message, told);

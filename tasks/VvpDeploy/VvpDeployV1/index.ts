@@ -13,6 +13,7 @@ import {
   readInput,
   readNetworkSettings,
   readVariable,
+  readVvpConnectionNamespace,
   readVvpServiceConnection,
   registerSecret,
   runTask,
@@ -32,6 +33,7 @@ runTask(async ({ logger, signal }) => {
     readVariable,
     readTextFile: (file) => fs.readFileSync(file, 'utf8'),
     isDirectory: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    readConnectionNamespace: readVvpConnectionNamespace,
   });
   for (const secret of config.jarUriSecrets) registerSecret(secret);
   const agents = new NetworkAgents(readNetworkSettings());

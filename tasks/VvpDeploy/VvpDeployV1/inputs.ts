@@ -85,6 +85,11 @@ export interface InputContext {
   /** Reads a text file; throws a Node fs error (`code` ENOENT, EACCES, EISDIR…). */
   readTextFile(file: string): string;
   isDirectory(file: string): boolean;
+  /**
+   * The namespace field of a Ververica Platform service connection (by id); undefined when it
+   * has none or cannot be read. The default of `namespace` with `tokenSource: serviceConnection`.
+   */
+  readConnectionNamespace?(connectionId: string): string | undefined;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -136,8 +141,16 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   // Required only when nothing else provides the address: the tunnel or the service connection.
   const vvpUrl = parseVvpUrl(r, allowInsecureHttp, online && fromKeyVault && !access.portForward);
 
-  const namespace = r.optional('namespace') ?? 'default';
-  if (!isVvpName(namespace)) r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}`);
+  // A namespace other than the task's default wins; the default ('default', which the agent sets
+  // when the step names none) gives way to the service connection's: its token belongs there.
+  const namespaceInput = r.optional('namespace');
+  const explicitNamespace = namespaceInput === 'default' ? undefined : namespaceInput;
+  const connectionNamespace =
+    explicitNamespace === undefined && access.token.kind === 'serviceConnection' && access.token.connection ? context.readConnectionNamespace?.(access.token.connection)?.trim() || undefined : undefined;
+  const namespace = explicitNamespace ?? connectionNamespace ?? 'default';
+  if (!isVvpName(namespace)) {
+    r.reject('namespace', namespace, `a VVP namespace name: ${NAME_RULE}${explicitNamespace === undefined ? ' (taken from the Ververica Platform service connection: set namespace on the step or fix the connection)' : ''}`);
+  }
 
   const deployment = r.required('deployment', 'the deployment name or id');
   const deploymentIsId = isUuid(deployment);

@@ -6,7 +6,7 @@
  */
 import { isAbortError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
-import { changeTime } from '../../common/vvp/diagnosis';
+import { changeTime, explainingEvents } from '../../common/vvp/diagnosis';
 import { ActionFailedError, capitalise, ChangeBlockedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
 import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateObservation } from '../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../common/vvp/resources';
@@ -145,10 +145,10 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       if (savepoint) facts.savepoint = { id: savepoint.metadata.id, location: savepoint.spec?.savepointLocation, state: savepoint.status?.state };
     }
     if (outcome.kind === 'succeeded') return;
-    const events = await readEvents(context, id, sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS);
+    const { events, routine } = explainingEvents(await readEvents(context, id, sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS));
     const savepointFailure = facts.savepoint?.state === 'FAILED' ? await savepointFailureText(facts.savepoint.id) : '';
     const why = outcome.kind === 'failed' ? outcome.reason : `timed out after ${formatDuration(config.timeoutInMs)} ${outcome.phase}; last observed: ${oneLine(outcome.state)}`;
-    throw new ActionFailedError(`VVP deployment '${name()}' in namespace '${config.namespace}' did not reach ${wanted}: ${why}.${savepointFailure}\n${renderEvents(events)}`);
+    throw new ActionFailedError(`VVP deployment '${name()}' in namespace '${config.namespace}' did not reach ${wanted}: ${why}.${savepointFailure}\n${renderEvents(events, routine)}`);
   }
 
   /** After `spec.state: RUNNING`: a new job must run, as for a deploy; then the health check. */
@@ -163,11 +163,19 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
       timeoutInMs: config.timeoutInMs,
     };
     phase = 'Wait for the new job';
-    const waited = await inGroup(logger, phase, () => awaitJob(context, stage, target));
+    // The wait, what explains its failure and the state the new job restored: all in the wait's group.
+    const { waited, failure } = await inGroup(logger, phase, async () => {
+      const result = await awaitJob(context, stage, target);
+      if (result.outcome.kind !== 'succeeded') return { waited: result, failure: await explainWait(context, target, result, sinceMs) };
+      const restored = result.outcome.last.runningJob?.restoredFrom;
+      const jobId = oneLine(result.outcome.result.jobId);
+      logger.info(restored ? `The new job ${jobId} restored its state from ${oneLine(restored)}.` : `The new job ${jobId} started without restored state.`);
+      return { waited: result, failure: undefined };
+    });
     if (waited.lastDeployment) adopt(facts, waited.lastDeployment);
     if (waited.outcome.kind !== 'succeeded') {
-      const failure = await explainWait(context, target, waited, sinceMs);
-      return finish('failed', failure.message, failure);
+      const error = failure ?? new Error('the wait for the new job ended without a verdict');
+      return finish('failed', error.message, error);
     }
     const jobId = waited.outcome.result.jobId;
     if (pending) {
@@ -179,7 +187,6 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     facts.jobId = jobId;
     facts.state = 'RUNNING';
     facts.restoredFrom = waited.outcome.last.runningJob?.restoredFrom;
-    logger.info(facts.restoredFrom ? `Job ${jobId} restored its state from ${oneLine(facts.restoredFrom)}.` : `Job ${jobId} started without restored state.`);
     if (config.healthCheckInMs > 0) {
       phase = 'Health check';
       const health = await inGroup(logger, phase, () => watchHealth(context, stage, { deploymentId: deployment.metadata.id, deploymentName: name(), jobId, sinceMs }));
@@ -222,9 +229,9 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     const last = outcome.last;
     facts.savepoint = { id: savepointId, location: last?.spec?.savepointLocation, state: last?.status?.state };
     if (outcome.kind === 'succeeded') return finish('succeeded', `Savepoint ${savepointId} of job ${jobId} is COMPLETED at ${oneLine(outcome.result.spec?.savepointLocation ?? '(no location)')}; the job keeps running`);
-    const events = await readEvents(context, deploymentId, changeTime(created.metadata.createdAt, sentAtMs), clock.now() + DIAGNOSTICS_BOUND_MS);
+    const { events, routine } = explainingEvents(await readEvents(context, deploymentId, changeTime(created.metadata.createdAt, sentAtMs), clock.now() + DIAGNOSTICS_BOUND_MS));
     const why = outcome.kind === 'failed' ? outcome.reason : `timed out after ${formatDuration(config.timeoutInMs)}; last observed: ${oneLine(outcome.state)}`;
-    const error = new ActionFailedError(`Savepoint ${savepointId} of job ${jobId} (deployment '${name()}'): ${why}.\n${renderEvents(events)}`);
+    const error = new ActionFailedError(`Savepoint ${savepointId} of job ${jobId} (deployment '${name()}'): ${why}.\n${renderEvents(events, routine)}`);
     return finish('failed', error.message, error);
   }
 

@@ -54,6 +54,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
   const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
   const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.jarUri, strategies), annotations);
 
+  const why = deps.offlineReason ?? 'no token source is given (keyVaultName or vvpServiceConnection), so the live deployment was not read';
   const offline = await inGroup(logger, 'Plan: check the spec', async () => {
     if (config.specFile) {
       const problems = validateDeploymentSpec(config.specFile.document);
@@ -63,16 +64,17 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       logger.info(`${config.specFile.path} is a valid VVP Deployment (the AppManager API schema shipped with the task; unknown fields are refused).`);
     }
     logger.info(`jarUri: ${maskJarUriQuery(config.jarUri)}`);
-    logger.info('The PATCH body a deploy would send:');
-    for (const line of JSON.stringify(patch, maskedJarUris, 2).split('\n')) logger.info(`  ${line}`);
+    // Online, the diff against the live deployment shows the change; the body only when there is nothing to compare with.
+    if (!deps.vvp) {
+      logBody(logger, patch);
+      if (deps.offlineReason) logger.warn(`Offline plan only: ${deps.offlineReason}.`);
+      else logger.info(`Offline plan only: ${why}.`);
+    }
     return undefined;
   });
   if (offline) return done({ outcome: 'error', message: offline.message, error: offline });
 
   if (!deps.vvp) {
-    const why = deps.offlineReason ?? 'no token source is given (keyVaultName or vvpServiceConnection), so the live deployment was not read';
-    if (deps.offlineReason) logger.warn(`Offline plan only: ${deps.offlineReason}.`);
-    else logger.info(`Offline plan only: ${why}.`);
     return done({
       outcome: 'planned',
       message: `Plan (offline): the spec is valid; ${why}`,
@@ -131,9 +133,18 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     if (isAbortError(error)) throw error;
     // A pull-request build without access: the plan stays useful offline.
     const reason = `the live deployment could not be read (${(error as Error).message})`;
-    logger.warn(`Offline plan only: ${reason}.`);
+    await inGroup(logger, 'Plan: the body a deploy would send', async () => {
+      logger.warn(`Offline plan only: ${reason}.`);
+      logBody(logger, patch);
+    });
     return done({ outcome: 'planned', message: `Plan (offline): the spec is valid; ${reason}`, withIssues: true, planMarkdown: offlineMarkdown(patch, reason) });
   }
+}
+
+/** The body a deploy would send, for an offline plan's log. */
+function logBody(logger: Logger, patch: JsonObject): void {
+  logger.info('The PATCH body a deploy would send:');
+  for (const line of JSON.stringify(patch, maskedJarUris, 2).split('\n')) logger.info(`  ${line}`);
 }
 
 /** The offline plan for the run summary: the body a deploy would send. */

@@ -30,6 +30,15 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
   error: 'Failed',
 };
 
+/** What a lifecycle action that succeeded did; its rows say with which job and savepoint. */
+const ACTION_DONE: Record<string, string> = {
+  suspend: 'Suspended (VVP took a savepoint and stopped the job)',
+  resume: 'Resumed: a new job runs',
+  cancel: 'Cancelled (the job stopped without a savepoint)',
+  savepoint: 'Savepoint COMPLETED; the job keeps running',
+  delete: 'Deleted',
+};
+
 /**
  * Markdown for the run summary (`##vso[task.uploadsummary]`). Pure; server text is escaped.
  * `vvpUrl` is where people open VVP ('' behind a port-forward that ended with the step: no link).
@@ -45,7 +54,8 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     : md(name);
   const duration = formatDuration(report.finishedAtMs - report.startedAtMs);
   const lifecycle = report.action !== undefined && report.action !== 'deploy' && report.action !== 'plan';
-  const outcomeText = lifecycle && !report.error ? md(report.message) : OUTCOME_TEXT[outcome];
+  // A lifecycle action's own rows name its job and savepoint: the outcome says what happened, once.
+  const outcomeText = lifecycle && !report.error ? (outcome === 'succeeded' ? (ACTION_DONE[report.action ?? ''] ?? md(report.message)) : md(report.message)) : OUTCOME_TEXT[outcome];
   const rows: [string, string][] = [
     ['Outcome', `${outcomeText}${report.rolledBack ? ' — rolled back: the previous deployment runs again' : ''}`],
     ['Deployment', deploymentCell],
@@ -56,19 +66,30 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
           ['Previous jarUri', report.previousJarUri ? code(maskJarUriQuery(report.previousJarUri)) : report.created ? '(created by this step)' : '–'],
           ['New jarUri', code(maskJarUriQuery(report.targetJarUri))],
         ] as [string, string][])),
-    ['jarUri now in VVP', report.jarUri ? code(maskJarUriQuery(report.jarUri)) : '–'],
+    ...jarUriNow(report, lifecycle),
     ['Job', report.jobId ? code(report.jobId) : '–'],
     ['State', report.state ? code(report.state) : '–'],
     ['Duration', duration || '–'],
   ];
+  if (report.build) rows.push(['Build', code(report.build)]);
+  if (report.changedFields && report.changedFields.length > 0) rows.push(['Changed fields', changedFields(report.changedFields)]);
   const runUri = report.annotations?.['azure-pipelines/runuri'];
   // A rollback restores the annotations from before the step: the run is no longer recorded there.
   if (runUri && report.rollback?.outcome !== 'succeeded') rows.push(['Recorded on the deployment', `\`azure-pipelines/runuri\` → [this run](${runUri.replace(/[()\s]/g, encodeURIComponent)}), run ${code(report.annotations?.['azure-pipelines/run'] ?? '?')}`]);
-  if (report.savepoint) rows.push([lifecycle ? 'Savepoint' : 'Savepoint of the previous job', `${code(report.savepoint.id)}${report.savepoint.location ? ` at ${code(report.savepoint.location)}` : ''}`]);
+  const savepointAt = report.savepoint?.location;
+  if (report.savepoint) rows.push([lifecycle ? 'Savepoint' : 'Savepoint of the previous job', `${code(report.savepoint.id)}${savepointAt ? ` at ${code(savepointAt)}` : ''}`]);
+  // A location shown in the savepoint row is referred to, not repeated.
+  const state = (location: string): string => (location === savepointAt ? (lifecycle ? 'the savepoint above' : 'the savepoint of the previous job') : code(location));
   const startsJob = report.action === undefined || report.action === 'deploy' || report.action === 'resume';
-  if (startsJob && report.jobId && (report.outcome === 'succeeded' || report.restoredFrom)) rows.push(['New job restored', report.restoredFrom ? code(report.restoredFrom) : 'no state']);
-  if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${report.healthRestarts} restart${report.healthRestarts === 1 ? '' : 's'})`]);
-  if (report.rollback?.outcome === 'succeeded') rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${md(renderRestoredState(report.rollback))}`]);
+  // After a rollback jobId and restoredFrom describe the rolled-back job: its own row tells them.
+  const rolledBack = report.rollback?.outcome === 'succeeded';
+  if (startsJob && !rolledBack && report.jobId && (report.outcome === 'succeeded' || report.restoredFrom)) rows.push(['New job restored', report.restoredFrom ? state(report.restoredFrom) : 'no state']);
+  if (report.healthRestarts !== undefined) rows.push(['Health check', `passed (${restarts(report.healthRestarts)})`]);
+  if (report.healthFailed) rows.push(['Health check', `failed (${report.healthFailed.restarts === undefined ? 'restarts unknown' : restarts(report.healthFailed.restarts)}): see the message below`]);
+  if (report.rollback && rolledBack) {
+    const from = report.rollback.restoredFrom !== undefined && report.rollback.restoredFrom === savepointAt ? `started from ${state(savepointAt)}` : md(renderRestoredState(report.rollback));
+    rows.push(['Rolled-back job', `${report.rollback.jobId ? code(report.rollback.jobId) : '–'}, ${from}`]);
+  }
   const title = lifecycle ? `Ververica Platform: ${report.action} ${md(name)}` : report.action === 'plan' ? `Ververica Platform plan for ${md(name)}` : `Ververica Platform deployment ${md(name)}`;
   const lines = summaryTable(title, rows);
   if (report.planMarkdown) lines.push('', report.planMarkdown.trimEnd());
@@ -76,6 +97,31 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     lines.push('', fencedBlock(report.message, 'text'));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** How many paths the summary lists of a spec-file change before "and N more". */
+const MAX_CHANGED_FIELDS = 10;
+
+function changedFields(paths: readonly string[]): string {
+  const shown = paths.slice(0, MAX_CHANGED_FIELDS).map(code).join(', ');
+  return paths.length > MAX_CHANGED_FIELDS ? `${shown} and ${paths.length - MAX_CHANGED_FIELDS} more` : shown;
+}
+
+function restarts(count: number): string {
+  return `${count} restart${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * The "jarUri now in VVP" row of a deploy: left out when it is the new jarUri (the row above),
+ * named when it is the previous one; for a lifecycle action, the value.
+ */
+function jarUriNow(report: DeployResult, lifecycle: boolean): [string, string][] {
+  const now = report.jarUri;
+  if (!now) return [['jarUri now in VVP', '–']];
+  if (lifecycle) return [['jarUri now in VVP', code(maskJarUriQuery(now))]];
+  if (now === report.targetJarUri) return [];
+  if (now === report.previousJarUri) return [['jarUri now in VVP', 'the previous jarUri']];
+  return [['jarUri now in VVP', code(maskJarUriQuery(now))]];
 }
 
 /** One output variable: its value, and whether it carries a credential (then it is set as a secret variable). */

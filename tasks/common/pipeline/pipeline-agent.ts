@@ -322,6 +322,16 @@ export function readVvpServiceConnection(connectionId: string, input = 'vvpServi
 }
 
 /**
+ * The `namespace` field of a Ververica Platform service connection (vss-extension.json: the
+ * namespace its token belongs to); undefined when the connection has none or is not readable.
+ */
+export function readVvpConnectionNamespace(connectionId: string): string | undefined {
+  const id = connectionId.trim();
+  if (!id) return undefined;
+  return tl.getEndpointDataParameter(id, 'namespace', true)?.trim() || undefined;
+}
+
+/**
  * The agent's tool cache through azure-pipelines-tool-lib: `Agent.ToolsDirectory`, downloads
  * through the agent's proxy and with its CA (typed-rest-client reads task-lib's settings).
  * The library is loaded on first use: it reads the proxy settings when loaded, and only the

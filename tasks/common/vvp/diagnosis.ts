@@ -52,12 +52,12 @@ export function jobsOfChange(jobs: readonly Job[], change: ChangeJobs): Job[] {
     .sort((a, b) => (Date.parse(b.metadata.createdAt ?? '') || 0) - (Date.parse(a.metadata.createdAt ?? '') || 0));
 }
 
-/** The `status.failure` of the newest job (of a newest-first list) that has one. */
+/** The `status.failure` of the newest job (of a newest-first list) that has one; its message keeps its lines (a stack trace). */
 export function newestFailure(jobs: readonly Job[]): JobFailure | undefined {
   const failed = jobs.find((job) => job.status?.failure);
   const failure = failed?.status?.failure;
   if (!failed || !failure) return undefined;
-  return { jobId: oneLine(failed.metadata.id), reason: clean(failure.reason), message: clean(failure.message), failedAt: clean(failure.failedAt) };
+  return { jobId: oneLine(failed.metadata.id), reason: clean(failure.reason), message: failure.message ?? undefined, failedAt: clean(failure.failedAt) };
 }
 
 /** "; the newest job 1a2b… is STARTING" for timeout messages, or that VVP created none. */
@@ -69,4 +69,46 @@ export function newestJobNote(jobs: readonly Job[]): string {
 
 function clean(text: string | null | undefined): string | undefined {
   return text === undefined || text === null ? undefined : oneLine(text);
+}
+
+/** Event names (VVP's enum) that report a failure, an error or a restart rather than a routine step. */
+const FAILURE_EVENT_NAME = /FAIL|ERROR|UNRECOVERABLE|TOO_MANY|DOES_NOT_EXIST|EXCEEDED|MULTIPLE_NON_TERMINAL|MISSING|RESTART|UNREACHABLE/;
+/** Text of an event that is not a routine step (`EXTERNAL`, names newer than these) and reports a failure. */
+const FAILURE_TEXT = /exception|error|fail|restart|unreachable|caused by/i;
+/** The steps of an upgrade, a suspend or a start that went as planned (API-NOTES §7). */
+const ROUTINE_EVENTS = new Set([
+  'STATE_TRANSITION_IS_NEEDED',
+  'USING_AN_UPGRADE_STRATEGY',
+  'NEED_TO_TRIGGER_A_SAVEPOINT',
+  'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT',
+  'AWAITING_FOR_A_SAVEPOINT_TO_COMPLETE',
+  'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION',
+  'AWAITING_SAVEPOINT_COMPLETION_TO_TRANSITION_TO_SUSPENDED',
+  'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION',
+  'FOUND_AN_OLD_JOB_AND_WILL_TERMINATE_IT',
+  'FOUND_A_JOB_TO_TERMINATE',
+  'AWAITING_A_JOB_TO_TERMINATE',
+  'AWAIT_FOR_A_CLUSTER_TO_TEARDOWN',
+  'CREATING_A_NEW_JOB',
+  'SPINNING_UP_A_CLUSTER_FOR_A_JOB',
+  'AWAITING_FOR_A_CLUSTER_TO_SPIN_UP',
+  'AWAITING_A_JOB_TO_START',
+  'JOB_SUCCESSFULLY_STARTED',
+  'STATE_TRANSITION_IS_COMPLETED',
+  'JOB_SUCCESSFULLY_FINISHED',
+  'TRANSITIONED_TO_FINISHED_STATE',
+]);
+
+/**
+ * The events that explain a failure: failures, errors, transitions to FAILED and restarts, not
+ * the routine steps of an upgrade (savepoint triggered, new job created, transition completed).
+ * An event without a name (a note that the events could not be read) is kept. Order kept.
+ */
+export function explainingEvents(events: readonly EventLine[]): { events: EventLine[]; routine: number } {
+  const kept = events.filter((e) => {
+    if (!e.name) return true;
+    if (FAILURE_EVENT_NAME.test(e.name)) return true;
+    return !ROUTINE_EVENTS.has(e.name) && FAILURE_TEXT.test(e.message);
+  });
+  return { events: kept, routine: events.length - kept.length };
 }

@@ -1,5 +1,6 @@
 import { ServiceError, TaskError, truncate } from '../errors/errors';
 import { formatDuration } from '../logging/duration';
+import { neutraliseCommands } from '../logging/neutralise';
 
 export { formatDuration };
 
@@ -83,9 +84,14 @@ export interface RollbackReport {
 
 const MAX_EVENTS_IN_MESSAGE = 12;
 
-/** Renders events as indented lines, newest last, at most 12 (the latest). */
-export function renderEvents(events: readonly EventLine[]): string {
-  if (events.length === 0) return 'No VVP events since the change.';
+/**
+ * Renders the events that explain a failure as indented lines, newest last, at most 12 (the
+ * latest). `routine` counts the events since the change left out because they describe routine
+ * steps (an upgrade's savepoint, the new job starting): the message says so once.
+ */
+export function renderEvents(events: readonly EventLine[], routine = 0): string {
+  const left = routine > 0 ? ` (${routine} routine event${routine === 1 ? '' : 's'} of the change left out: the deployment's event log in the VVP UI has them)` : '';
+  if (events.length === 0) return routine > 0 ? `No VVP event since the change reports a failure${left}.` : 'No VVP events since the change.';
   const shown = events.slice(-MAX_EVENTS_IN_MESSAGE);
   const skipped = events.length - shown.length;
   const lines = shown.map((e) => {
@@ -93,14 +99,55 @@ export function renderEvents(events: readonly EventLine[]): string {
     const name = e.name ? `${e.name}: ` : '';
     return `  - ${when}${name}${truncate(oneLine(e.message), 400)}`;
   });
-  return `VVP events since the change${skipped > 0 ? ` (last ${shown.length} of ${events.length})` : ''}:\n${lines.join('\n')}`;
+  return `VVP events that explain the failure${skipped > 0 ? ` (last ${shown.length} of ${events.length})` : ''}${left}:\n${lines.join('\n')}`;
 }
 
-/** Renders a job failure on one line (server text, shortened). */
-function renderFailure(failure: JobFailure): string {
-  const reason = failure.reason ? `${oneLine(failure.reason)}: ` : '';
-  const message = failure.message ? truncate(oneLine(failure.message), 1200) : 'no failure message';
-  return `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}: ${reason}${message}`;
+/** How much of a Java failure a message keeps at most. */
+export const MAX_FAILURE_CHARS = 2000;
+/** Stack frames kept after the line that names the cause. */
+const FRAMES_KEPT = 3;
+
+/**
+ * The part of a job's failure text that explains it: everything up to and including the first
+ * `Caused by:` line and its first stack frames, each exception's frames cut to the first few,
+ * each line on its own, at most MAX_FAILURE_CHARS characters. Server text, masked.
+ */
+export function failureExcerpt(message: string): string {
+  const lines = message.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+  const cause = lines.findIndex((l) => /^Caused by:/.test(l));
+  let end = lines.length;
+  if (cause >= 0) {
+    end = cause + 1;
+    while (end < lines.length && end - cause - 1 < FRAMES_KEPT && /^at /.test(lines[end])) end++;
+  }
+  const kept = withFrames(lines.slice(0, end));
+  const more = lines.length - end;
+  const text = kept.join('\n') + (more > 0 ? `\n… (${more} more line${more === 1 ? '' : 's'})` : '');
+  return truncate(text, MAX_FAILURE_CHARS);
+}
+
+/** The exception lines with at most the first frames after each. */
+function withFrames(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let frames = 0;
+  for (const line of lines) {
+    if (!/^at /.test(line)) {
+      frames = 0;
+      out.push(line);
+    } else if (frames++ < FRAMES_KEPT) {
+      out.push(line);
+    } else if (frames === FRAMES_KEPT + 1) {
+      out.push('…');
+    }
+  }
+  return out;
+}
+
+/** Renders a job failure: a headline, then the failure text up to its cause, indented, logging commands neutralised (server text). */
+export function renderFailure(failure: JobFailure): string {
+  const head = `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}${failure.reason ? `: ${oneLine(failure.reason)}` : ''}`;
+  if (!failure.message) return `${head}; no failure message`;
+  return `${head}:\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${neutraliseCommands(l)}`).join('\n')}`;
 }
 
 /** Renders the rollback sentence appended to failure messages. */
@@ -152,7 +199,10 @@ interface DeploymentProblem {
   namespace: string;
   /** The deployment's last observed `status.state`. */
   state?: string;
+  /** The events since the change that explain the failure. */
   events: readonly EventLine[];
+  /** Events since the change left out of `events` as routine steps; 0 when none. */
+  routineEvents?: number;
   rollback?: RollbackReport;
 }
 
@@ -163,6 +213,7 @@ abstract class DeploymentProblemError extends TaskError implements DeploymentPro
   /** The deployment's last observed `status.state`. */
   readonly state?: string;
   readonly events: readonly EventLine[];
+  readonly routineEvents?: number;
   readonly rollback?: RollbackReport;
 
   protected constructor(message: string, details: DeploymentProblem & { cause?: unknown }) {
@@ -171,6 +222,7 @@ abstract class DeploymentProblemError extends TaskError implements DeploymentPro
     this.namespace = details.namespace;
     this.state = details.state;
     this.events = details.events;
+    this.routineEvents = details.routineEvents;
     this.rollback = details.rollback;
   }
 }
@@ -198,9 +250,9 @@ export class DeploymentFailedError extends DeploymentProblemError {
 
   private static render(d: DeploymentProblem & { reason: string; failure?: JobFailure }): string {
     const parts = [`VVP deployment '${d.deployment}' in namespace '${d.namespace}' did not run the new job: ${d.reason}.`];
-    if (d.failure) parts.push(`${renderFailure(d.failure)}.`);
+    if (d.failure) parts.push(renderFailure(d.failure));
     if (d.rollback) parts.push(renderRollback(d.rollback));
-    parts.push(renderEvents(d.events));
+    parts.push(renderEvents(d.events, d.routineEvents));
     return parts.join('\n');
   }
 }
@@ -232,7 +284,7 @@ export class WaitTimeoutError extends DeploymentProblemError {
     ];
     if (d.rollback) parts.push(renderRollback(d.rollback));
     else parts.push('Check the deployment and its events in the VVP UI; raise timeoutMinutes if the upgrade is just slow.');
-    parts.push(renderEvents(d.events));
+    parts.push(renderEvents(d.events, d.routineEvents));
     return parts.join('\n');
   }
 }
@@ -248,12 +300,15 @@ export class HealthCheckFailedError extends DeploymentProblemError {
   readonly reason: string;
   /** How long the job was watched before the verdict. */
   readonly watchedInMs: number;
+  /** The job's restarts (`observedFlinkJobRestarts`) at the last reading; undefined when none answered. */
+  readonly restarts?: number;
 
-  constructor(details: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number; cause?: unknown }) {
+  constructor(details: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number; restarts?: number; cause?: unknown }) {
     super(HealthCheckFailedError.render(details), details);
     this.jobId = details.jobId;
     this.reason = details.reason;
     this.watchedInMs = details.watchedInMs;
+    this.restarts = details.restarts;
   }
 
   /** The same failure, told together with what the rollback achieved. */
@@ -266,7 +321,7 @@ export class HealthCheckFailedError extends DeploymentProblemError {
       `VVP deployment '${d.deployment}' in namespace '${d.namespace}' started job ${d.jobId}, but the health check failed after ${formatDuration(d.watchedInMs)}: ${d.reason}.`,
     ];
     if (d.rollback) parts.push(renderRollback(d.rollback));
-    parts.push(renderEvents(d.events));
+    parts.push(renderEvents(d.events, d.routineEvents));
     return parts.join('\n');
   }
 }

@@ -5,7 +5,7 @@
  * Table-tested.
  */
 import type { Verdict } from '../poll/poller';
-import { oneLine } from './errors';
+import { failureExcerpt, oneLine } from './errors';
 import type { DeploymentCondition } from './resources';
 
 /** Conditions that, still True at the end of the window, mean the job did not recover. */
@@ -42,11 +42,11 @@ function restartsOf(obs: HealthObservation, exp: HealthExpectation): number {
   return Math.max(0, (obs.job?.restarts ?? exp.baselineRestarts) - exp.baselineRestarts);
 }
 
-/** The unhealthy conditions that are True, as `JobFailing: True (reason) — message`. */
-function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
+/** The unhealthy conditions that are True, as `JobFailing: True (reason) — message` (the message up to its cause, bounded). */
+export function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
   return conditions
     .filter((c) => (UNHEALTHY_CONDITIONS as readonly string[]).includes(c.type ?? '') && c.status === 'True')
-    .map((c) => `${oneLine(c.type ?? '')}: True${c.reason ? ` (${oneLine(c.reason)})` : ''}${c.message ? ` — ${oneLine(c.message)}` : ''}`);
+    .map((c) => `${oneLine(c.type ?? '')}: True${c.reason ? ` (${oneLine(c.reason)})` : ''}${c.message ? ` — ${oneLine(failureExcerpt(c.message))}` : ''}`);
 }
 
 /**
@@ -60,7 +60,7 @@ export function classifyHealth(obs: HealthObservation, exp: HealthExpectation): 
   const detail = `${restarts} restart${restarts === 1 ? '' : 's'}${conditions.length > 0 ? `, ${conditions.join(', ')}` : ''}`;
   const job = `job ${oneLine(exp.jobId)}`;
   if (restarts > exp.maxJobRestarts) {
-    return { status: 'failed', state: `${job} restarted (${detail})`, reason: `${job} restarted ${restarts} time${restarts === 1 ? '' : 's'} (maxJobRestarts ${exp.maxJobRestarts})${conditions.length > 0 ? `; ${conditions.join('; ')}` : ''}` };
+    return { status: 'failed', state: `job ${short(exp.jobId)} restarted (${detail})`, reason: `${job} restarted ${restarts} time${restarts === 1 ? '' : 's'} (maxJobRestarts ${exp.maxJobRestarts})${conditions.length > 0 ? `; ${conditions.join('; ')}` : ''}` };
   }
   if (obs.deploymentState !== 'RUNNING') {
     return { status: 'failed', state: `deployment ${oneLine(obs.deploymentState ?? 'without state')}`, reason: `the deployment left RUNNING (now ${oneLine(obs.deploymentState ?? 'without state')}) while ${job} was watched` };
@@ -69,7 +69,7 @@ export function classifyHealth(obs: HealthObservation, exp: HealthExpectation): 
     return { status: 'failed', state: `another job runs`, reason: `VVP replaced ${job} with job ${oneLine(obs.runningJobId ?? '(none)')} during the health check` };
   }
   if (obs.job?.state !== 'STARTED') {
-    return { status: 'failed', state: `${job} ${oneLine(obs.job?.state ?? 'gone')}`, reason: `${job} left STARTED (now ${oneLine(obs.job?.state ?? 'gone')})` };
+    return { status: 'failed', state: `job ${short(exp.jobId)} ${oneLine(obs.job?.state ?? 'gone')}`, reason: `${job} left STARTED (now ${oneLine(obs.job?.state ?? 'gone')})` };
   }
   const label = restarts === 0 && conditions.length === 0 ? `${job} STARTED, no restarts` : `${job} restarted (${detail})`;
   return { status: 'pending', state: label.replace(job, `job ${short(exp.jobId)}`), phase: 'watching the new job (health check)' };

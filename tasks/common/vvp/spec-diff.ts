@@ -272,7 +272,15 @@ interface RenderOptions {
   maskValue?: (text: string) => string;
   /** Longer values are shortened in the middle. Default 200 characters. */
   maxValueLength?: number;
+  /**
+   * Show URI query values as they are: only for the run annotations, whose values this task
+   * makes from the agent's own variables (`…/_build/results?buildId=4242`); never a credential.
+   */
+  showUriQueries?: boolean;
 }
+
+/** The run annotations: their URIs shown whole (see RenderOptions.showUriQueries). */
+const RUN_ANNOTATION_VALUES = { showUriQueries: true } as const;
 
 const DEFAULT_MAX_VALUE_LENGTH = 200;
 /** `scheme://…?…`: a URI with a query, whose values may be a SAS. */
@@ -288,7 +296,7 @@ const NEEDS_QUOTES = /^$|^\s|\s$|[\u0000-\u001f\u007f"]| → |^(true|false|null|
  */
 export function formatValue(value: JsonValue | undefined, options: RenderOptions = {}): string {
   if (value === undefined) return '(none)';
-  const masked = maskUris(value);
+  const masked = options.showUriQueries ? value : maskUris(value);
   let text = typeof masked === 'string' ? masked : JSON.stringify(masked);
   if (options.maskValue) text = options.maskValue(text);
   if (typeof masked === 'string' && NEEDS_QUOTES.test(text)) text = JSON.stringify(text);
@@ -339,7 +347,7 @@ export function renderPlanLines(plan: DeploymentPlan, options: RenderOptions = {
   for (const change of plan.changes) lines.push(`  ${formatChange(change, options)}`);
   if (plan.pipelineAnnotations.length > 0) {
     lines.push('  recorded with the change (run annotations, not counted):');
-    for (const change of plan.pipelineAnnotations) lines.push(`    ${formatChange(change, options)}`);
+    for (const change of plan.pipelineAnnotations) lines.push(`    ${formatChange(change, { ...options, ...RUN_ANNOTATION_VALUES })}`);
   }
   lines.push(describeImpact(plan.impact));
   return lines.map(neutraliseCommands);
@@ -356,7 +364,7 @@ export function renderPlanMarkdown(plan: DeploymentPlan, options: RenderOptions 
   const body = [
     ...plan.changes.map((c) => formatChange(c, options)),
     ...(plan.pipelineAnnotations.length > 0 ? ['# recorded with the change (run annotations, not counted)'] : []),
-    ...plan.pipelineAnnotations.map((c) => formatChange(c, options)),
+    ...plan.pipelineAnnotations.map((c) => formatChange(c, { ...options, ...RUN_ANNOTATION_VALUES })),
   ].join('\n');
   return `${headline}\n\n${fencedBlock(body, 'diff')}\n\n${markdownText(describeImpact(plan.impact))}\n`;
 }

@@ -48,7 +48,7 @@ export async function applyPatch(context: FlowContext, stage: WriteStage, curren
       hint: 'Check for a process that rewrites the deployment (an operator, GitOps) or VVP deployment defaults',
     });
   }
-  logger.info(`PATCH applied: jarUri is now ${shownJarUri(stored)} (resourceVersion ${oneLine(String(after.metadata.resourceVersion ?? '?'))}).`);
+  logger.info(`PATCH applied: VVP stores the new jarUri (resourceVersion ${oneLine(String(after.metadata.resourceVersion ?? '?'))}).`);
   return { deployment: after, sinceMs: changeTime(after.metadata.modifiedAt, sentAtMs) };
 }
 

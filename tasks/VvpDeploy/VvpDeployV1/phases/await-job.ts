@@ -19,6 +19,8 @@ export interface JobTarget {
   /** Jobs that existed before the change (see Baseline.knownJobIds). */
   knownJobIds?: ReadonlySet<string>;
   timeoutInMs: number;
+  /** How the log names the expected jarUri when the group already showed it ("the new jarUri"); else it is shown. */
+  jarUriName?: string;
 }
 
 /** How a wait ended, with the deployment as the last probe read it. */
@@ -73,7 +75,7 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };
   };
   logger.info(
-    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${shownJarUri(expectation.jarUri)}` +
+    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${target.jarUriName ?? shownJarUri(expectation.jarUri)}` +
       ` (first checks within a second, then every ${formatDuration(config.pollIntervalInMs)} at most).`,
   );
   const outcome = await pollVvp<UpgradeObservation, UpgradeSuccess>(context, { probe, classify: (obs) => classifyUpgrade(obs, expectation), timeoutInMs: target.timeoutInMs });

@@ -1,5 +1,5 @@
 import { isAbortError } from '../../../common/errors/errors';
-import { eventsSince, jobsOfChange, newestFailure, newestJobNote, type ChangeJobs } from '../../../common/vvp/diagnosis';
+import { eventsSince, explainingEvents, jobsOfChange, newestFailure, newestJobNote, type ChangeJobs } from '../../../common/vvp/diagnosis';
 import { DeploymentFailedError, oneLine, WaitTimeoutError, type EventLine } from '../../../common/vvp/errors';
 import type { Job } from '../../../common/vvp/resources';
 import { requestOptions, type FlowContext } from './context';
@@ -22,10 +22,11 @@ export async function explainWait(
   const { config, clock, logger } = context;
   const deadline = clock.now() + DIAGNOSTICS_BOUND_MS;
   const { outcome } = result;
-  const [events, jobs] = await Promise.all([readEvents(context, target.deploymentId, sinceMs, deadline), readJobs(context, target.deploymentId, deadline)]);
+  const [all, jobs] = await Promise.all([readEvents(context, target.deploymentId, sinceMs, deadline), readJobs(context, target.deploymentId, deadline)]);
+  const { events, routine } = explainingEvents(all);
   const change: ChangeJobs = { baselineJobId: target.expectation.baselineJobId, knownJobIds: target.knownJobIds, sinceMs };
   const fresh = jobs ? jobsOfChange(jobs, change) : undefined;
-  const common = { deployment: target.deploymentName, namespace: config.namespace, state: result.lastDeployment?.status?.state, events };
+  const common = { deployment: target.deploymentName, namespace: config.namespace, state: result.lastDeployment?.status?.state, events, routineEvents: routine };
   if (outcome.kind === 'timedOut') {
     return new WaitTimeoutError({
       ...common,
@@ -36,7 +37,8 @@ export async function explainWait(
   }
   if (outcome.kind !== 'failed') throw new Error('explainWait called on a successful wait');
   const failure = fresh ? newestFailure(fresh) : undefined;
-  if (failure) logger.info(`  Job ${failure.jobId} failure: ${oneLine(`${failure.reason ?? ''} ${failure.message ?? ''}`)}`);
+  // The failure text and the events are told once, in the step's error message.
+  if (failure) logger.info(`The new job failed (${oneLine(failure.reason ?? 'no reason given')}): the step's error message has its failure and the events that explain it.`);
   return new DeploymentFailedError({ ...common, reason: outcome.reason, failure });
 }
 

@@ -4,6 +4,7 @@ import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObse
 import { runningJobIdOf } from '../../../common/vvp/resources';
 import type { FlowContext, WriteStage } from './context';
 import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
+import { explainingEvents } from '../../../common/vvp/diagnosis';
 import { pollVvp } from './poll-vvp';
 
 /** The job to watch. */
@@ -11,6 +12,8 @@ interface HealthTarget {
   deploymentId: string;
   deploymentName: string;
   jobId: string;
+  /** How the log names the job when its group already showed its id ("the rolled-back job"); else the id is shown. */
+  jobName?: string;
   /** Events from then on explain a failure. */
   sinceMs: number;
 }
@@ -33,12 +36,14 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
   const startedAtMs = clock.now();
   const deadline = startedAtMs + config.healthCheckInMs + DIAGNOSTICS_BOUND_MS;
   let lastAnswerAtMs = startedAtMs;
+  let lastRestarts: number | undefined;
   const probe = async (signal: AbortSignal | undefined): Promise<HealthObservation> => {
     const options = { abortSignal: signal, deadline };
     const d = await vvp.getDeployment(config.namespace, target.deploymentId, options);
     stage.lastState = d?.status?.state;
     const job = await vvp.getJob(config.namespace, target.jobId, options);
     lastAnswerAtMs = clock.now();
+    if (job) lastRestarts = job.status?.started?.observedFlinkJobRestarts ?? 0;
     return {
       deploymentState: d ? d.status?.state : 'deleted',
       runningJobId: d ? runningJobIdOf(d) : undefined,
@@ -47,7 +52,7 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
     };
   };
   logger.info(
-    `Watching job ${oneLine(target.jobId)} for ${formatDuration(config.healthCheckInMs)} (health check; ${config.maxJobRestarts} restart${config.maxJobRestarts === 1 ? '' : 's'} tolerated).`,
+    `Watching ${target.jobName ?? `job ${oneLine(target.jobId)}`} for ${formatDuration(config.healthCheckInMs)} (health check; ${config.maxJobRestarts} restart${config.maxJobRestarts === 1 ? '' : 's'} tolerated).`,
   );
   const outcome = await pollVvp<HealthObservation, HealthSuccess>(context, { probe, classify: (obs) => classifyHealth(obs, expectation), timeoutInMs: config.healthCheckInMs });
   let verdict;
@@ -82,13 +87,23 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
     }
   }
   if (verdict.status === 'succeeded') {
-    logger.info(`Health check passed: job ${oneLine(target.jobId)} ran ${formatDuration(config.healthCheckInMs)} with ${verdict.result.restarts} restart${verdict.result.restarts === 1 ? '' : 's'}.`);
+    logger.info(`Health check passed: the job ran ${formatDuration(config.healthCheckInMs)} with ${verdict.result.restarts} restart${verdict.result.restarts === 1 ? '' : 's'}.`);
     return { kind: 'healthy', restarts: verdict.result.restarts };
   }
   if (verdict.status !== 'failed') throw new Error('a health verdict is succeeded or failed');
-  const events = await readEvents(context, target.deploymentId, target.sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS);
+  const { events, routine } = explainingEvents(await readEvents(context, target.deploymentId, target.sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS));
   return {
     kind: 'failed',
-    error: new HealthCheckFailedError({ deployment: target.deploymentName, namespace: config.namespace, state: stage.lastState, jobId: oneLine(target.jobId), reason: verdict.reason, watchedInMs, events }),
+    error: new HealthCheckFailedError({
+      deployment: target.deploymentName,
+      namespace: config.namespace,
+      state: stage.lastState,
+      jobId: oneLine(target.jobId),
+      reason: verdict.reason,
+      watchedInMs,
+      restarts: lastRestarts,
+      events,
+      routineEvents: routine,
+    }),
   };
 }

@@ -103,7 +103,8 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
     );
   }
   if (fromUpgradeSavepoint) {
-    const copied = await copySavepoint(context, stage, id, location);
+    // The log shows the location once: here for the upgrade savepoint, above for any other state.
+    const copied = await copySavepoint(context, stage, id, location, upgradeLocation ? `the upgrade savepoint ${oneLine(location)}` : 'that state');
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, stateFrom };
   }
   const record = { run: config.runAnnotations['azure-pipelines/runuri'], at: new Date(context.clock.now()).toISOString() };
@@ -111,7 +112,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const sentAtMs = context.clock.now();
   const restored = await putIfStillOurs(context, stage, written, target, {
     what: fromUpgradeSavepoint
-      ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from ${oneLine(location)}.`
+      ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from that savepoint.`
       : withoutState
         ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + NONE so the job starts without state.`
         : `Restoring the deployment as it was before this step (jarUri ${jarUri}): a PUT of its metadata and spec.`,
@@ -130,6 +131,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
     expectation: { jarUri: jarUriOf(previous) ?? '', baselineJobId: replaceJob ? input.replaceJobId : undefined, baselineState: restored.status?.state, requireNewJob: replaceJob },
     knownJobIds,
     timeoutInMs: config.timeoutInMs,
+    jarUriName: 'the previous jarUri',
   });
   const { outcome } = waited;
   const lastState = waited.lastDeployment?.status?.state;
@@ -155,7 +157,8 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
     return undefined;
   });
   const restoredFrom = restoredLocation(job) ?? outcome.last.runningJob?.restoredFrom;
-  context.logger.info(`The previous template runs again in job ${oneLine(jobId)}, ${restoredFrom ? `restored from ${oneLine(restoredFrom)}` : 'without restored state'}.`);
+  const restoredText = restoredFrom === undefined ? 'without restored state' : restoredFrom === location ? 'restored from that savepoint' : `restored from ${oneLine(restoredFrom)}`;
+  context.logger.info(`The previous template runs again in job ${oneLine(jobId)}, ${restoredText}.`);
   const report: RollbackReport = { outcome: 'succeeded', jarUri, jobId, state: 'RUNNING', restoredFrom, stateFrom };
   if (temporary) {
     // Not a template change: VVP stores the strategies without touching the running job.
@@ -165,7 +168,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   }
   context.logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
   if (config.healthCheckInMs > 0) {
-    const health = await watchHealth(context, stage, { deploymentId: id, deploymentName: name, jobId, sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) });
+    const health = await watchHealth(context, stage, { deploymentId: id, deploymentName: name, jobId, jobName: 'the rolled-back job', sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) });
     if (health.kind === 'failed') return { ...report, outcome: 'failed', detail: `the rolled-back job failed its health check: ${health.error.reason}`, state: stage.lastState };
     report.healthRestarts = health.restarts;
   }
@@ -198,7 +201,7 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
   const reached = await waitForState(context, stage, id, 'CANCELLED', (cancelled as Deployment).status?.state);
   if (reached) return { outcome: 'timedOut', jarUri, detail: `the failed job was not cancelled: ${reached}`, state: stage.lastState };
   if (location) {
-    const copied = await copySavepoint(context, stage, id, location);
+    const copied = await copySavepoint(context, stage, id, location, `the state it had, ${oneLine(location)},`);
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, state: 'CANCELLED' };
   }
   const now = await vvp.getDeployment(config.namespace, id, requestOptions(context));
@@ -208,7 +211,7 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
   const stalled = await waitForState(context, stage, id, wanted, 'CANCELLED');
   if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: stage.lastState };
-  logger.info(`The deployment is ${wanted} again with the spec from before this step${location ? `; a resume restores ${oneLine(location)}, the state it had before this step` : ''}.`);
+  logger.info(`The deployment is ${wanted} again with the spec from before this step${location ? '; a resume restores the state it had before this step' : ''}.`);
   return { outcome: 'succeeded', jarUri, state: wanted, stopped: wanted, restoredFrom: location, stateFrom: 'restoreStrategy' };
 }
 
@@ -317,8 +320,8 @@ async function sendOnceOrDetail<T, R>(context: FlowContext, stage: WriteStage, w
   }
 }
 
-/** Registers `location` as a COPIED savepoint of the deployment (POST once); its id, or what went wrong. */
-async function copySavepoint(context: FlowContext, stage: WriteStage, deploymentId: string, location: string): Promise<Savepoint | string> {
+/** Registers `location` as a COPIED savepoint of the deployment (POST once); its id, or what went wrong. `shown` names it in the log. */
+async function copySavepoint(context: FlowContext, stage: WriteStage, deploymentId: string, location: string, shown: string): Promise<Savepoint | string> {
   const { config, vvp, clock, logger } = context;
   const sentAtMs = clock.now();
   const isCopy = (s: Savepoint): boolean =>
@@ -333,7 +336,7 @@ async function copySavepoint(context: FlowContext, stage: WriteStage, deployment
   });
   if (typeof result === 'string') return `registering the savepoint ${oneLine(location)} as a COPIED savepoint failed, so nothing was rolled back: ${result}`;
   const savepoint = result as Savepoint;
-  logger.info(`Registered ${oneLine(location)} again as COPIED savepoint ${oneLine(savepoint.metadata.id)}, the newest savepoint of the deployment.`);
+  logger.info(`Registered ${shown} again as COPIED savepoint ${oneLine(savepoint.metadata.id)}, the newest savepoint of the deployment.`);
   return savepoint;
 }
 

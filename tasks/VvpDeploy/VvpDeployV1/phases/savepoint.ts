@@ -8,16 +8,17 @@ import { DIAGNOSTICS_BOUND_MS } from './explain';
 /**
  * The savepoint VVP took of `jobId` for the transition that began at `sinceMs` (the upgrade
  * savepoint under STATEFUL, the suspend savepoint); undefined when there is none or it cannot
- * be read (a warning: the deploy itself is not affected).
+ * be read (a warning: the deploy itself is not affected). `role` names it in the log line, after
+ * its id ("the upgrade savepoint of the previous job"); by default "of job <jobId>".
  */
-export async function findTransitionSavepoint(context: FlowContext, deploymentId: string, jobId: string, sinceMs: number): Promise<Savepoint | undefined> {
+export async function findTransitionSavepoint(context: FlowContext, deploymentId: string, jobId: string, sinceMs: number, role?: string): Promise<Savepoint | undefined> {
   const { config, clock, logger } = context;
   try {
     const all = await context.vvp.listSavepoints(config.namespace, { deploymentId }, requestOptions(context, clock.now() + DIAGNOSTICS_BOUND_MS));
     const found = savepointOfTransition(all, { jobId, sinceMs });
     if (found) {
       logger.info(
-        `Savepoint ${oneLine(found.metadata.id)} of job ${oneLine(jobId)} (${oneLine(found.status?.state ?? 'state unknown')}): ${oneLine(found.spec?.savepointLocation ?? '(no location)')}`,
+        `Savepoint ${oneLine(found.metadata.id)}${role ? `, ${role}` : ` of job ${oneLine(jobId)}`} (${oneLine(found.status?.state ?? 'state unknown')}): ${oneLine(found.spec?.savepointLocation ?? '(no location)')}`,
       );
     } else {
       logger.info(`VVP took no savepoint of job ${oneLine(jobId)} for this change (STATELESS, or none was needed).`);
