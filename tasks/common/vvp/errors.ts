@@ -103,7 +103,7 @@ export function renderEvents(events: readonly EventLine[], routine = 0): string 
 }
 
 /** How much of a Java failure a message keeps at most. */
-export const MAX_FAILURE_CHARS = 2000;
+const MAX_FAILURE_CHARS = 2000;
 /** Stack frames kept after the line that names the cause. */
 const FRAMES_KEPT = 3;
 

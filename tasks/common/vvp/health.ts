@@ -43,7 +43,7 @@ function restartsOf(obs: HealthObservation, exp: HealthExpectation): number {
 }
 
 /** The unhealthy conditions that are True, as `JobFailing: True (reason) — message` (the message up to its cause, bounded). */
-export function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
+function trueConditions(conditions: readonly DeploymentCondition[]): string[] {
   return conditions
     .filter((c) => (UNHEALTHY_CONDITIONS as readonly string[]).includes(c.type ?? '') && c.status === 'True')
     .map((c) => `${oneLine(c.type ?? '')}: True${c.reason ? ` (${oneLine(c.reason)})` : ''}${c.message ? ` — ${oneLine(failureExcerpt(c.message))}` : ''}`);
