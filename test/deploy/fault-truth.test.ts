@@ -224,6 +224,19 @@ describe('no credential in a plan', () => {
   });
 });
 
+describe('a cancelled plan', () => {
+  it('ends with a cancelled result that says nothing was changed, also while VVP does not answer', async () => {
+    const vvp = seeded();
+    vvp.addFault({ method: 'GET', action: 'hang', times: 10 });
+    const controller = new AbortController();
+    vvp.clock.setTimer(() => controller.abort(), 2_000);
+    const r = await run(vvp, { action: 'plan', online: true }, controller.signal);
+    assert.equal(r.result.outcome, 'cancelled', r.result.message);
+    assert.match(r.result.message, /^Cancelled during the plan: nothing was changed/);
+    assert.equal(vvp.requests().filter((q) => q.method !== 'GET').length, 0);
+  });
+});
+
 describe('delete proves absence', () => {
   it('fails instead of "nothing to delete" when the namespace list cannot be read either (a wrong path answering 404)', async () => {
     const vvp = seeded();

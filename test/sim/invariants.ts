@@ -65,7 +65,8 @@ function successIsReal(run: RunRecord): Violation[] {
   switch (config.action) {
     case 'deploy':
     case 'resume': {
-      const wanted = config.action === 'deploy' ? config.jarUri : truth?.specJarUri;
+      // A resume asks for the template the deployment had when the step resumed it (another party may change it later).
+      const wanted = config.action === 'deploy' ? config.jarUri : (run.before.truth?.specJarUri ?? truth?.specJarUri);
       // Without a health check, success means the new job STARTED; a bounded job may FINISH right after.
       const finishedSince = !job && config.healthCheckInMs === 0 && truth?.jobs.some((j) => j.id === result.jobId && j.state === 'FINISHED' && j.jarUri === wanted);
       if (!job && !finishedSince) return v('I1-no-job', `${result.outcome} but no job runs (status ${truth?.statusState ?? 'deployment gone'})`), out;

@@ -4,7 +4,7 @@
  * deploy would send. Online, when a token source is given and reachable: the live deployment
  * read (GETs only) and the change shown as a diff, with what it means for the running job.
  */
-import { InputError, isAbortError } from '../../common/errors/errors';
+import { CancelledError, InputError, isAbortError } from '../../common/errors/errors';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import { fencedBlock, markdownText } from '../../common/logging/markdown';
 import { maskSecrets } from '../../common/logging/secret-mask';
@@ -130,7 +130,11 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       });
     });
   } catch (error) {
-    if (isAbortError(error)) throw error;
+    if (isAbortError(error) || deps.abortSignal?.aborted) {
+      // Like every flow, a cancelled plan ends with a result that says what it left: nothing.
+      const cancelled = new CancelledError('the plan', 'nothing was changed (a plan never writes)');
+      return done({ outcome: 'cancelled', message: cancelled.message, error: cancelled });
+    }
     // A pull-request build without access: the plan stays useful offline.
     const reason = `the live deployment could not be read (${(error as Error).message})`;
     await inGroup(logger, 'Plan: the body a deploy would send', async () => {
