@@ -69,7 +69,9 @@ function successIsReal(run: RunRecord): Violation[] {
       const wanted = config.action === 'deploy' ? config.jarUri : (run.before.truth?.specJarUri ?? truth?.specJarUri);
       // Without a health check, success means the new job STARTED; a bounded job may FINISH right after.
       const finishedSince = !job && config.healthCheckInMs === 0 && truth?.jobs.some((j) => j.id === result.jobId && j.state === 'FINISHED' && j.jarUri === wanted);
-      if (!job && !finishedSince) return v('I1-no-job', `${result.outcome} but no job runs (status ${truth?.statusState ?? 'deployment gone'})`), out;
+      // Another party's later change may have started a transition after the verified start.
+      const othersMoved = !job && truth?.statusState === 'TRANSITIONING' && run.otherWrites.length > 0;
+      if (!job && !finishedSince && !othersMoved) return v('I1-no-job', `${result.outcome} but no job runs (status ${truth?.statusState ?? 'deployment gone'})`), out;
       if (!job) return out;
       if (job.jarUri !== wanted) v('I1-wrong-jar', `${result.outcome} but the running job ${job.id} runs ${job.jarUri}, not ${wanted}`);
       else if (result.jobId !== job.id) v('I1-wrong-job-id', `${result.outcome} with jobId ${result.jobId} but job ${job.id} runs`);

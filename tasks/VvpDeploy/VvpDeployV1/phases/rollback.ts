@@ -204,9 +204,9 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
     const copied = await copySavepoint(context, stage, id, location, `the state it had, ${oneLine(location)},`);
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, state: 'CANCELLED' };
   }
-  const now = await vvp.getDeployment(config.namespace, id, requestOptions(context));
-  const afterCancel: Deployment | undefined = now && { ...now, spec: { ...written.spec, state: 'CANCELLED' } };
-  const restored = afterCancel ? await putIfStillOurs(context, stage, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location }) : 'the deployment no longer exists';
+  // What this step wrote, with the cancel: the PUT goes ahead only while the deployment is still that.
+  const afterCancel: Deployment = { ...written, spec: { ...written.spec, state: 'CANCELLED' } };
+  const restored = await putIfStillOurs(context, stage, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
   const stalled = await waitForState(context, stage, id, wanted, 'CANCELLED');
