@@ -24,7 +24,7 @@ import { watchHealth } from './phases/health';
 import { findTransitionSavepoint } from './phases/savepoint';
 import { readBaseline, type Baseline } from './phases/read';
 import { decideChange, decideCreate, runAnnotations } from './decide';
-import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
+import { finishOnceRunning, finishUnfinishedRollback } from './phases/unfinished-rollback';
 import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
 import { rollBack } from './phases/rollback';
 
@@ -200,8 +200,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     if (pending && waited.outcome.kind === 'succeeded') {
       // The job of this change runs: what the earlier rollback left can be put back now.
       const left = pending;
-      const now = await deps.vvp.getDeployment(config.namespace, deployment.metadata.id, requestOptions(context));
-      if (now) await group(GROUP_FINISH, () => putBack(context, stage, now, left, keepStrategies(config)));
+      await group(GROUP_FINISH, () => finishOnceRunning(context, stage, deployment.metadata.id, left, keepStrategies(config)));
       pending = undefined;
     }
     if (waited.lastDeployment) adopt(facts, waited.lastDeployment);

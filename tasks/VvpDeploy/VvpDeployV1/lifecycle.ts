@@ -12,7 +12,7 @@ import { classifyStateChange, decideLifecycle, type LifecycleAction, type StateO
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type Savepoint } from '../../common/vvp/resources';
 import { sendOnce } from '../../common/vvp/send-once';
 import { changesSinceWrite, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
-import { finishUnfinishedRollback, putBack } from './phases/unfinished-rollback';
+import { finishOnceRunning, finishUnfinishedRollback } from './phases/unfinished-rollback';
 import type { DeployDeps } from './deploy';
 import type { DeployOutcome, DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -179,9 +179,7 @@ export async function runLifecycle(config: DeployConfig & { action: LifecycleAct
     }
     const jobId = waited.outcome.result.jobId;
     if (pending) {
-      const left = pending;
-      const now = await vvp.getDeployment(config.namespace, deployment.metadata.id, requestOptions(context));
-      if (now) await putBack(context, stage, now, left, { restoreStrategy: config.restoreStrategy !== undefined });
+      await finishOnceRunning(context, stage, deployment.metadata.id, pending, { restoreStrategy: config.restoreStrategy !== undefined });
       pending = undefined;
     }
     facts.jobId = jobId;

@@ -4,9 +4,8 @@ import { formatDuration, oneLine, type RollbackReport } from '../../../common/vv
 import { classifyStateChange, type StateObservation } from '../../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
 import { changedBesideTheWrite, changesSinceWrite, describeStrategies, unfinishedRollbackOf, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
-import { copiedSavepointBody } from '../../../common/vvp/savepoints';
 import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
-import { restoredLocation } from '../../../common/vvp/savepoints';
+import { copiedSavepointBody, restoredLocation } from '../../../common/vvp/savepoints';
 import { awaitJob } from './await-job';
 import { requestOptions, shownJarUri, type FlowContext, type WriteStage } from './context';
 import { DIAGNOSTICS_BOUND_MS, readJobs } from './explain';
@@ -290,7 +289,7 @@ async function putIfStillOurs(context: FlowContext, stage: WriteStage, expected:
  * own that VVP stores it (the PUT's answer could echo the body). Returns the deployment read,
  * or what went wrong.
  */
-async function putAndVerify(context: FlowContext, stage: WriteStage, target: Deployment): Promise<Deployment | string> {
+export async function putAndVerify(context: FlowContext, stage: WriteStage, target: Deployment): Promise<Deployment | string> {
   const { config, vvp } = context;
   const id = target.metadata.id;
   const name = oneLine(target.metadata.name ?? config.deployment);

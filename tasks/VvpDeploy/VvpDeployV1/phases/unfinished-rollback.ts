@@ -1,11 +1,11 @@
 import { isAbortError } from '../../../common/errors/errors';
 import { formatDuration, oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, type Deployment } from '../../../common/vvp/resources';
-import { describeStrategies, differencesFromPrevious, finishedRollback, restoreBody, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
-import { sendOnce } from '../../../common/vvp/send-once';
+import { describeStrategies, finishedRollback, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
 import { requestOptions, type FlowContext, type WriteStage } from './context';
 import { DIAGNOSTICS_BOUND_MS } from './explain';
 import { pollVvp } from './poll-vvp';
+import { putAndVerify } from './rollback';
 
 /** After {@link finishUnfinishedRollback}: the deployment to go on with, and whether the record is still open. */
 interface FinishResult {
@@ -51,33 +51,24 @@ export async function finishUnfinishedRollback(
   return { deployment: await putBack(context, stage, current, record, keep) };
 }
 
-/** The PUT that finishes the record on a RUNNING deployment; returns the deployment read back. */
-export async function putBack(
+/** The PUT that finishes the record on a RUNNING deployment (sent once, verified by reading back); returns the deployment read. */
+async function putBack(
   context: FlowContext,
   stage: WriteStage,
   current: Deployment,
   record: UnfinishedRollback,
   keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
 ): Promise<Deployment> {
-  const { config, vvp, clock, logger } = context;
-  const target = finishedRollback(current, record, keep);
-  const id = current.metadata.id;
-  const result = await sendOnce(
-    {
-      method: 'PUT',
-      operation: `finishing the unfinished rollback of deployment '${oneLine(current.metadata.name ?? config.deployment)}' in namespace '${config.namespace}'`,
-      send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
-      readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
-      applied: (readBack) => readBack !== undefined && differencesFromPrevious(target, readBack).length === 0,
-      describe: (readBack) => (readBack ? `the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} or the strategies still differ` : 'no deployment'),
-    },
-    { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('PUT') },
-  );
-  const read = (await vvp.getDeployment(config.namespace, id, requestOptions(context))) ?? (result.value as Deployment);
-  const differences = differencesFromPrevious(target, read);
-  if (differences.length > 0) throw new Error(`finishing the unfinished rollback: VVP stores ${differences.join(', ')} other than written`);
-  logger.info(`Finished the unfinished rollback: ${describeStrategies(record)} are back and the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} is removed (no restart).`);
+  const read = await putAndVerify(context, stage, finishedRollback(current, record, keep));
+  if (typeof read === 'string') throw new Error(`finishing the unfinished rollback: ${read}`);
+  context.logger.info(`Finished the unfinished rollback: ${describeStrategies(record)} are back and the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} is removed (no restart).`);
   return read;
+}
+
+/** Once this step's own job runs: reads the deployment and finishes the record that stayed open. */
+export async function finishOnceRunning(context: FlowContext, stage: WriteStage, deploymentId: string, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean }): Promise<void> {
+  const now = await context.vvp.getDeployment(context.config.namespace, deploymentId, requestOptions(context));
+  if (now) await putBack(context, stage, now, record, keep);
 }
 
 /** Waits (within `timeoutMinutes`) until the deployment leaves TRANSITIONING; undefined when it could not be read. */
