@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryLogger } from '../support/memory-logger';
-import { ActionFailedError, HealthCheckFailedError, VvpApiError } from '../../tasks/common/vvp/errors';
+import { DeploymentFailedError, VvpApiError } from '../../tasks/common/vvp/errors';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { UNFINISHED_ROLLBACK_ANNOTATION, unfinishedRollbackOf } from '../../tasks/common/vvp/rollback-body';
-import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { runPlan } from '../../tasks/VvpDeploy/VvpDeployV1/plan';
 import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
@@ -34,7 +35,7 @@ async function run(vvp: InMemoryVvp, overrides: Partial<DeployConfig> = {}, abor
   const logger = new MemoryLogger();
   const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), ...overrides });
   const deps = { vvp, clock: vvp.clock, logger, registerSecret: () => undefined, abortSignal };
-  const result = config.action === 'plan' ? await runPlan(config, deps) : await runDeploy(config, deps);
+  const result = config.action === 'plan' ? await runPlan(config, deps) : await runAction(config, deps);
   const outputs = Object.fromEntries(Object.entries(deployOutputs(result)).map(([k, v]) => [k, v.value]));
   return { result, lines: logger.lines, outputs, summary: renderSummary(result, 'https://vvp.example.com') };
 }
@@ -77,7 +78,7 @@ describe('a health check that could not look is no pass', () => {
     // The new job runs at about 5 s; from 20 s on, VVP accepts reads and never answers.
     vvp.clock.setTimer(() => void vvp.addFault({ method: 'GET', action: 'hang', times: 1000 }), 20_000);
     const r = await run(vvp, { healthCheckInMs: 60_000 });
-    assert.ok(r.result.error instanceof HealthCheckFailedError, r.result.message);
+    assert.ok(r.result.error instanceof DeploymentFailedError && r.result.error.kind === 'health', r.result.message);
     assert.match(r.result.message, /health could not be verified: VVP did not answer at the end of the window \(no answer for the last \d+/);
     assert.doesNotMatch(r.result.message, /Health check passed/);
     assert.ok(Date.now() - r0 < 10_000);
@@ -149,7 +150,7 @@ describe('a rollback never claims a JAR it cannot bring back', () => {
   it('health-checks the rolled-back job like the new one: a crash-looping previous JAR is no rollback', async () => {
     const vvp = seeded({ behaviour: { outcomeQueue: ['crashLoops', 'crashLoops'], restartIntervalMs: 10_000 } });
     const r = await run(vvp, { rollbackOnFailure: true, healthCheckInMs: 60_000 });
-    assert.ok(r.result.error instanceof HealthCheckFailedError, r.result.message);
+    assert.ok(r.result.error instanceof DeploymentFailedError && r.result.error.kind === 'health', r.result.message);
     assert.equal(r.result.rollback?.outcome, 'failed', r.result.message);
     assert.match(r.result.message, /the rolled-back job failed its health check/);
     assert.equal(r.outputs.rolledBack, 'false');
@@ -258,7 +259,7 @@ describe('delete proves absence', () => {
     const vvp = seeded();
     vvp.addFault({ method: 'GET', path: `/deployments/${NAME}$`, status: 404, times: 1 });
     const r = await run(vvp, { action: 'delete', jarUri: '' });
-    assert.ok(r.result.error instanceof ActionFailedError, r.result.message);
+    assert.ok(r.result.error instanceof DeploymentFailedError && r.result.error.kind === 'action', r.result.message);
     assert.match(r.result.message, /still lists it/);
   });
 });

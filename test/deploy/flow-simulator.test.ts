@@ -12,7 +12,8 @@ import { MemoryLogger } from '../support/memory-logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { DeploymentFailedError, VvpApiError } from '../../tasks/common/vvp/errors';
-import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
@@ -50,7 +51,7 @@ function config(deployment: string, overrides: Partial<DeployConfig> = {}): Depl
 async function deploy(cfg: DeployConfig, options: { token?: string; abortSignal?: AbortSignal } = {}): Promise<Run> {
   const logger = new MemoryLogger();
   const vvp = new VvpClient(cfg.vvpUrl ?? sim.url, options.token ?? EDITOR, { logger, tokenSource: "Key Vault secret 'vvpAPIToken' in vault 'kv-test'" });
-  const report = await runDeploy(cfg, { vvp, clock: systemClock, logger, registerSecret: () => undefined, abortSignal: options.abortSignal });
+  const report = await runAction(cfg, { vvp, clock: systemClock, logger, registerSecret: () => undefined, abortSignal: options.abortSignal });
   return {
     report,
     logger,

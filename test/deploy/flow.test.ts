@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CancelledError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../support/memory-logger';
-import { ChangeBlockedError, DeploymentFailedError, HealthCheckFailedError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
+import { DeploymentFailedError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { WriteOutcomeError } from '../../tasks/common/vvp/send-once';
-import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 import { InMemoryVvp } from '../support/in-memory-vvp';
@@ -40,7 +41,7 @@ async function deploy(vvp: InMemoryVvp, overrides: Partial<DeployConfig> = {}, a
   const logger = new MemoryLogger();
   const secrets: string[] = [];
   const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), ...overrides });
-  const result = await runDeploy(config, { vvp, clock: vvp.clock, logger, registerSecret: (s) => secrets.push(s), abortSignal });
+  const result = await runAction(config, { vvp, clock: vvp.clock, logger, registerSecret: (s) => secrets.push(s), abortSignal });
   const outputs = Object.fromEntries(Object.entries(deployOutputs(result)).map(([k, v]) => [k, v.value]));
   return { vvp, result, logger, secrets, outputs };
 }
@@ -140,7 +141,7 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
   it('fails fast when the new job fails, with its failure and the events since the change', async () => {
     const vvp = setUp({ spec: { maxJobCreationAttempts: 1 }, behaviour: { outcomeQueue: ['fails'] } });
     const run = await deploy(vvp);
-    assert.ok(run.result.error instanceof DeploymentFailedError, run.result.message);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'job', run.result.message);
     assert.match(run.result.message, /ClassNotFoundException/);
     assert.match(run.result.message, /VVP events that explain the failure[^\n]*:\n.*TRANSITIONING_TO_FAILED_STATE_BECAUSE_JOB_NOT_STARTED/s);
   });
@@ -209,7 +210,7 @@ describe('deploy flow (in-memory VVP, virtual time)', () => {
   it('refuses a change under upgradeStrategy NONE before sending anything', async () => {
     const vvp = setUp({ upgradeStrategy: 'NONE' });
     const run = await deploy(vvp);
-    assert.ok(run.result.error instanceof ChangeBlockedError);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'blocked');
     assert.equal(writes(vvp, 'PATCH'), 0);
   });
 
@@ -285,7 +286,7 @@ describe('rollback (in-memory VVP)', () => {
       spec: { maxSavepointCreationAttempts: 9, template: { spec: { flinkConfiguration: { 'added.by.change': 'x' }, artifact: { jarUri: 'JARURI' } } } },
     } as JsonObject;
     const run = await deploy(vvp, { rollbackOnFailure: true, specFile: { path: 'd.yaml', document } });
-    assert.ok(run.result.error instanceof DeploymentFailedError, run.result.message);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'job', run.result.message);
     assert.equal(run.result.rollback?.outcome, 'succeeded', run.result.message);
     const after = await specOf(vvp);
     assert.deepEqual(after.spec, before.spec);
@@ -323,7 +324,7 @@ describe('health check (in-memory VVP)', () => {
   it('catches a crash loop within one poll of the first restart, with the restart count and VVP condition', async () => {
     const vvp = setUp({ behaviour: { outcomeQueue: ['crashLoops'], restartIntervalMs: 10_000 } });
     const run = await deploy(vvp, { healthCheckInMs: 5 * 60_000, pollIntervalInMs: 5000 });
-    assert.ok(run.result.error instanceof HealthCheckFailedError, run.result.message);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'health', run.result.message);
     assert.match(run.result.message, /restarted 1 time \(maxJobRestarts 0\)/);
     assert.match(run.result.message, /JobFailing: True/);
     const truth = vvp.truth('default', NAME);
@@ -342,7 +343,7 @@ describe('health check (in-memory VVP)', () => {
   it('fails the same single restart with the default maxJobRestarts 0', async () => {
     const vvp = setUp({ behaviour: { outcomeQueue: ['restartsOnce'], restartIntervalMs: 5_000 } });
     const run = await deploy(vvp, { healthCheckInMs: 60_000 });
-    assert.ok(run.result.error instanceof HealthCheckFailedError, run.result.message);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'health', run.result.message);
   });
 
   it('holds a healthy job for the whole window and no longer', async () => {
@@ -357,7 +358,7 @@ describe('health check (in-memory VVP)', () => {
       original(line);
     };
     const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, healthCheckInMs: 120_000 });
-    const result = await runDeploy(config, { vvp, clock: vvp.clock, logger, registerSecret: () => undefined });
+    const result = await runAction(config, { vvp, clock: vvp.clock, logger, registerSecret: () => undefined });
     assert.equal(result.outcome, 'succeeded', result.message);
     const watched = verdictAt - runningAt;
     assert.ok(watched >= 120_000 && watched < 125_000, `watched ${watched} ms`);
@@ -368,7 +369,7 @@ describe('health check (in-memory VVP)', () => {
     const before = await specOf(vvp);
     const oldJob = vvp.truth('default', NAME).runningJob?.id;
     const run = await deploy(vvp, { healthCheckInMs: 5 * 60_000, rollbackOnFailure: true });
-    assert.ok(run.result.error instanceof HealthCheckFailedError, run.result.message);
+    assert.ok(run.result.error instanceof DeploymentFailedError && run.result.error.kind === 'health', run.result.message);
     assert.equal(run.result.rollback?.outcome, 'succeeded', run.result.message);
     const truth = vvp.truth('default', NAME);
     const upgrade = truth.savepoints.find((s) => s.jobId === oldJob && s.origin !== 'COPIED');

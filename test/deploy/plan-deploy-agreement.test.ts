@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
-import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { runPlan } from '../../tasks/VvpDeploy/VvpDeployV1/plan';
 import { InMemoryVvp } from '../support/in-memory-vvp';
@@ -52,7 +53,7 @@ async function run(c: Case, action: 'plan' | 'deploy'): Promise<{ result: Deploy
   if (c.seed) vvp.seedDeployment({ name: NAME, jarUri: OLD_JAR, ...c.seed });
   const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), timeoutInMs: 120_000, ...c.config, action });
   const deps = { vvp, clock: vvp.clock, logger: new MemoryLogger(), registerSecret: () => undefined };
-  const result = action === 'plan' ? await runPlan(config, deps) : await runDeploy(config, deps);
+  const result = action === 'plan' ? await runPlan(config, deps) : await runAction(config, deps);
   const writes = vvp.requests().filter((r) => r.method !== 'GET').length;
   return { result, writes };
 }

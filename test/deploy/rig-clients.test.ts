@@ -15,7 +15,7 @@ import { KeyVaultSecretReader, keyVaultUrl } from '../../tasks/common/keyvault/s
 import { MemoryLogger } from '../support/memory-logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
-import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
 import { deployConfig } from './deploy-config';
 import { RIG_DEFAULTS as D } from '../rig/config';
 import { startRig, type Rig } from '../rig/rig';
@@ -111,7 +111,7 @@ describe('Key Vault reader and VVP client through the proxy rig', () => {
       timeoutInMs: 20_000,
       pollIntervalInMs: 1000,
     });
-    const result = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
+    const result = await runAction(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
     assert.equal(result.error, undefined);
     assert.match(result.message, /runs job/);
     const vvpCalls = await rig.control.requests({ host: 'vvp.example.com', scheme: 'https' });

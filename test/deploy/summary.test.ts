@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import { deployOutputs, deploymentUiUrl, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 
 const report: DeployResult = {

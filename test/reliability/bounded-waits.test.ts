@@ -18,7 +18,7 @@ import { MemoryLogger } from '../support/memory-logger';
 import { systemClock } from '../../tasks/common/poll/clock';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { VvpApiError, WaitTimeoutError } from '../../tasks/common/vvp/errors';
-import { runDeploy } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployConfig } from '../deploy/deploy-config';
 import { RIG_DEFAULTS as D } from '../rig/config';
@@ -157,9 +157,9 @@ describe('bounded waits of the real clients', () => {
       });
       const logger = new WaitStartLogger();
       const vvp = new VvpClient('https://vvp.example.com', D.vvpApiToken, { agents, logger });
-      let report: Awaited<ReturnType<typeof runDeploy>> | undefined;
+      let report: Awaited<ReturnType<typeof runAction>> | undefined;
       await elapsed(async () => {
-        report = await runDeploy(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
+        report = await runAction(config, { vvp, clock: systemClock, logger, registerSecret: () => undefined });
       });
       const error = report?.error;
       assert.ok(error instanceof WaitTimeoutError, `${String(error)}\n${logger.lines.join('\n')}`);

@@ -7,7 +7,8 @@
  */
 import { MemoryLogger } from '../support/memory-logger';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
-import { runDeploy, type DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy';
+import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
+import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { runPlan } from '../../tasks/VvpDeploy/VvpDeployV1/plan';
 import { deployOutputs, renderSummary, type OutputValue } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
@@ -160,7 +161,7 @@ async function runStep(vvp: InMemoryVvp, api: InMemoryVvp | FaultyVvp, config: D
   const requestsFrom = lastSeq(vvp);
   const startedAtMs = vvp.clock.now();
   const deps = { vvp: api, clock: vvp.clock, logger, registerSecret, abortSignal };
-  const flow = config.action === 'plan' ? runPlan(config, config.online ? deps : { ...deps, vvp: undefined }) : runDeploy(config, deps);
+  const flow = config.action === 'plan' ? runPlan(config, config.online ? deps : { ...deps, vvp: undefined }) : runAction(config, deps);
   let result: DeployResult | undefined;
   let thrown: unknown;
   let hung = false;

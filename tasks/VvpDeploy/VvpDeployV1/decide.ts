@@ -6,7 +6,7 @@
 import { InputError } from '../../common/errors/errors';
 import { planChange, type ChangePlan } from '../../common/vvp/change-plan';
 import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
-import { ChangeBlockedError, VvpApiError } from '../../common/vvp/errors';
+import { DeploymentFailedError, VvpApiError } from '../../common/vvp/errors';
 import { desiredStateOf, type Deployment, type Job, type JsonObject } from '../../common/vvp/resources';
 import { planDeploymentChange, type DeploymentPlan } from '../../common/vvp/spec-diff';
 import type { DeployConfig } from './inputs';
@@ -32,7 +32,7 @@ export function decideChange(config: DeployConfig, current: Deployment, runningJ
  * The POST body for a missing deployment (run annotations included) and its diff.
  *
  * @throws VvpApiError (404) when createIfMissing is false; InputError when the deployment is
- *   named by id or no spec file is given; ChangeBlockedError when the new deployment would not run.
+ *   named by id or no spec file is given; DeploymentFailedError (`blocked`) when the new deployment would not run.
  */
 export function decideCreate(config: DeployConfig): { body: JsonObject; diff: DeploymentPlan } {
   if (!config.createIfMissing) {
@@ -63,11 +63,13 @@ export function decideCreate(config: DeployConfig): { body: JsonObject; diff: De
   );
   const desired = desiredStateOf(body.spec);
   if (config.waitForRunning && desired !== 'RUNNING') {
-    throw new ChangeBlockedError(
-      config.deployment,
-      config.namespace,
-      `the spec file sets spec.state ${String(desired)}, so the new deployment would not run; set spec.state: RUNNING or waitForRunning: false`,
-    );
+    throw new DeploymentFailedError({
+      kind: 'blocked',
+      deployment: config.deployment,
+      namespace: config.namespace,
+      reason: `the spec file sets spec.state ${String(desired)}, so the new deployment would not run; set spec.state: RUNNING or waitForRunning: false`,
+      events: [],
+    });
   }
   return { body, diff: planDeploymentChange({ current: undefined, change: body }) };
 }

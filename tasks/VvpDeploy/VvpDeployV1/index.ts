@@ -24,7 +24,8 @@ import { systemClock } from '../../common/poll/clock';
 import { VvpClient } from '../../common/vvp/client';
 import { resolveVvpAccess, type VvpAccess } from './access';
 import { runPlan } from './plan';
-import { runDeploy, type DeployResult } from './deploy';
+import { runAction } from './action';
+import type { DeployResult } from './deploy-result';
 import { parseDeployInputs } from './inputs';
 import { deployOutputs, renderSummary } from './summary';
 
@@ -75,7 +76,7 @@ runTask(async ({ logger, signal }) => {
             allowInsecureHttp: config.allowInsecureHttp,
             connectionLost: access.connectionLost,
           });
-          result = config.action === 'plan' ? await runPlan(config, { ...flow, vvp }) : await runDeploy(config, { ...flow, vvp });
+          result = await runAction(config, { ...flow, vvp });
         } finally {
           await access.dispose();
         }

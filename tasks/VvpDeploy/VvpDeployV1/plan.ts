@@ -10,11 +10,10 @@ import { fencedBlock, markdownText } from '../../common/logging/markdown';
 import { maskSecrets } from '../../common/logging/secret-mask';
 import type { VvpApi } from '../../common/vvp/vvp-api';
 import { buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
-import { oneLine } from '../../common/vvp/errors';
+import { DeploymentFailedError, oneLine } from '../../common/vvp/errors';
 import { MASK, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { isSensitiveConfigKey } from '../../common/vvp/sensitive-keys';
 import { jarUriOf, runningJobIdOf, type JsonObject } from '../../common/vvp/resources';
-import { ChangeBlockedError } from '../../common/vvp/errors';
 import { decideChange, decideCreate, runAnnotations } from './decide';
 import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
@@ -106,7 +105,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         }
       } else {
         const decision = decideChange(config, current, runningJob).plan;
-        if (decision.kind === 'blocked') refusal = new ChangeBlockedError(oneLine(current.metadata.name ?? config.deployment), config.namespace, decision.reason);
+        if (decision.kind === 'blocked') refusal = new DeploymentFailedError({ kind: 'blocked', deployment: oneLine(current.metadata.name ?? config.deployment), namespace: config.namespace, reason: decision.reason, events: [] });
       }
       if (refusal) {
         const message = `Plan: a deploy would fail: ${refusal.message}`;

@@ -206,59 +206,101 @@ interface DeploymentProblem {
   rollback?: RollbackReport;
 }
 
-/** What every "the deployment did not get where it should" error carries; the message is the subclass's. */
-abstract class DeploymentProblemError extends TaskError implements DeploymentProblem {
+/**
+ * Why the deployment did not get where the step leads it:
+ * - `job`: VVP did not run the new job (the deployment or the job FAILED, or it reached
+ *   CANCELLED / SUSPENDED / FINISHED while RUNNING was wanted); `failure` is the job's;
+ * - `health`: the new job ran, but the health check failed (too many restarts, it left STARTED,
+ *   the deployment left RUNNING, a JobFailing / ClusterUnreachable condition stayed True);
+ * - `action`: a lifecycle action did not reach its state (a suspend whose savepoint failed, a
+ *   savepoint that FAILED, a delete that did not complete); `reason` is the whole sentence;
+ * - `blocked`: decided before any write, the change could not lead to a running job.
+ */
+type FailureKind =
+  | { kind: 'job'; reason: string; failure?: JobFailure }
+  | { kind: 'health'; reason: string; jobId: string; watchedInMs: number; restarts?: number }
+  | { kind: 'action'; reason: string }
+  | { kind: 'blocked'; reason: string };
+
+type FailureDetails = DeploymentProblem & FailureKind & { cause?: unknown };
+
+/** The deployment did not get where the step leads it; `kind` says how (see {@link FailureKind}). */
+export class DeploymentFailedError extends TaskError implements DeploymentProblem {
+  readonly kind: FailureKind['kind'];
   readonly deployment: string;
   readonly namespace: string;
-  /** The deployment's last observed `status.state`. */
   readonly state?: string;
   readonly events: readonly EventLine[];
   readonly routineEvents?: number;
   readonly rollback?: RollbackReport;
+  /** Why, e.g. "the deployment is FAILED" (for `action`: the whole sentence). */
+  readonly reason: string;
+  /** `job`: the failed job's `status.failure`, when one was found. */
+  readonly failure?: JobFailure;
+  /** `health`: the watched job. */
+  readonly jobId?: string;
+  /** `health`: how long the job was watched before the verdict. */
+  readonly watchedInMs?: number;
+  /** `health`: the job's restarts (`observedFlinkJobRestarts`) at the last reading; undefined when none answered. */
+  readonly restarts?: number;
+  private readonly details: FailureDetails;
 
-  protected constructor(message: string, details: DeploymentProblem & { cause?: unknown }) {
-    super(message, { cause: details.cause });
+  constructor(details: FailureDetails) {
+    super(renderFailed(details), { cause: details.cause });
+    this.details = details;
+    this.kind = details.kind;
     this.deployment = details.deployment;
     this.namespace = details.namespace;
     this.state = details.state;
     this.events = details.events;
     this.routineEvents = details.routineEvents;
     this.rollback = details.rollback;
-  }
-}
-
-/**
- * VVP did not run the new job: the deployment or the new job FAILED, or the deployment reached
- * CANCELLED / SUSPENDED / FINISHED while RUNNING was wanted.
- */
-export class DeploymentFailedError extends DeploymentProblemError {
-  /** Why the wait failed, e.g. "the deployment is FAILED". */
-  readonly reason: string;
-  /** The failed job's `status.failure`, when one was found. */
-  readonly failure?: JobFailure;
-
-  constructor(details: DeploymentProblem & { reason: string; failure?: JobFailure; cause?: unknown }) {
-    super(DeploymentFailedError.render(details), details);
     this.reason = details.reason;
-    this.failure = details.failure;
+    if (details.kind === 'job') this.failure = details.failure;
+    if (details.kind === 'health') {
+      this.jobId = details.jobId;
+      this.watchedInMs = details.watchedInMs;
+      this.restarts = details.restarts;
+    }
   }
 
   /** The same failure, told together with what the rollback achieved. */
   withRollback(rollback: RollbackReport): DeploymentFailedError {
-    return new DeploymentFailedError({ ...this, rollback, cause: this.cause });
+    return new DeploymentFailedError({ ...this.details, rollback, cause: this.cause });
   }
+}
 
-  private static render(d: DeploymentProblem & { reason: string; failure?: JobFailure }): string {
-    const parts = [`VVP deployment '${d.deployment}' in namespace '${d.namespace}' did not run the new job: ${d.reason}.`];
-    if (d.failure) parts.push(renderFailure(d.failure));
-    if (d.rollback) parts.push(renderRollback(d.rollback));
-    parts.push(renderEvents(d.events, d.routineEvents));
-    return parts.join('\n');
+function renderFailed(d: FailureDetails): string {
+  switch (d.kind) {
+    case 'blocked':
+      return `Not changing VVP deployment '${d.deployment}' in namespace '${d.namespace}': ${d.reason}.`;
+    case 'action':
+      return d.reason;
+    case 'job':
+    case 'health': {
+      const parts =
+        d.kind === 'job'
+          ? [`VVP deployment '${d.deployment}' in namespace '${d.namespace}' did not run the new job: ${d.reason}.`, ...(d.failure ? [renderFailure(d.failure)] : [])]
+          : [`VVP deployment '${d.deployment}' in namespace '${d.namespace}' started job ${d.jobId}, but the health check failed after ${formatDuration(d.watchedInMs)}: ${d.reason}.`];
+      if (d.rollback) parts.push(renderRollback(d.rollback));
+      parts.push(renderEvents(d.events, d.routineEvents));
+      return parts.join('\n');
+    }
+    default: {
+      const unknown: never = d;
+      return String(unknown);
+    }
   }
 }
 
 /** The wait ran out of time; names the phase that stalled and the last observed state. */
-export class WaitTimeoutError extends DeploymentProblemError {
+export class WaitTimeoutError extends TaskError implements DeploymentProblem {
+  readonly deployment: string;
+  readonly namespace: string;
+  readonly state?: string;
+  readonly events: readonly EventLine[];
+  readonly routineEvents?: number;
+  readonly rollback?: RollbackReport;
   /** What the wait was doing, e.g. "waiting for VVP to start the upgrade". */
   readonly phase: string;
   /** The last observation, described ("RUNNING, still job 8f0b… from before the change"). */
@@ -266,7 +308,13 @@ export class WaitTimeoutError extends DeploymentProblemError {
   readonly timeoutInMs: number;
 
   constructor(details: DeploymentProblem & { phase: string; lastObserved: string; timeoutInMs: number; cause?: unknown }) {
-    super(WaitTimeoutError.render(details), details);
+    super(WaitTimeoutError.render(details), { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.events = details.events;
+    this.routineEvents = details.routineEvents;
+    this.rollback = details.rollback;
     this.phase = details.phase;
     this.lastObserved = details.lastObserved;
     this.timeoutInMs = details.timeoutInMs;
@@ -286,61 +334,5 @@ export class WaitTimeoutError extends DeploymentProblemError {
     else parts.push('Check the deployment and its events in the VVP UI; raise timeoutMinutes if the upgrade is just slow.');
     parts.push(renderEvents(d.events, d.routineEvents));
     return parts.join('\n');
-  }
-}
-
-/**
- * The new job ran, but the health check failed: it restarted more than allowed, left STARTED,
- * the deployment left RUNNING, or a JobFailing / ClusterUnreachable condition stayed True.
- */
-export class HealthCheckFailedError extends DeploymentProblemError {
-  /** The watched job. */
-  readonly jobId: string;
-  /** What failed, e.g. "job … restarted 2 times (maxJobRestarts 0); JobFailing: True — …". */
-  readonly reason: string;
-  /** How long the job was watched before the verdict. */
-  readonly watchedInMs: number;
-  /** The job's restarts (`observedFlinkJobRestarts`) at the last reading; undefined when none answered. */
-  readonly restarts?: number;
-
-  constructor(details: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number; restarts?: number; cause?: unknown }) {
-    super(HealthCheckFailedError.render(details), details);
-    this.jobId = details.jobId;
-    this.reason = details.reason;
-    this.watchedInMs = details.watchedInMs;
-    this.restarts = details.restarts;
-  }
-
-  /** The same failure, told together with what the rollback achieved. */
-  withRollback(rollback: RollbackReport): HealthCheckFailedError {
-    return new HealthCheckFailedError({ ...this, rollback, cause: this.cause });
-  }
-
-  private static render(d: DeploymentProblem & { jobId: string; reason: string; watchedInMs: number }): string {
-    const parts = [
-      `VVP deployment '${d.deployment}' in namespace '${d.namespace}' started job ${d.jobId}, but the health check failed after ${formatDuration(d.watchedInMs)}: ${d.reason}.`,
-    ];
-    if (d.rollback) parts.push(renderRollback(d.rollback));
-    parts.push(renderEvents(d.events, d.routineEvents));
-    return parts.join('\n');
-  }
-}
-
-/**
- * A lifecycle action did not reach the state it leads to: a suspend whose savepoint failed, a
- * savepoint that FAILED, a delete that did not complete. The message carries VVP's reason and
- * events.
- */
-export class ActionFailedError extends TaskError {}
-
-
-/** The change was not made because it could not lead to a running new job (decided before any write). */
-export class ChangeBlockedError extends TaskError {
-  constructor(
-    readonly deployment: string,
-    readonly namespace: string,
-    readonly reason: string,
-  ) {
-    super(`Not changing VVP deployment '${deployment}' in namespace '${namespace}': ${reason}.`);
   }
 }

@@ -4,7 +4,7 @@ import { changeTime } from '../../../common/vvp/diagnosis';
 import { oneLine } from '../../../common/vvp/errors';
 import { jarUriOf, type Deployment, type JsonObject, type JsonValue } from '../../../common/vvp/resources';
 import { sendOnce } from '../../../common/vvp/send-once';
-import { requestOptions, shownJarUri, type FlowContext, type WriteStage } from './context';
+import { requestOptions, shownJarUri, type FlowContext } from './context';
 
 /** A change VVP accepted. */
 export interface AppliedChange {
@@ -20,7 +20,7 @@ export interface AppliedChange {
  *
  * @throws ServiceError when VVP stores another jarUri (an operator or defaults rewriting it).
  */
-export async function applyPatch(context: FlowContext, stage: WriteStage, current: Deployment, body: JsonObject): Promise<AppliedChange> {
+export async function applyPatch(context: FlowContext, current: Deployment, body: JsonObject): Promise<AppliedChange> {
   const { config, vvp, clock, logger } = context;
   const id = current.metadata.id;
   const name = oneLine(current.metadata.name ?? config.deployment);
@@ -35,10 +35,10 @@ export async function applyPatch(context: FlowContext, stage: WriteStage, curren
       applied: (readBack) => readBack !== undefined && holdsPatch(readBack, current, body, config.jarUri),
       describe: (readBack) => `the change was NOT applied (VVP still stores jarUri ${shownJarUri(jarUriOf(readBack))})`,
     },
-    { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('PATCH') },
+    { clock, logger, abortSignal: context.abortSignal, onSending: () => context.progress.sending('PATCH') },
   );
   const after = result.value as Deployment;
-  stage.stage = 'applied';
+  context.progress.applied();
   const stored = jarUriOf(after);
   if (stored !== config.jarUri) {
     throw new ServiceError({
@@ -63,7 +63,7 @@ function holdsPatch(readBack: Deployment, before: Deployment, body: JsonObject, 
 }
 
 /** POSTs a new deployment once (a lost answer is read back by name, never re-sent). */
-export async function createDeployment(context: FlowContext, stage: WriteStage, body: JsonObject): Promise<AppliedChange> {
+export async function createDeployment(context: FlowContext, body: JsonObject): Promise<AppliedChange> {
   const { config, vvp, clock, logger } = context;
   const sentAtMs = clock.now();
   const result = await sendOnce(
@@ -75,10 +75,10 @@ export async function createDeployment(context: FlowContext, stage: WriteStage, 
       applied: (readBack) => readBack !== undefined && jarUriOf(readBack) === config.jarUri,
       describe: (readBack) => (readBack ? `a deployment with jarUri ${shownJarUri(jarUriOf(readBack))}, not this one` : 'no such deployment: it was NOT created'),
     },
-    { clock, logger, abortSignal: context.abortSignal, onSending: () => stage.sending('POST') },
+    { clock, logger, abortSignal: context.abortSignal, onSending: () => context.progress.sending('POST') },
   );
   const deployment = result.value as Deployment;
-  stage.stage = 'applied';
+  context.progress.applied();
   logger.info(`Created deployment '${oneLine(deployment.metadata.name ?? config.deployment)}' (id ${oneLine(deployment.metadata.id)}) with jarUri ${shownJarUri(jarUriOf(deployment))}.`);
   return { deployment, sinceMs: changeTime(deployment.metadata.createdAt ?? deployment.metadata.modifiedAt, sentAtMs) };
 }

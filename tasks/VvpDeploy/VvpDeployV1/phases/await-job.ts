@@ -3,7 +3,7 @@ import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type
 import { formatDuration, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
 import { restoredLocation } from '../../../common/vvp/savepoints';
-import { shownJarUri, type FlowContext, type WriteStage } from './context';
+import { shownJarUri, type FlowContext } from './context';
 import { pollVvp } from './poll-vvp';
 
 /** The longest a probe may run past the wait's deadline (a poll interval, within these bounds). */
@@ -34,7 +34,7 @@ export interface WaitResult {
  * jarUri, the deployment fails, or the time is up. Every probe ends by the wait's deadline,
  * retries included, so a hanging VVP cannot stretch the wait.
  */
-export async function awaitJob(context: FlowContext, stage: WriteStage, target: JobTarget): Promise<WaitResult> {
+export async function awaitJob(context: FlowContext, target: JobTarget): Promise<WaitResult> {
   const { config, vvp, clock, logger } = context;
   const { expectation, knownJobIds } = target;
   let changeObserved = false;
@@ -56,7 +56,7 @@ export async function awaitJob(context: FlowContext, stage: WriteStage, target: 
     lastDeployment = d;
     const state = d.status?.state;
     const runningJobId = runningJobIdOf(d);
-    stage.lastState = state;
+    context.progress.observed(state);
     if (state !== expectation.baselineState || (runningJobId !== undefined && runningJobId !== expectation.baselineJobId)) changeObserved = true;
     // Outside RUNNING/TRANSITIONING the jobs tell whether VVP acted on the change, and whether a
     // bad state is being left: VVP creates the new job before it updates the status.

@@ -1,7 +1,7 @@
 import { CancelledError, isAbortError } from '../../../common/errors/errors';
 import { PollAbortedError } from '../../../common/poll/poller';
 import { oneLine } from '../../../common/vvp/errors';
-import type { WriteStage } from './context';
+import type { Progress } from './context';
 
 /**
  * An abort, told as what state VVP was left in; undefined for other errors. Abort never undoes
@@ -12,29 +12,29 @@ import type { WriteStage } from './context';
 export function explainCancellation(
   error: unknown,
   signal: AbortSignal | undefined,
-  stage: WriteStage,
+  progress: Progress,
   phase: string,
   subject: { deployment: string; change: string; lastState?: string },
 ): CancelledError | undefined {
   if (signal?.aborted !== true || !(isAbortError(error) || error instanceof PollAbortedError)) return undefined;
-  const state = stage.lastState ?? subject.lastState;
+  const state = progress.lastState ?? subject.lastState;
   const seen = state ? `; last observed state: ${oneLine(state)}` : '';
   let detail: string;
-  switch (stage.stage) {
+  switch (progress.write) {
     case 'notSent':
       detail = 'nothing was changed in VVP';
       break;
     case 'sending':
-      detail = `the ${stage.method} was sent but its answer did not arrive, so VVP may or may not have applied it; check deployment '${subject.deployment}' in VVP`;
+      detail = `the ${progress.method} was sent but its answer did not arrive, so VVP may or may not have applied it; check deployment '${subject.deployment}' in VVP`;
       break;
     case 'applied':
       detail = `${subject.change} was applied and VVP keeps working on it${seen}; nothing was undone`;
       break;
     case 'rollingBack':
-      detail = `during the rollback to the previous deployment${seen}; VVP keeps working on it; nothing was undone${stage.unfinishedRollback ? `. ${stage.unfinishedRollback}` : ''}`;
+      detail = `during the rollback to the previous deployment${seen}; VVP keeps working on it; nothing was undone${progress.unfinishedRollback ? `. ${progress.unfinishedRollback}` : ''}`;
       break;
     default: {
-      const unknown: never = stage.stage;
+      const unknown: never = progress.write;
       detail = String(unknown);
     }
   }

@@ -5,30 +5,76 @@ import { maskJarUriQuery } from '../../../common/vvp/jar-uri-secrets';
 import { oneLine } from '../../../common/vvp/errors';
 import type { DeployConfig } from '../inputs';
 
-/** What every phase gets: the parsed inputs and the outside world. Nothing in it changes during a run. */
-export interface FlowContext {
-  config: DeployConfig;
+/** Everything a flow touches outside itself. */
+export interface FlowDeps {
   vvp: VvpApi;
   clock: Clock;
   logger: Logger;
-  /** Masks a secret in all output; phases call it for credentials in jarUris read from VVP. */
+  /** Masks a secret in all output. */
   registerSecret(value: string): void;
-  /** Cancels the step; phases stop promptly and the orchestrator says what state VVP was left in. */
+  /** Cancels the step; phases stop promptly and the flow says what state VVP was left in. */
   abortSignal?: AbortSignal;
 }
 
-/** Where the step's write stands, for the cancellation message. The only state phases share. */
-export class WriteStage {
-  stage: 'notSent' | 'sending' | 'applied' | 'rollingBack' = 'notSent';
-  method: 'PATCH' | 'POST' | 'PUT' | 'DELETE' = 'PATCH';
-  /** The last `status.state` a poll saw. */
-  lastState?: string;
-  /** Set while a rollback's temporary strategies are on the deployment: what is left and how it gets finished. */
-  unfinishedRollback?: string;
+/** What every phase gets: the parsed inputs, the outside world and the run's progress record. */
+export interface FlowContext extends FlowDeps {
+  config: DeployConfig;
+  progress: Progress;
+}
 
-  sending(method: WriteStage['method']): void {
-    if (this.stage !== 'rollingBack') this.stage = 'sending';
-    this.method = method;
+/** How far the step's own write got. */
+type WriteProgress = 'notSent' | 'sending' | 'applied' | 'rollingBack';
+
+/**
+ * What a cancellation message must say and no return value can carry, because a cancelled phase
+ * throws: how far the step's write got, the last state a poll saw and what a rollback leaves.
+ * Phases report to it; only the flow reads it, and only to tell a cancellation.
+ */
+export class Progress {
+  private writeProgress: WriteProgress = 'notSent';
+  private writeMethod: 'PATCH' | 'POST' | 'PUT' | 'DELETE' = 'PATCH';
+  private observedState?: string;
+  private unfinished?: string;
+
+  /** A write is on its way (its answer may be lost). During a rollback, the rollback stays the stage. */
+  sending(method: 'PATCH' | 'POST' | 'PUT' | 'DELETE'): void {
+    if (this.writeProgress !== 'rollingBack') this.writeProgress = 'sending';
+    this.writeMethod = method;
+  }
+
+  /** VVP applied the step's write. */
+  applied(): void {
+    if (this.writeProgress !== 'rollingBack') this.writeProgress = 'applied';
+  }
+
+  rollingBack(): void {
+    this.writeProgress = 'rollingBack';
+  }
+
+  /** A poll read the deployment's `status.state`. */
+  observed(state: string | undefined): void {
+    this.observedState = state;
+  }
+
+  /** What a rollback leaves on the deployment until it finishes (undefined: nothing). */
+  leaves(text: string | undefined): void {
+    this.unfinished = text;
+  }
+
+  get write(): WriteProgress {
+    return this.writeProgress;
+  }
+
+  get method(): string {
+    return this.writeMethod;
+  }
+
+  get lastState(): string | undefined {
+    return this.observedState;
+  }
+
+  get unfinishedRollback(): string | undefined {
+    return this.unfinished;
   }
 }
 

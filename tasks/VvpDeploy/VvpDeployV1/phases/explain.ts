@@ -39,7 +39,7 @@ export async function explainWait(
   const failure = fresh ? newestFailure(fresh) : undefined;
   // The failure text and the events are told once, in the step's error message.
   if (failure) logger.info(`The new job failed (${oneLine(failure.reason ?? 'no reason given')}): the step's error message has its failure and the events that explain it.`);
-  return new DeploymentFailedError({ ...common, reason: outcome.reason, failure });
+  return new DeploymentFailedError({ ...common, kind: 'job', reason: outcome.reason, failure });
 }
 
 /** The deployment's events since `sinceMs`; a line saying why when they cannot be read. */

@@ -1,8 +1,8 @@
 import { isAbortError } from '../../../common/errors/errors';
-import { HealthCheckFailedError, formatDuration, oneLine } from '../../../common/vvp/errors';
+import { DeploymentFailedError, formatDuration, oneLine } from '../../../common/vvp/errors';
 import { classifyHealth, concludeHealth, type HealthExpectation, type HealthObservation, type HealthSuccess } from '../../../common/vvp/health';
 import { runningJobIdOf } from '../../../common/vvp/resources';
-import type { FlowContext, WriteStage } from './context';
+import type { FlowContext } from './context';
 import { DIAGNOSTICS_BOUND_MS, readEvents } from './explain';
 import { explainingEvents } from '../../../common/vvp/diagnosis';
 import { pollVvp } from './poll-vvp';
@@ -19,7 +19,7 @@ interface HealthTarget {
 }
 
 /** A passed check, or the failure to report (and roll back on). */
-type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; error: HealthCheckFailedError };
+type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; error: DeploymentFailedError };
 
 /**
  * Watches the new job for `healthCheckSeconds` with the one poller (the deployment and the
@@ -28,7 +28,7 @@ type HealthResult = { kind: 'healthy'; restarts: number } | { kind: 'failed'; er
  * leaving STARTED; at the end of the window, a JobFailing / ClusterUnreachable condition still
  * True fails it too.
  */
-export async function watchHealth(context: FlowContext, stage: WriteStage, target: HealthTarget): Promise<HealthResult> {
+export async function watchHealth(context: FlowContext, target: HealthTarget): Promise<HealthResult> {
   const { config, vvp, clock, logger } = context;
   // The job is new, so every restart it has (observedFlinkJobRestarts counts from its start)
   // happened since it started: one that came before the first probe counts too.
@@ -40,7 +40,7 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
   const probe = async (signal: AbortSignal | undefined): Promise<HealthObservation> => {
     const options = { abortSignal: signal, deadline };
     const d = await vvp.getDeployment(config.namespace, target.deploymentId, options);
-    stage.lastState = d?.status?.state;
+    context.progress.observed(d?.status?.state);
     const job = await vvp.getJob(config.namespace, target.jobId, options);
     lastAnswerAtMs = clock.now();
     if (job) lastRestarts = job.status?.started?.observedFlinkJobRestarts ?? 0;
@@ -94,10 +94,11 @@ export async function watchHealth(context: FlowContext, stage: WriteStage, targe
   const { events, routine } = explainingEvents(await readEvents(context, target.deploymentId, target.sinceMs, clock.now() + DIAGNOSTICS_BOUND_MS));
   return {
     kind: 'failed',
-    error: new HealthCheckFailedError({
+    error: new DeploymentFailedError({
+      kind: 'health',
       deployment: target.deploymentName,
       namespace: config.namespace,
-      state: stage.lastState,
+      state: context.progress.lastState,
       jobId: oneLine(target.jobId),
       reason: verdict.reason,
       watchedInMs,

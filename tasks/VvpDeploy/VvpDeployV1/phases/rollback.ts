@@ -1,16 +1,15 @@
 import { isAbortError } from '../../../common/errors/errors';
 import { changeTime, jobsOfChange, newestFailure } from '../../../common/vvp/diagnosis';
 import { formatDuration, oneLine, type RollbackReport } from '../../../common/vvp/errors';
-import { classifyStateChange, type StateObservation } from '../../../common/vvp/lifecycle';
 import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
 import { changedBesideTheWrite, changesSinceWrite, describeStrategies, unfinishedRollbackOf, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
 import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
 import { copiedSavepointBody, restoredLocation } from '../../../common/vvp/savepoints';
 import { awaitJob } from './await-job';
-import { requestOptions, shownJarUri, type FlowContext, type WriteStage } from './context';
+import { awaitState } from './await-state';
+import { requestOptions, shownJarUri, type FlowContext } from './context';
 import { DIAGNOSTICS_BOUND_MS, readJobs } from './explain';
 import { watchHealth } from './health';
-import { pollVvp } from './poll-vvp';
 
 /** What the rollback restores and what it may overwrite. */
 interface RollbackInput {
@@ -53,11 +52,11 @@ const MAX_PATHS = 8;
  * `succeeded` only when the previous deployment is verified and, when it ran before, its job
  * STARTED (and passed the health check).
  */
-export async function rollBack(context: FlowContext, stage: WriteStage, input: RollbackInput): Promise<RollbackReport> {
+export async function rollBack(context: FlowContext, input: RollbackInput): Promise<RollbackReport> {
   const { config, vvp } = context;
   const { previous, written } = input;
   const jarUri = shownJarUri(jarUriOf(previous));
-  stage.stage = 'rollingBack';
+  context.progress.rollingBack();
 
   const between = input.body ? changedBesideTheWrite(previous, input.body, written) : [];
   if (between.length > 0) {
@@ -70,7 +69,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const refusal = await changedSinceWrite(context, written);
   if (refusal) return { outcome: refusal.gone ? 'error' : 'refused', jarUri, detail: refusal.detail };
   const desiredBefore = desiredStateOf(previous.spec) ?? 'RUNNING';
-  if (desiredBefore !== 'RUNNING') return rollBackStopped(context, stage, input, desiredBefore, jarUri);
+  if (desiredBefore !== 'RUNNING') return rollBackStopped(context, input, desiredBefore, jarUri);
 
   const id = previous.metadata.id;
   // The state from before the upgrade: the savepoint VVP took of the previous job; without one
@@ -103,13 +102,13 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   }
   if (fromUpgradeSavepoint) {
     // The log shows the location once: here for the upgrade savepoint, above for any other state.
-    const copied = await copySavepoint(context, stage, id, location, upgradeLocation ? `the upgrade savepoint ${oneLine(location)}` : 'that state');
+    const copied = await copySavepoint(context, id, location, upgradeLocation ? `the upgrade savepoint ${oneLine(location)}` : 'that state');
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, stateFrom };
   }
   const record = { run: config.runAnnotations['azure-pipelines/runuri'], at: new Date(context.clock.now()).toISOString() };
   const target = temporary ? withTemporaryStrategies(previous, record, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : previous;
   const sentAtMs = context.clock.now();
-  const restored = await putIfStillOurs(context, stage, written, target, {
+  const restored = await putIfStillOurs(context, written, target, {
     what: fromUpgradeSavepoint
       ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from that savepoint.`
       : withoutState
@@ -119,12 +118,12 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
   const left = temporary ? leftBehind(target, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : undefined;
-  if (left) stage.unfinishedRollback = left;
+  if (left) context.progress.leaves(left);
 
   // The job the failed wait or health check last saw, when it is not the original one, must be replaced.
   const replaceJob = input.replaceJobId !== undefined && input.replaceJobId !== runningJobIdOf(previous);
   const name = oneLine(previous.metadata.name ?? config.deployment);
-  const waited = await awaitJob(context, stage, {
+  const waited = await awaitJob(context, {
     deploymentId: id,
     deploymentName: name,
     expectation: { jarUri: jarUriOf(previous) ?? '', baselineJobId: replaceJob ? input.replaceJobId : undefined, baselineState: restored.status?.state, requireNewJob: replaceJob },
@@ -161,14 +160,14 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
   const report: RollbackReport = { outcome: 'succeeded', jarUri, jobId, state: 'RUNNING', restoredFrom, stateFrom };
   if (temporary) {
     // Not a template change: VVP stores the strategies without touching the running job.
-    const final = await putIfStillOurs(context, stage, restored, previous, { what: 'Putting the upgrade and restore strategies back as they were before this step.' });
+    const final = await putIfStillOurs(context, restored, previous, { what: 'Putting the upgrade and restore strategies back as they were before this step.' });
     if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final.replace(/^refused: /, 'the strategies were not put back: ')}`, left };
-    stage.unfinishedRollback = undefined;
+    context.progress.leaves(undefined);
   }
   context.logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
   if (config.healthCheckInMs > 0) {
-    const health = await watchHealth(context, stage, { deploymentId: id, deploymentName: name, jobId, jobName: 'the rolled-back job', sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) });
-    if (health.kind === 'failed') return { ...report, outcome: 'failed', detail: `the rolled-back job failed its health check: ${health.error.reason}`, state: stage.lastState };
+    const health = await watchHealth(context, { deploymentId: id, deploymentName: name, jobId, jobName: 'the rolled-back job', sinceMs: changeTime(restored.metadata.modifiedAt, sentAtMs) });
+    if (health.kind === 'failed') return { ...report, outcome: 'failed', detail: `the rolled-back job failed its health check: ${health.error.reason}`, state: context.progress.lastState };
     report.healthRestarts = health.restarts;
   }
   return report;
@@ -180,7 +179,7 @@ export async function rollBack(context: FlowContext, stage: WriteStage, input: R
  * restores. So: cancel the failed job (no savepoint), register the state the deployment had as
  * the newest savepoint, then PUT the deployment from before the step and wait for its state.
  */
-async function rollBackStopped(context: FlowContext, stage: WriteStage, input: RollbackInput, desiredBefore: string, jarUri: string): Promise<RollbackReport> {
+async function rollBackStopped(context: FlowContext, input: RollbackInput, desiredBefore: string, jarUri: string): Promise<RollbackReport> {
   const { config, vvp, logger } = context;
   const { previous, written } = input;
   const id = previous.metadata.id;
@@ -188,7 +187,7 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
   // The state the deployment had: what this step's job restored, else its newest savepoint from before the step.
   const location = input.newJobRestoredFrom ?? (await newestSavepointBefore(context, id, changeTime(written.metadata.modifiedAt, context.clock.now())));
   logger.info(`The deployment was ${oneLine(desiredBefore)} before this step: cancelling the failed job first, so that no savepoint of its state is taken.`);
-  const cancelled = await sendOnceOrDetail(context, stage, {
+  const cancelled = await sendOnceOrDetail(context, {
     method: 'PATCH',
     operation: `cancelling the failed job of deployment '${name}' in namespace '${config.namespace}'`,
     send: () => vvp.patchDeployment(config.namespace, id, { spec: { state: 'CANCELLED' } }, requestOptions(context)),
@@ -197,19 +196,19 @@ async function rollBackStopped(context: FlowContext, stage: WriteStage, input: R
     describe: () => 'spec.state is not CANCELLED',
   });
   if (typeof cancelled === 'string') return { outcome: 'error', jarUri, detail: cancelled };
-  const reached = await waitForState(context, stage, id, 'CANCELLED', (cancelled as Deployment).status?.state);
-  if (reached) return { outcome: 'timedOut', jarUri, detail: `the failed job was not cancelled: ${reached}`, state: stage.lastState };
+  const reached = await waitForState(context, id, 'CANCELLED', (cancelled as Deployment).status?.state);
+  if (reached) return { outcome: 'timedOut', jarUri, detail: `the failed job was not cancelled: ${reached}`, state: context.progress.lastState };
   if (location) {
-    const copied = await copySavepoint(context, stage, id, location, `the state it had, ${oneLine(location)},`);
+    const copied = await copySavepoint(context, id, location, `the state it had, ${oneLine(location)},`);
     if (typeof copied === 'string') return { outcome: 'error', jarUri, detail: copied, state: 'CANCELLED' };
   }
   // What this step wrote, with the cancel: the PUT goes ahead only while the deployment is still that.
   const afterCancel: Deployment = { ...written, spec: { ...written.spec, state: 'CANCELLED' } };
-  const restored = await putIfStillOurs(context, stage, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location });
+  const restored = await putIfStillOurs(context, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
-  const stalled = await waitForState(context, stage, id, wanted, 'CANCELLED');
-  if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: stage.lastState };
+  const stalled = await waitForState(context, id, wanted, 'CANCELLED');
+  if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: context.progress.lastState };
   logger.info(`The deployment is ${wanted} again with the spec from before this step${location ? '; a resume restores the state it had before this step' : ''}.`);
   return { outcome: 'succeeded', jarUri, state: wanted, stopped: wanted, restoredFrom: location, stateFrom: 'restoreStrategy' };
 }
@@ -224,22 +223,10 @@ async function newestSavepointBefore(context: FlowContext, deploymentId: string,
 }
 
 /** Waits until the deployment's status is `wanted`; undefined when it is, else why not. */
-async function waitForState(context: FlowContext, stage: WriteStage, deploymentId: string, wanted: 'SUSPENDED' | 'CANCELLED', baselineState: string | undefined): Promise<string | undefined> {
-  const { config, vvp, clock } = context;
-  const deadline = clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS;
-  let changeObserved = false;
-  const outcome = await pollVvp<StateObservation, { state: string }>(context, {
-    probe: async (signal) => {
-      const d = await vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal, deadline });
-      stage.lastState = d?.status?.state;
-      if (d?.status?.state !== baselineState) changeObserved = true;
-      return { state: d?.status?.state, desiredState: desiredStateOf(d?.spec), changeObserved };
-    },
-    classify: (obs) => classifyStateChange(obs, { wanted, baselineState }),
-    timeoutInMs: config.timeoutInMs,
-  });
+async function waitForState(context: FlowContext, deploymentId: string, wanted: 'SUSPENDED' | 'CANCELLED', baselineState: string | undefined): Promise<string | undefined> {
+  const outcome = await awaitState(context, deploymentId, wanted, baselineState);
   if (outcome.kind === 'succeeded') return undefined;
-  return outcome.kind === 'failed' ? outcome.reason : `${wanted} not reached within ${formatDuration(config.timeoutInMs)}; last observed: ${oneLine(outcome.state)}`;
+  return outcome.kind === 'failed' ? outcome.reason : `${wanted} not reached within ${formatDuration(context.config.timeoutInMs)}; last observed: ${oneLine(outcome.state)}`;
 }
 
 /** What an unfinished rollback leaves on the deployment, said once for the step's message. */
@@ -270,14 +257,14 @@ async function changedSinceWrite(context: FlowContext, written: Deployment): Pro
  * wrote (`expected`): between that read and the PUT nothing else is awaited. Returns the
  * verified deployment, `refused: …` when someone changed it, or what went wrong.
  */
-async function putIfStillOurs(context: FlowContext, stage: WriteStage, expected: Deployment, target: Deployment, say: { what: string; copied?: string }): Promise<Deployment | string> {
+async function putIfStillOurs(context: FlowContext, expected: Deployment, target: Deployment, say: { what: string; copied?: string }): Promise<Deployment | string> {
   const refusal = await changedSinceWrite(context, expected);
   if (refusal) {
     const copiedNote = say.copied ? ` The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP (it is the newest savepoint of the deployment; take a new savepoint before relying on LATEST_SAVEPOINT)` : '';
     return `refused: ${refusal.detail}.${copiedNote}`;
   }
   context.logger.info(say.what);
-  const put = await putAndVerify(context, stage, target);
+  const put = await putAndVerify(context, target);
   if (typeof put === 'string' && say.copied) {
     return `${put}. The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP as the newest savepoint of the deployment: take a new savepoint of the running job before relying on LATEST_SAVEPOINT`;
   }
@@ -289,11 +276,11 @@ async function putIfStillOurs(context: FlowContext, stage: WriteStage, expected:
  * own that VVP stores it (the PUT's answer could echo the body). Returns the deployment read,
  * or what went wrong.
  */
-export async function putAndVerify(context: FlowContext, stage: WriteStage, target: Deployment): Promise<Deployment | string> {
+export async function putAndVerify(context: FlowContext, target: Deployment): Promise<Deployment | string> {
   const { config, vvp } = context;
   const id = target.metadata.id;
   const name = oneLine(target.metadata.name ?? config.deployment);
-  const sent = await sendOnceOrDetail(context, stage, {
+  const sent = await sendOnceOrDetail(context, {
     method: 'PUT',
     operation: `restoring deployment '${name}' in namespace '${config.namespace}'`,
     send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
@@ -309,9 +296,9 @@ export async function putAndVerify(context: FlowContext, stage: WriteStage, targ
 }
 
 /** One write through the send-once helper; its value, or the failure as text (an abort is rethrown). */
-async function sendOnceOrDetail<T, R>(context: FlowContext, stage: WriteStage, write: WriteOnce<T, R>): Promise<T | R | true | string> {
+async function sendOnceOrDetail<T, R>(context: FlowContext, write: WriteOnce<T, R>): Promise<T | R | true | string> {
   try {
-    const result = await sendOnce(write, { clock: context.clock, logger: context.logger, abortSignal: context.abortSignal, onSending: () => stage.sending(write.method) });
+    const result = await sendOnce(write, { clock: context.clock, logger: context.logger, abortSignal: context.abortSignal, onSending: () => context.progress.sending(write.method) });
     return result.value ?? true;
   } catch (error) {
     if (isAbortError(error)) throw error;
@@ -320,12 +307,12 @@ async function sendOnceOrDetail<T, R>(context: FlowContext, stage: WriteStage, w
 }
 
 /** Registers `location` as a COPIED savepoint of the deployment (POST once); its id, or what went wrong. `shown` names it in the log. */
-async function copySavepoint(context: FlowContext, stage: WriteStage, deploymentId: string, location: string, shown: string): Promise<Savepoint | string> {
+async function copySavepoint(context: FlowContext, deploymentId: string, location: string, shown: string): Promise<Savepoint | string> {
   const { config, vvp, clock, logger } = context;
   const sentAtMs = clock.now();
   const isCopy = (s: Savepoint): boolean =>
     s.spec?.savepointLocation === location && s.metadata.origin === 'COPIED' && (Date.parse(s.metadata.createdAt ?? '') || sentAtMs) >= changeTime(undefined, sentAtMs);
-  const result = await sendOnceOrDetail(context, stage, {
+  const result = await sendOnceOrDetail(context, {
     method: 'POST',
     operation: `registering the savepoint ${oneLine(location)} again for deployment ${oneLine(deploymentId)} in namespace '${config.namespace}'`,
     send: () => vvp.createSavepoint(config.namespace, copiedSavepointBody(deploymentId, location), requestOptions(context)),

@@ -2,7 +2,7 @@ import { isAbortError } from '../../../common/errors/errors';
 import { formatDuration, oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, type Deployment } from '../../../common/vvp/resources';
 import { describeStrategies, finishedRollback, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
-import { requestOptions, type FlowContext, type WriteStage } from './context';
+import { requestOptions, type FlowContext } from './context';
 import { DIAGNOSTICS_BOUND_MS } from './explain';
 import { pollVvp } from './poll-vvp';
 import { putAndVerify } from './rollback';
@@ -27,7 +27,6 @@ interface FinishResult {
  */
 export async function finishUnfinishedRollback(
   context: FlowContext,
-  stage: WriteStage,
   deployment: Deployment,
   keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
 ): Promise<FinishResult> {
@@ -41,45 +40,44 @@ export async function finishUnfinishedRollback(
   );
   let current = deployment;
   if (current.status?.state === 'TRANSITIONING' && desiredStateOf(current.spec) === 'RUNNING') {
-    const settled = await waitWhileTransitioning(context, stage, current);
+    const settled = await waitWhileTransitioning(context, current);
     if (settled) current = settled;
   }
   if (current.status?.state !== 'RUNNING') {
     logger.info(`No job runs (state ${oneLine(current.status?.state ?? 'unknown')}): the rollback is finished once a job of this deployment runs.`);
     return { deployment: current, pending: record };
   }
-  return { deployment: await putBack(context, stage, current, record, keep) };
+  return { deployment: await putBack(context, current, record, keep) };
 }
 
 /** The PUT that finishes the record on a RUNNING deployment (sent once, verified by reading back); returns the deployment read. */
 async function putBack(
   context: FlowContext,
-  stage: WriteStage,
   current: Deployment,
   record: UnfinishedRollback,
   keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
 ): Promise<Deployment> {
-  const read = await putAndVerify(context, stage, finishedRollback(current, record, keep));
+  const read = await putAndVerify(context, finishedRollback(current, record, keep));
   if (typeof read === 'string') throw new Error(`finishing the unfinished rollback: ${read}`);
   context.logger.info(`Finished the unfinished rollback: ${describeStrategies(record)} are back and the annotation ${UNFINISHED_ROLLBACK_ANNOTATION} is removed (no restart).`);
   return read;
 }
 
 /** Once this step's own job runs: reads the deployment and finishes the record that stayed open. */
-export async function finishOnceRunning(context: FlowContext, stage: WriteStage, deploymentId: string, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean }): Promise<void> {
+export async function finishOnceRunning(context: FlowContext, deploymentId: string, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean }): Promise<void> {
   const now = await context.vvp.getDeployment(context.config.namespace, deploymentId, requestOptions(context));
-  if (now) await putBack(context, stage, now, record, keep);
+  if (now) await putBack(context, now, record, keep);
 }
 
 /** Waits (within `timeoutMinutes`) until the deployment leaves TRANSITIONING; undefined when it could not be read. */
-async function waitWhileTransitioning(context: FlowContext, stage: WriteStage, deployment: Deployment): Promise<Deployment | undefined> {
+async function waitWhileTransitioning(context: FlowContext, deployment: Deployment): Promise<Deployment | undefined> {
   const { config, vvp, clock } = context;
   const deadline = clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS;
   let last: Deployment | undefined;
   const outcome = await pollVvp<Deployment | undefined, Deployment>(context, {
     probe: async (signal) => {
       last = await vvp.getDeployment(config.namespace, deployment.metadata.id, { abortSignal: signal, deadline });
-      stage.lastState = last?.status?.state;
+      context.progress.observed(last?.status?.state);
       return last;
     },
     classify: (d) =>
