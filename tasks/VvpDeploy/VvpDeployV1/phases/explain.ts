@@ -1,7 +1,7 @@
 import { isAbortError } from '../../../common/errors/errors';
 import { eventsSince, explainingEvents, jobsOfChange, newestFailure, newestJobNote, type ChangeJobs } from '../../../common/vvp/diagnosis';
 import { DeploymentFailedError, oneLine, WaitTimeoutError, type EventLine } from '../../../common/vvp/errors';
-import type { Job } from '../../../common/vvp/resources';
+import type { Deployment, Job } from '../../../common/vvp/resources';
 import { requestOptions, type FlowContext } from './context';
 import type { JobTarget, WaitResult } from './await-job';
 
@@ -16,17 +16,17 @@ export const DIAGNOSTICS_BOUND_MS = 10_000;
 export async function explainWait(
   context: FlowContext,
   target: JobTarget,
-  result: WaitResult,
+  outcome: Exclude<WaitResult['outcome'], { kind: 'succeeded' }>,
+  lastDeployment: Deployment | undefined,
   sinceMs: number,
 ): Promise<DeploymentFailedError | WaitTimeoutError> {
   const { config, clock, logger } = context;
   const deadline = clock.now() + DIAGNOSTICS_BOUND_MS;
-  const { outcome } = result;
   const [all, jobs] = await Promise.all([readEvents(context, target.deploymentId, sinceMs, deadline), readJobs(context, target.deploymentId, deadline)]);
   const { events, routine } = explainingEvents(all);
   const change: ChangeJobs = { baselineJobId: target.expectation.baselineJobId, knownJobIds: target.knownJobIds, sinceMs };
   const fresh = jobs ? jobsOfChange(jobs, change) : undefined;
-  const common = { deployment: target.deploymentName, namespace: config.namespace, state: result.lastDeployment?.status?.state, events, routineEvents: routine };
+  const common = { deployment: target.deploymentName, namespace: config.namespace, state: lastDeployment?.status?.state, events, routineEvents: routine };
   if (outcome.kind === 'timedOut') {
     return new WaitTimeoutError({
       ...common,
@@ -35,7 +35,6 @@ export async function explainWait(
       timeoutInMs: target.timeoutInMs,
     });
   }
-  if (outcome.kind !== 'failed') throw new Error('explainWait called on a successful wait');
   const failure = fresh ? newestFailure(fresh) : undefined;
   // The failure text and the events are told once, in the step's error message.
   if (failure) logger.info(`The new job failed (${oneLine(failure.reason ?? 'no reason given')}): the step's error message has its failure and the events that explain it.`);

@@ -47,41 +47,36 @@ export type NewJob = {
 export async function runNewJob(run: Run, target: NewJobTarget): Promise<NewJob> {
   const { context } = run;
   const { config, logger } = context;
-  const { waited, upgradeSavepoint, waitFailure } = await run.group(GROUP_WAIT, async () => {
+  const waited = await run.group(GROUP_WAIT, async () => {
     if (target.note) logger.info(target.note);
-    const result = await awaitJob(context, target);
+    const { outcome, lastDeployment } = await awaitJob(context, target);
     // The savepoint VVP took of the job this change replaced (STATEFUL), also when the new job failed.
-    const savepoint = target.replacedJobId
+    const upgradeSavepoint = target.replacedJobId
       ? await findTransitionSavepoint(context, target.deploymentId, target.replacedJobId, target.sinceMs, 'the upgrade savepoint of the previous job')
       : undefined;
-    if (result.outcome.kind === 'succeeded') {
-      const restored = result.outcome.last.runningJob?.restoredFrom;
-      const jobId = oneLine(result.outcome.result.jobId);
-      const from = restored === undefined ? undefined : restored === savepoint?.spec?.savepointLocation ? 'the upgrade savepoint' : oneLine(restored);
-      logger.info(from ? `The new job ${jobId} restored its state from ${from}.` : `The new job ${jobId} started without restored state.`);
+    const common = { last: lastDeployment, upgradeSavepoint, restoredFrom: outcome.last?.runningJob?.restoredFrom };
+    if (outcome.kind !== 'succeeded') {
+      // The failure's explanation is read right after the wait.
+      return { ...common, kind: 'failed' as const, error: await explainWait(context, target, outcome, lastDeployment, target.sinceMs), startedWithoutState: false };
     }
-    // The failure's explanation is read right after the wait.
-    const explained = result.outcome.kind === 'succeeded' ? undefined : await explainWait(context, target, result, target.sinceMs);
-    return { waited: result, upgradeSavepoint: savepoint, waitFailure: explained };
+    const jobId = outcome.result.jobId;
+    const restored = common.restoredFrom;
+    const from = restored === undefined ? undefined : restored === upgradeSavepoint?.spec?.savepointLocation ? 'the upgrade savepoint' : oneLine(restored);
+    logger.info(from ? `The new job ${oneLine(jobId)} restored its state from ${from}.` : `The new job ${oneLine(jobId)} started without restored state.`);
+    return { ...common, kind: 'running' as const, jobId, waitedInMs: outcome.elapsedInMs };
   });
-  if (waited.lastDeployment) run.seen(waited.lastDeployment);
-  const restoredFrom = waited.outcome.last?.runningJob?.restoredFrom;
-  const common = { last: waited.lastDeployment, upgradeSavepoint, restoredFrom };
-  if (waited.outcome.kind !== 'succeeded') {
-    if (!waitFailure) throw new Error('a wait that did not succeed is explained');
-    return { ...common, kind: 'failed', error: waitFailure, startedWithoutState: false };
-  }
-  const jobId = waited.outcome.result.jobId;
+  if (waited.last) run.seen(waited.last);
+  if (waited.kind === 'failed') return waited;
+  const { jobId, restoredFrom } = waited;
   if (target.pending) {
     // The job of this change runs: what the earlier rollback left can be put back now.
     const record = target.pending;
     await run.group(GROUP_FINISH, () => finishOnceRunning(context, target.deploymentId, record, target.keep ?? {}));
   }
-  const waitedInMs = waited.outcome.elapsedInMs;
-  if (config.healthCheckInMs <= 0) return { ...common, kind: 'running', jobId, waitedInMs };
+  if (config.healthCheckInMs <= 0) return waited;
   const health = await run.group(GROUP_HEALTH, () => watchHealth(context, { deploymentId: target.deploymentId, deploymentName: target.deploymentName, jobId, sinceMs: target.sinceMs }));
-  if (health.kind === 'healthy') return { ...common, kind: 'running', jobId, waitedInMs, healthRestarts: health.restarts };
-  return { ...common, kind: 'failed', error: health.error, jobId, startedWithoutState: restoredFrom === undefined };
+  if (health.kind === 'healthy') return { ...waited, healthRestarts: health.restarts };
+  return { ...waited, kind: 'failed', error: health.error, startedWithoutState: restoredFrom === undefined };
 }
 
 /** "; healthy for 2 min with 0 restarts", or nothing without a health check. */
