@@ -131,7 +131,7 @@ function kindOf(artifact: SpecArtifact): string {
 /**
  * Why the step must not turn the deployment's artifact into `next`, or undefined when the kinds
  * agree (or the deployment has no artifact yet). A merge PATCH would keep the old kind's fields
- * (`jarUri`, `entryClass`, `mainArgs`, `flinkConfiguration` of the JAR; `sqlScript` of the SQL
+ * (`jarUri`, `entryClass`, `mainArgs` of the JAR; `sqlScript` of the SQL
  * script): VVP would get a mix of both, so the step refuses and says what to do instead.
  */
 export function artifactKindSwitch(current: SpecArtifact | undefined, next: ArtifactContent): string | undefined {
