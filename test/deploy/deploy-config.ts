@@ -2,7 +2,8 @@ import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 
 /**
  * A DeployConfig with the documented defaults of every input (as parseDeployInputs gives them
- * for a minimal step), for tests that drive the flow without the input layer.
+ * for a minimal step), for tests that drive the flow without the input layer. `artifact` is the
+ * JAR of `jarUri` unless given.
  */
 export function deployConfig(overrides: Partial<DeployConfig> & Pick<DeployConfig, 'deployment' | 'jarUri'>): DeployConfig {
   return {
@@ -26,5 +27,6 @@ export function deployConfig(overrides: Partial<DeployConfig> & Pick<DeployConfi
     annotateDeployment: true,
     runAnnotations: {},
     ...overrides,
+    artifact: overrides.artifact ?? { kind: 'JAR', jarUri: overrides.jarUri, additionalDependencies: [] },
   };
 }

@@ -47,6 +47,11 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'deployment', type: 'pickList', required: true },
     { name: 'jarUri', type: 'string', defaultValue: '' },
     { name: 'deploymentSpecFile', type: 'filePath', defaultValue: '' },
+    // 1.2: SQL deployments.
+    { name: 'sqlScriptFile', type: 'filePath', defaultValue: '' },
+    { name: 'additionalDependencies', type: 'multiLine', defaultValue: '' },
+    { name: 'sqlCatalog', type: 'string', defaultValue: '' },
+    { name: 'sqlDatabase', type: 'string', defaultValue: '' },
     { name: 'deploymentTargetId', type: 'string', defaultValue: '' },
     { name: 'commitId', type: 'string', defaultValue: '$(Build.SourceVersion)' },
     { name: 'createIfMissing', type: 'boolean', defaultValue: 'true' },
@@ -73,7 +78,7 @@ export const DEPLOY_CONTRACT: TaskContract = {
     { name: 'kubectlVersion', type: 'string' },
     { name: 'kubectlDownloadUrl', type: 'string', defaultValue: 'https://dl.k8s.io' },
   ],
-  outputs: ['deploymentId', 'jobId', 'state', 'jarUri', 'previousJarUri', 'rolledBack', 'savepointId', 'savepointLocation', 'restoredFrom', 'restartRequired', 'planChanges'],
+  outputs: ['deploymentId', 'jobId', 'state', 'jarUri', 'previousJarUri', 'rolledBack', 'savepointId', 'savepointLocation', 'restoredFrom', 'restartRequired', 'planChanges', 'sqlScriptSha256'],
 };
 
 export const CONTRACTS: readonly TaskContract[] = [UPLOAD_CONTRACT, DEPLOY_CONTRACT];

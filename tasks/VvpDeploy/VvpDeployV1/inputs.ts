@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../common/errors/errors';
 import { InputReader, type InputSource } from '../../common/inputs/parse';
@@ -9,7 +10,9 @@ import {
 } from '../../common/vvp/deployment-spec';
 import { isAbsoluteUri, withCommit } from '../../common/vvp/jar-uri';
 import { jarUriSecrets, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
-import { jarUriOf, type JsonObject } from '../../common/vvp/resources';
+import { isJsonObject, jarUriOf, pick, type JsonObject } from '../../common/vvp/resources';
+import type { DeployArtifact } from '../../common/vvp/artifact';
+import { readSqlScriptInput, type SqlScriptFile } from '../../common/sql/script-input';
 import { runAnnotations } from '../../common/vvp/run-annotations';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
 import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../../common/http/url-policy';
@@ -48,10 +51,26 @@ export interface DeployConfig {
   deployment: string;
   /** True when `deployment` is a UUID. */
   deploymentIsId: boolean;
-  /** The jarUri to deploy, `?commit=` included. */
+  /**
+   * The jarUri to deploy, `?commit=` included; '' for a SQL deployment and for lifecycle actions.
+   * Kept for the JAR flow: `artifact` says the same and more.
+   */
   jarUri: string;
-  /** Credentials in the jarUri's query (a SAS `sig=`…): registered as secrets by the entry. */
+  /**
+   * What `deploy` and `plan` write: the JAR (`jarUri`) or the SQL script (`sqlScriptFile`), with
+   * `additionalDependencies`. Lifecycle actions write no artifact: for them it is a JAR with
+   * jarUri '' and no dependencies, never read.
+   */
+  artifact: DeployArtifact;
+  /**
+   * Credentials in the query of the jarUri and of every additional dependency (a SAS `sig=`…):
+   * registered as secrets by the entry.
+   */
   jarUriSecrets: string[];
+  /** Catalog for SQL validation (input `sqlCatalog`); undefined: VVP's default (`vvp`). */
+  sqlCatalog?: string;
+  /** Database for SQL validation (input `sqlDatabase`); undefined: VVP's default (`default`). */
+  sqlDatabase?: string;
   /** The spec file with `JARURI`/`DEPLOYMENTTARGETID` replaced; undefined without a file. */
   specFile?: { path: string; document: JsonObject };
   deploymentTargetId?: string;
@@ -84,7 +103,17 @@ export interface InputContext {
   readVariable(name: string): string | undefined;
   /** Reads a text file; throws a Node fs error (`code` ENOENT, EACCES, EISDIR…). */
   readTextFile(file: string): string;
+  /**
+   * Reads a file's bytes (the SQL script: decoded here, so a BOM and broken UTF-8 are seen);
+   * throws a Node fs error. Default: `fs.readFileSync`.
+   */
+  readFile?(file: string): Uint8Array;
   isDirectory(file: string): boolean;
+  /**
+   * Files matching glob patterns under a root (task-lib's `findMatch`, `findFiles` of the
+   * pipeline adapter), for a `sqlScriptFile` glob. Without it `sqlScriptFile` must be a path.
+   */
+  findFiles?(root: string, patterns: string[]): string[];
   /**
    * The namespace field of a Ververica Platform service connection (by id); undefined when it
    * has none or cannot be read. The default of `namespace` with `tokenSource: serviceConnection`.
@@ -164,6 +193,15 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     r.reject('jarUri', maskJarUriQuery(jarUriInput), 'an absolute URI without spaces, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/app.jar');
   }
 
+  const additionalDependencies = r.lines('additionalDependencies');
+  for (const dependency of additionalDependencies) {
+    if (!isAbsoluteUri(dependency)) {
+      r.reject('additionalDependencies', maskJarUriQuery(dependency), 'one absolute URI per line, e.g. wasbs://<container>@<account>.blob.core.windows.net/artifacts/namespaces/<ns>/udf.jar or $(<upload step>.jarUri)');
+    }
+  }
+  const sqlCatalog = r.optional('sqlCatalog');
+  const sqlDatabase = r.optional('sqlDatabase');
+
   const deploymentTargetId = r.optional('deploymentTargetId');
   if (deploymentTargetId !== undefined && !isUuid(deploymentTargetId)) {
     r.reject('deploymentTargetId', deploymentTargetId, 'a deployment target id (UUID)');
@@ -187,6 +225,12 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   const rollbackStateFrom = r.choice('rollbackStateFrom', ['upgradeSavepoint', 'restoreStrategy'] as const, 'upgradeSavepoint');
   const annotateDeployment = r.boolean('annotateDeployment', true);
 
+  const sqlScriptInput = changesSpec ? filePathInput(r, context, 'sqlScriptFile') : undefined;
+  if (sqlScriptInput !== undefined && jarUriInput !== undefined) {
+    r.reject('sqlScriptFile', sqlScriptInput, 'is not allowed together with jarUri: give jarUri for a JAR deployment or sqlScriptFile for a SQL deployment, not both');
+  }
+  const sql = sqlScriptInput === undefined ? undefined : readSqlScript(r, context, sqlScriptInput);
+
   const problemsBeforeFile = r.problems.length;
   const specFile = !changesSpec ? undefined : readSpecFile(r, context, {
     deployment,
@@ -199,22 +243,28 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
   let jarUri = committedInput;
   if (!changesSpec) {
     // Lifecycle actions act on the deployment as it is: no jarUri, no spec file.
+  } else if (sqlScriptInput !== undefined) {
+    // A SQL deployment: the spec file may set everything but the artifact the script replaces.
+    if (specFile) checkSqlSpecArtifact(r, specFile);
   } else if (!jarUriValid) {
     // Reported above; the file's jarUri does not stand in for a bad input.
   } else if (jarUri === undefined && specFile) {
     const fromFile = jarUriOf(specFile.document);
     if (fromFile === undefined) {
-      r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri');
+      r.reject('jarUri', undefined, 'is required unless deploymentSpecFile sets spec.template.spec.artifact.jarUri (or give sqlScriptFile for a SQL deployment)');
     } else if (!isAbsoluteUri(fromFile)) {
       r.reject('deploymentSpecFile', specFile.path, `spec.template.spec.artifact.jarUri '${maskJarUriQuery(fromFile)}' is not an absolute URI (e.g. wasbs://…/app.jar)`);
     } else {
       jarUri = withCommit(fromFile, commitId);
     }
   } else if (jarUri === undefined && r.problems.length === problemsBeforeFile) {
-    r.reject('jarUri', undefined, 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri');
+    r.reject('jarUri', undefined, 'is required: the new artifact URI, usually $(<upload step>.jarUri); or give a deploymentSpecFile that sets spec.template.spec.artifact.jarUri; or give sqlScriptFile for a SQL deployment');
   }
 
   if (r.problems.length > 0) throw new InputError(r.problems);
+  const artifact: DeployArtifact = sql
+    ? { kind: 'SQLSCRIPT', sqlScript: sql.script, sha256: sql.sha256, file: sql.file, additionalDependencies }
+    : { kind: 'JAR', jarUri: jarUri ?? '', additionalDependencies: changesSpec ? additionalDependencies : [] };
   return {
     action,
     online,
@@ -227,8 +277,11 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     namespace,
     deployment,
     deploymentIsId,
-    jarUri: jarUri ?? '',
-    jarUriSecrets: jarUri ? jarUriSecrets(jarUri) : [],
+    jarUri: sql ? '' : (jarUri ?? ''),
+    artifact,
+    jarUriSecrets: [...new Set([artifact.kind === 'JAR' ? artifact.jarUri : '', ...artifact.additionalDependencies].filter((u) => u !== '').flatMap(jarUriSecrets))],
+    sqlCatalog,
+    sqlDatabase,
     specFile,
     deploymentTargetId,
     commitId,
@@ -299,14 +352,10 @@ function readSpecFile(
   context: InputContext,
   target: { deployment: string; namespace: string; deploymentIsId: boolean; jarUri?: string; deploymentTargetId?: string },
 ): DeployConfig['specFile'] {
-  const raw = r.optional('deploymentSpecFile');
+  const raw = filePathInput(r, context, 'deploymentSpecFile');
   if (raw === undefined) return undefined;
-  const workingDirectory = context.readVariable('System.DefaultWorkingDirectory');
-  const file = workingDirectory ? path.resolve(workingDirectory, raw) : path.resolve(raw);
+  const file = path.resolve(workingDirectoryOf(context), raw);
   if (context.isDirectory(file)) {
-    // An empty filePath input arrives as the repository root: treat it as "no file".
-    const roots = [workingDirectory, context.readVariable('Build.SourcesDirectory')].filter((d): d is string => !!d).map((d) => path.resolve(d));
-    if (roots.includes(file)) return undefined;
     r.reject('deploymentSpecFile', raw, 'a YAML or JSON file, not a directory');
     return undefined;
   }
@@ -336,4 +385,51 @@ function readSpecFile(
     r.reject('deploymentSpecFile', raw, `a Deployment matching the inputs: ${problem}`);
   }
   return { path: file, document: replaced.document };
+}
+
+/** Where relative file inputs start: `System.DefaultWorkingDirectory`, else the process's directory. */
+function workingDirectoryOf(context: InputContext): string {
+  return path.resolve(context.readVariable('System.DefaultWorkingDirectory') ?? '');
+}
+
+/**
+ * A `filePath` input, or undefined when it is not set. The agent passes an empty filePath input
+ * as the repository root (the working or sources directory): that is "not set" too.
+ */
+function filePathInput(r: InputReader, context: InputContext, name: string): string | undefined {
+  const raw = r.optional(name);
+  if (raw === undefined) return undefined;
+  const roots = [context.readVariable('System.DefaultWorkingDirectory'), context.readVariable('Build.SourcesDirectory')].filter((d): d is string => !!d).map((d) => path.resolve(d));
+  return roots.includes(path.resolve(workingDirectoryOf(context), raw)) ? undefined : raw;
+}
+
+/** `sqlScriptFile` resolved and read; undefined (with a problem recorded) when it cannot be. */
+function readSqlScript(r: InputReader, context: InputContext, raw: string): SqlScriptFile | undefined {
+  const read = readSqlScriptInput(raw, workingDirectoryOf(context), {
+    readFile: context.readFile ?? ((file) => fs.readFileSync(file)),
+    isDirectory: (file) => context.isDirectory(file),
+    findFiles: context.findFiles,
+  });
+  if ('expected' in read) {
+    r.reject('sqlScriptFile', raw, read.expected);
+    return undefined;
+  }
+  return read.file;
+}
+
+/**
+ * With `sqlScriptFile`, the spec file's artifact may only say what the script agrees with: no
+ * jarUri, no script of its own, no kind other than SQLSCRIPT (the step sets the artifact).
+ */
+function checkSqlSpecArtifact(r: InputReader, specFile: NonNullable<DeployConfig['specFile']>): void {
+  const artifact = pick(specFile.document.spec, 'template', 'spec', 'artifact');
+  if (!isJsonObject(artifact)) return;
+  const clash = [
+    artifact.jarUri !== undefined ? 'jarUri' : undefined,
+    artifact.sqlScript !== undefined ? 'sqlScript' : undefined,
+    artifact.kind !== undefined && String(artifact.kind).toUpperCase() !== 'SQLSCRIPT' ? `kind ${String(artifact.kind)}` : undefined,
+  ].filter((c): c is string => c !== undefined);
+  if (clash.length > 0) {
+    r.reject('deploymentSpecFile', specFile.path, `a Deployment without an artifact of its own when sqlScriptFile is given (the step sets spec.template.spec.artifact to the SQL script): remove ${clash.join(', ')} from spec.template.spec.artifact`);
+  }
 }
