@@ -30,7 +30,7 @@ function plan(current: Deployment, patch: JsonObject, opts: { runningJob?: Job; 
 
 describe('planChange', () => {
   it('patches when the jarUri changes, expecting a new job', () => {
-    assert.deepEqual(plan(deployment('RUNNING'), buildPatchBody(undefined, NEW), { runningJob: job('STARTED', OLD) }), {
+    assert.deepEqual(plan(deployment('RUNNING'), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }), { runningJob: job('STARTED', OLD) }), {
       kind: 'patch',
       templateChanges: true,
       restartExpected: true,
@@ -38,7 +38,7 @@ describe('planChange', () => {
   });
 
   it('is up to date (no PATCH) when RUNNING with a STARTED job running exactly the jarUri', () => {
-    const p = plan(deployment('RUNNING', { jar: NEW }), buildPatchBody(undefined, NEW), { runningJob: job('STARTED', NEW) });
+    const p = plan(deployment('RUNNING', { jar: NEW }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }), { runningJob: job('STARTED', NEW) });
     assert.equal(p.kind, 'upToDate');
     assert.match(p.kind === 'upToDate' ? p.reason : '', /already up to date/);
   });
@@ -54,57 +54,57 @@ describe('planChange', () => {
   ];
   for (const [why, current, runningJob, expected] of notUpToDate) {
     it(`does not PATCH the same jarUri again but ${expected === 'wait' ? 'waits' : 'refuses'} when ${why}`, () => {
-      assert.equal(plan(current, buildPatchBody(undefined, NEW), { runningJob }).kind, expected);
+      assert.equal(plan(current, buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }), { runningJob }).kind, expected);
     });
   }
 
   it('explains that the same template does not restart a FAILED deployment', () => {
-    const p = plan(deployment('FAILED', { jar: NEW }), buildPatchBody(undefined, NEW));
+    const p = plan(deployment('FAILED', { jar: NEW }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }));
     assert.match(p.kind === 'blocked' ? p.reason : '', /does not restart it.*new commitId/);
   });
 
   it('reports nothing to change without waiting when waitForRunning is off', () => {
-    assert.equal(plan(deployment('FAILED', { jar: NEW }), buildPatchBody(undefined, NEW), { wait: false }).kind, 'upToDate');
+    assert.equal(plan(deployment('FAILED', { jar: NEW }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }), { wait: false }).kind, 'upToDate');
   });
 
   for (const state of ['RUNNING', 'TRANSITIONING']) {
     it(`refuses a template change under upgradeStrategy NONE while ${state}`, () => {
-      const p = plan(deployment(state, { upgrade: 'NONE' }), buildPatchBody(undefined, NEW));
+      const p = plan(deployment(state, { upgrade: 'NONE' }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }));
       assert.equal(p.kind, 'blocked');
       assert.match(p.kind === 'blocked' ? p.reason : '', /upgradeStrategy is NONE.*no new job would start/);
     });
   }
 
   it('allows the change when the spec file switches the strategy away from NONE', () => {
-    const patch = buildPatchBody({ spec: { upgradeStrategy: { kind: 'STATELESS' } } }, NEW);
+    const patch = buildPatchBody({ spec: { upgradeStrategy: { kind: 'STATELESS' } } }, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] });
     assert.equal(plan(deployment('RUNNING', { upgrade: 'NONE' }), patch).kind, 'patch');
   });
 
   it('refuses when the spec file switches the strategy to NONE on a running deployment', () => {
-    const patch = buildPatchBody({ spec: { upgradeStrategy: { kind: 'NONE' } } }, NEW);
+    const patch = buildPatchBody({ spec: { upgradeStrategy: { kind: 'NONE' } } }, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] });
     assert.equal(plan(deployment('RUNNING'), patch).kind, 'blocked');
   });
 
   it('allows NONE on a CANCELLED deployment that the spec file starts (a start, not an upgrade)', () => {
-    const patch = buildPatchBody({ spec: { state: 'RUNNING' } }, NEW);
+    const patch = buildPatchBody({ spec: { state: 'RUNNING' } }, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] });
     assert.equal(plan(deployment('CANCELLED', { desired: 'CANCELLED', upgrade: 'NONE' }), patch).kind, 'patch');
   });
 
   it('refuses to wait for a deployment whose desired state stays CANCELLED', () => {
-    const p = plan(deployment('CANCELLED', { desired: 'CANCELLED' }), buildPatchBody(undefined, NEW));
+    const p = plan(deployment('CANCELLED', { desired: 'CANCELLED' }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }));
     assert.match(p.kind === 'blocked' ? p.reason : '', /desired state \(spec.state\) would be CANCELLED/);
   });
 
   it('only stores the change on a CANCELLED deployment when not waiting', () => {
-    assert.equal(plan(deployment('CANCELLED', { desired: 'CANCELLED' }), buildPatchBody(undefined, NEW), { wait: false }).kind, 'patch');
+    assert.equal(plan(deployment('CANCELLED', { desired: 'CANCELLED' }), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] }), { wait: false }).kind, 'patch');
   });
 
   it('patches a FAILED deployment with a new template (that makes VVP try again)', () => {
-    assert.equal(plan(deployment('FAILED'), buildPatchBody(undefined, NEW)).kind, 'patch');
+    assert.equal(plan(deployment('FAILED'), buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW, additionalDependencies: [] })).kind, 'patch');
   });
 
   it('patches a change outside the template without expecting a new job', () => {
-    const patch = buildPatchBody({ spec: { maxJobCreationAttempts: 9 } }, OLD);
+    const patch = buildPatchBody({ spec: { maxJobCreationAttempts: 9 } }, { kind: 'JAR', jarUri: OLD, additionalDependencies: [] });
     assert.deepEqual(plan(deployment('RUNNING'), patch, { runningJob: job('STARTED', OLD) }), {
       kind: 'patch',
       templateChanges: false,
@@ -113,17 +113,17 @@ describe('planChange', () => {
   });
 
   it('refuses a change outside the template on a FAILED deployment when waiting (nothing would restart)', () => {
-    const patch = buildPatchBody({ spec: { maxJobCreationAttempts: 9 } }, OLD);
+    const patch = buildPatchBody({ spec: { maxJobCreationAttempts: 9 } }, { kind: 'JAR', jarUri: OLD, additionalDependencies: [] });
     assert.equal(plan(deployment('FAILED'), patch).kind, 'blocked');
   });
 
   it('patches label changes from the spec file', () => {
-    const patch = buildPatchBody({ metadata: { labels: { team: 'b' } } }, OLD);
+    const patch = buildPatchBody({ metadata: { labels: { team: 'b' } } }, { kind: 'JAR', jarUri: OLD, additionalDependencies: [] });
     assert.equal(plan(deployment('RUNNING'), patch, { runningJob: job('STARTED', OLD) }).kind, 'patch');
   });
 
   it('sees no change when the spec file repeats what VVP stores', () => {
-    const patch = buildPatchBody({ metadata: { labels: { team: 'a' } }, spec: { template: { spec: { parallelism: 1 } } } }, OLD);
+    const patch = buildPatchBody({ metadata: { labels: { team: 'a' } }, spec: { template: { spec: { parallelism: 1 } } } }, { kind: 'JAR', jarUri: OLD, additionalDependencies: [] });
     assert.equal(plan(deployment('RUNNING'), patch, { runningJob: job('STARTED', OLD) }).kind, 'upToDate');
   });
 });

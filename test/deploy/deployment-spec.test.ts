@@ -86,13 +86,13 @@ describe('replaceTokens', () => {
 
 describe('buildPatchBody', () => {
   it('is only the jarUri without a spec file', () => {
-    assert.deepEqual(buildPatchBody(undefined, JAR), { spec: { template: { spec: { artifact: { jarUri: JAR } } } } });
+    assert.deepEqual(buildPatchBody(undefined, { kind: 'JAR', jarUri: JAR, additionalDependencies: [] }), { spec: { template: { spec: { artifact: { jarUri: JAR } } } } });
   });
   it('merges the spec file fields with the jarUri, which wins over the file', () => {
     const file = parseSpecText(
       'kind: Deployment\napiVersion: v1\nmetadata:\n  name: app\n  id: 123\n  resourceVersion: 7\n  labels: {team: a}\nspec:\n  upgradeStrategy: {kind: STATEFUL}\n  template:\n    spec:\n      parallelism: 4\n      artifact: {kind: JAR, jarUri: wasbs://old/app.jar, entryClass: com.x.Main}\nstatus:\n  state: RUNNING\n',
     );
-    assert.deepEqual(buildPatchBody(file, JAR), {
+    assert.deepEqual(buildPatchBody(file, { kind: 'JAR', jarUri: JAR, additionalDependencies: [] }), {
       spec: {
         upgradeStrategy: { kind: 'STATEFUL' },
         template: { spec: { parallelism: 4, artifact: { kind: 'JAR', jarUri: JAR, entryClass: 'com.x.Main' } } },
@@ -103,11 +103,11 @@ describe('buildPatchBody', () => {
   it('builds the same body from equivalent YAML and JSON files', () => {
     const yaml = parseSpecText('spec:\n  template:\n    spec:\n      parallelism: 2\n      flinkConfiguration:\n        a: "1"\n');
     const json = parseSpecText('{"spec":{"template":{"spec":{"parallelism":2,"flinkConfiguration":{"a":"1"}}}}}');
-    assert.deepEqual(buildPatchBody(yaml, JAR), buildPatchBody(json, JAR));
+    assert.deepEqual(buildPatchBody(yaml, { kind: 'JAR', jarUri: JAR, additionalDependencies: [] }), buildPatchBody(json, { kind: 'JAR', jarUri: JAR, additionalDependencies: [] }));
   });
   it('does not modify the spec document', () => {
     const file = { spec: { template: { spec: { artifact: { jarUri: 'x' } } } } };
-    buildPatchBody(file, JAR);
+    buildPatchBody(file, { kind: 'JAR', jarUri: JAR, additionalDependencies: [] });
     assert.equal(file.spec.template.spec.artifact.jarUri, 'x');
   });
 });
@@ -115,7 +115,7 @@ describe('buildPatchBody', () => {
 describe('buildCreateBody', () => {
   it('fills name, namespace, jarUri, artifact kind and state; drops status and read-only metadata', () => {
     const file = parseSpecText('metadata:\n  id: x\n  displayName: App\nspec:\n  deploymentTargetName: t\n  template:\n    spec:\n      artifact: {flinkVersion: "1.17"}\nstatus: {state: RUNNING}\n');
-    assert.deepEqual(buildCreateBody(file, { name: 'app', namespace: 'ns', jarUri: JAR }), {
+    assert.deepEqual(buildCreateBody(file, { name: 'app', namespace: 'ns', artifact: { kind: 'JAR', jarUri: JAR, additionalDependencies: [] } }), {
       kind: 'Deployment',
       apiVersion: 'v1',
       metadata: { displayName: 'App', name: 'app', namespace: 'ns' },
@@ -123,7 +123,7 @@ describe('buildCreateBody', () => {
     });
   });
   it('keeps a state and artifact kind the file sets', () => {
-    const body = buildCreateBody({ spec: { state: 'CANCELLED', template: { spec: { artifact: { kind: 'SQLSCRIPT' } } } } }, { name: 'a', namespace: 'n', jarUri: JAR });
+    const body = buildCreateBody({ spec: { state: 'CANCELLED', template: { spec: { artifact: { kind: 'SQLSCRIPT' } } } } }, { name: 'a', namespace: 'n', artifact: { kind: 'JAR', jarUri: JAR, additionalDependencies: [] } });
     assert.equal((body.spec as any).state, 'CANCELLED');
     assert.equal((body.spec as any).template.spec.artifact.kind, 'SQLSCRIPT');
   });

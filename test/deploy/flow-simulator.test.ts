@@ -128,6 +128,7 @@ describe('deploy flow against the VVP simulator', () => {
       restoredFrom: truth.runningJob.savepointLocation ?? '',
       restartRequired: 'true',
       planChanges: '1',
+      sqlScriptSha256: '',
     });
     // The job was checked by id before declaring success.
     const jobReads = await requests('GET');

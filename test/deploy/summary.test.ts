@@ -126,6 +126,7 @@ describe('outputs', () => {
       restoredFrom: '',
       restartRequired: '',
       planChanges: '',
+      sqlScriptSha256: '',
     });
     assert.equal(values({ ...report, deploymentId: undefined, jobId: undefined, rolledBack: true }).rolledBack, 'true');
     assert.equal(values({ ...report, jobId: undefined }).jobId, '');

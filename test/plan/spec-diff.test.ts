@@ -27,12 +27,12 @@ describe('planDeploymentChange: the diff', () => {
   const table: { name: string; current?: Deployment; change: JsonObject; changes: SpecChange[] }[] = [
     {
       name: 'a changed jarUri is one ~ line with the old and new value',
-      change: buildPatchBody(undefined, NEW_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] }),
       changes: [{ op: '~', path: 'spec.template.spec.artifact.jarUri', before: OLD_JAR, after: NEW_JAR }],
     },
     {
       name: 'the same jarUri is up to date: no changes',
-      change: buildPatchBody(undefined, OLD_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: OLD_JAR, additionalDependencies: [] }),
       changes: [],
     },
     {
@@ -123,7 +123,7 @@ describe('planDeploymentChange: the diff', () => {
     const current = withSpec((d) => {
       d.metadata.annotations = { ...d.metadata.annotations, 'azure-pipelines/run': '20240501.1' };
     });
-    const change = buildPatchBody(undefined, OLD_JAR);
+    const change = buildPatchBody(undefined, { kind: 'JAR', jarUri: OLD_JAR, additionalDependencies: [] });
     change.metadata = { annotations: { 'azure-pipelines/run': '20240502.7', 'azure-pipelines/jobName': 'Deploy' } };
     const plan = planDeploymentChange({ current, change });
     assert.equal(plan.planChanges, 0, 'only the run record would change: up to date, nothing written');
@@ -138,7 +138,7 @@ describe('planDeploymentChange: the diff', () => {
   it('describes a missing deployment as created: every field of the POST body is a + line', () => {
     const body = buildCreateBody(
       { metadata: { labels: { app: 'demo' }, annotations: { 'azure-pipelines/run': '1' } }, spec: { upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { parallelism: 2 } } } },
-      { name: 'demo', namespace: 'default', jarUri: NEW_JAR },
+      { name: 'demo', namespace: 'default', artifact: { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] } },
     );
     const plan = planDeploymentChange({ change: body });
     assert.equal(plan.exists, false);
@@ -181,7 +181,7 @@ describe('planDeploymentChange: the diff', () => {
 
   it('does not modify the deployment or the change it is given', () => {
     const current = deploymentAsRead();
-    const change = buildPatchBody({ spec: { template: { spec: { parallelism: 3 } } } }, NEW_JAR);
+    const change = buildPatchBody({ spec: { template: { spec: { parallelism: 3 } } } }, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] });
     const before = JSON.stringify([current, change]);
     planDeploymentChange({ current, change });
     assert.equal(JSON.stringify([current, change]), before);
@@ -192,7 +192,7 @@ describe('planDeploymentChange: restartRequired and the job', () => {
   const rows: { name: string; current?: Deployment; change: JsonObject; restartRequired: boolean; impact: JobImpact }[] = [
     {
       name: 'a new jarUri on a running STATEFUL deployment replaces the job, savepointing it',
-      change: buildPatchBody(undefined, NEW_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] }),
       restartRequired: true,
       impact: { kind: 'replace', jobId: JOB, upgradeStrategy: 'STATEFUL', restoreStrategy: 'LATEST_STATE', allowNonRestoredState: false },
     },
@@ -219,7 +219,7 @@ describe('planDeploymentChange: restartRequired and the job', () => {
       current: withSpec((d) => {
         d.spec.upgradeStrategy = { kind: 'NONE' };
       }),
-      change: buildPatchBody(undefined, NEW_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] }),
       restartRequired: true,
       impact: { kind: 'keep', jobId: JOB },
     },
@@ -250,7 +250,7 @@ describe('planDeploymentChange: restartRequired and the job', () => {
       current: withSpec((d) => {
         d.status = { state: 'FAILED' };
       }),
-      change: buildPatchBody(undefined, NEW_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] }),
       restartRequired: true,
       impact: { kind: 'start', observedState: 'FAILED', restoreStrategy: 'LATEST_STATE', allowNonRestoredState: false },
     },
@@ -260,7 +260,7 @@ describe('planDeploymentChange: restartRequired and the job', () => {
         d.spec.state = 'SUSPENDED';
         d.status = { state: 'SUSPENDED' };
       }),
-      change: buildPatchBody(undefined, NEW_JAR),
+      change: buildPatchBody(undefined, { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] }),
       restartRequired: true,
       impact: { kind: 'store', desiredState: 'SUSPENDED' },
     },
@@ -349,7 +349,7 @@ describe('renderPlanLines and renderPlanMarkdown', () => {
   const sasJar = 'https://store.example/demo.jar?sv=2022-11-02&sig=Zm9vYmFyYmF6cXV4&commit=5f1d2c3b';
 
   function planWithChanges() {
-    const change = buildPatchBody({ spec: { template: { spec: { parallelism: 2 } } } }, sasJar);
+    const change = buildPatchBody({ spec: { template: { spec: { parallelism: 2 } } } }, { kind: 'JAR', jarUri: sasJar, additionalDependencies: [] });
     change.metadata = { annotations: { 'azure-pipelines/run': '20240502.7' } };
     return planDeploymentChange({ current: deploymentAsRead(), change });
   }
@@ -367,7 +367,7 @@ describe('renderPlanLines and renderPlanMarkdown', () => {
   });
 
   it('says up to date, and nothing else, when nothing would change', () => {
-    const plan = planDeploymentChange({ current: deploymentAsRead(), change: buildPatchBody(undefined, OLD_JAR) });
+    const plan = planDeploymentChange({ current: deploymentAsRead(), change: buildPatchBody(undefined, { kind: 'JAR', jarUri: OLD_JAR, additionalDependencies: [] }) });
     assert.deepEqual(renderPlanLines(plan), ['No changes: the deployment is up to date; nothing would be written.']);
     assert.equal(renderPlanMarkdown(plan), '**Plan:** No changes: the deployment is up to date; nothing would be written.\n');
   });
@@ -421,7 +421,7 @@ describe('renderPlanLines and renderPlanMarkdown', () => {
   });
 
   it('describes the creation of a missing deployment', () => {
-    const plan = planDeploymentChange({ change: buildCreateBody({ spec: {} }, { name: 'demo', namespace: 'default', jarUri: NEW_JAR }) });
+    const plan = planDeploymentChange({ change: buildCreateBody({ spec: {} }, { name: 'demo', namespace: 'default', artifact: { kind: 'JAR', jarUri: NEW_JAR, additionalDependencies: [] } }) });
     assert.deepEqual(renderPlanLines(plan), [
       'The deployment does not exist; creating it would set 3 fields.',
       `  + spec.template.spec.artifact.jarUri: ${NEW_JAR}`,

@@ -43,8 +43,8 @@ spec:
         execution.checkpointing.interval: 10s
 `);
     const jarUri = 'wasbs://vvp@store.blob.core.windows.net/artifacts/namespaces/default/app.jar?commit=abc';
-    assert.deepEqual(validateDeploymentSpec(buildPatchBody(doc, jarUri)), []);
-    assert.deepEqual(validateDeploymentSpec(buildCreateBody(doc, { name: 'demo', namespace: 'default', jarUri })), []);
+    assert.deepEqual(validateDeploymentSpec(buildPatchBody(doc, { kind: 'JAR', jarUri: jarUri, additionalDependencies: [] })), []);
+    assert.deepEqual(validateDeploymentSpec(buildCreateBody(doc, { name: 'demo', namespace: 'default', artifact: { kind: 'JAR', jarUri, additionalDependencies: [] } })), []);
   });
 
   it('accepts a pod template that only adds volumes (a PATCH merges it into VVP’s own template)', () => {

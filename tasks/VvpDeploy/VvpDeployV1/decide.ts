@@ -4,6 +4,7 @@
  * first write, so a plan and the deploy after it cannot disagree. Pure.
  */
 import { InputError } from '../../common/errors/errors';
+import { artifactKindSwitch, artifactOfSpec } from '../../common/vvp/artifact';
 import { planChange, type ChangePlan } from '../../common/vvp/change-plan';
 import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { DeploymentFailedError, VvpApiError } from '../../common/vvp/errors';
@@ -20,9 +21,11 @@ interface ChangeDecision {
 
 /** Decides the change to `current` (the deployment as read, and the job it runs when RUNNING). */
 export function decideChange(config: DeployConfig, current: Deployment, runningJob: Job | undefined): ChangeDecision {
-  const patch = buildPatchBody(config.specFile?.document, config.jarUri, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
+  const patch = buildPatchBody(config.specFile?.document, config.artifact, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
+  // A merge PATCH cannot turn a JAR deployment into a SQL one (or back): it would keep the old kind's fields.
+  const kindSwitch = artifactKindSwitch(artifactOfSpec(current), config.artifact);
   return {
-    plan: planChange({ current, runningJob, patch, waitForRunning: config.waitForRunning }),
+    plan: kindSwitch ? { kind: 'blocked', reason: kindSwitch } : planChange({ current, runningJob, patch, waitForRunning: config.waitForRunning }),
     patch,
     diff: planDeploymentChange({ current, change: patch }),
   };
@@ -58,7 +61,7 @@ export function decideCreate(config: DeployConfig): { body: JsonObject; diff: De
     ]);
   }
   const body = withAnnotations(
-    buildCreateBody(config.specFile.document, { name: config.deployment, namespace: config.namespace, jarUri: config.jarUri, upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy }),
+    buildCreateBody(config.specFile.document, { name: config.deployment, namespace: config.namespace, artifact: config.artifact, upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy }),
     runAnnotations(config),
   );
   const desired = desiredStateOf(body.spec);

@@ -1,4 +1,5 @@
 import type { RollbackReport } from '../../common/vvp/errors';
+import type { SqlProblems } from './phases/check-sql';
 
 /** How the step ended. */
 export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
@@ -28,8 +29,12 @@ export interface DeployResult {
   deploymentId?: string;
   /** jarUri before this step; undefined when the step created the deployment or it was not read. */
   previousJarUri?: string;
-  /** The jarUri this step deploys. */
+  /** The jarUri this step deploys ('' for a SQL deployment and the lifecycle actions). */
   targetJarUri: string;
+  /** SHA-256 of the SQL script this step deploys or plans (as sent); undefined for a JAR. */
+  sqlScriptSha256?: string;
+  /** Problems of the SQL script, at the file's lines: the entry annotates them (the step then wrote nothing). */
+  sqlProblems?: SqlProblems;
   /** The jarUri VVP stores at the end, when known. */
   jarUri?: string;
   previousJobId?: string;

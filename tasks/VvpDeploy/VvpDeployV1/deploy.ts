@@ -4,6 +4,7 @@
  * check) → on failure, roll back. Phases return values; the steps turn them into the ending.
  */
 import { isAbortError } from '../../common/errors/errors';
+import { artifactNoun, describeArtifact, expectedArtifact, shownArtifact, artifactOfSpec } from '../../common/vvp/artifact';
 import { deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
 import { capitalise, DeploymentFailedError, formatDuration, type RollbackReport } from '../../common/vvp/errors';
@@ -12,7 +13,9 @@ import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '..
 import { decideChange, decideCreate, runAnnotations } from './decide';
 import { endedBy, type Ending, type Run, type Steps } from './flow';
 import type { DeployConfig } from './inputs';
+import { checkScript } from './phases/check-sql';
 import { applyPatch, createDeployment, type AppliedChange } from './phases/apply';
+import type { JobTarget } from './phases/await-job';
 import { requestOptions, shownJarUri } from './phases/context';
 import { DIAGNOSTICS_BOUND_MS } from './phases/explain';
 import { GROUP_FINISH, healthyFor, runNewJob, type NewJob } from './phases/new-job';
@@ -20,6 +23,7 @@ import { readBaseline, type Baseline } from './phases/read';
 import { rollBack } from './phases/rollback';
 import { finishUnfinishedRollback } from './phases/unfinished-rollback';
 
+const GROUP_CHECK = 'Check the SQL script';
 const GROUP_READ = 'Read deployment';
 const GROUP_APPLY = 'Apply change';
 const GROUP_ROLLBACK = 'Roll back';
@@ -28,13 +32,18 @@ const SAME_BLOB_ADVICE = "Give each build its own blob name (VvpUploadArtifact b
 
 /** The steps of `action: deploy`. */
 export function deploySteps(config: DeployConfig): Steps {
-  return { firstGroup: GROUP_READ, change: `the change (jarUri ${config.jarUri})`, run: (run) => deploy(run) };
+  return { firstGroup: config.artifact.kind === 'SQLSCRIPT' ? GROUP_CHECK : GROUP_READ, change: `the change (${newArtifact(config)})`, run: (run) => deploy(run) };
 }
 
 async function deploy(run: Run): Promise<Ending> {
   const { context } = run;
   const { config, logger, clock } = context;
   const keep = keepStrategies(config);
+  if (config.artifact.kind === 'SQLSCRIPT') {
+    // The script is checked before anything is read or written: offline, then by VVP.
+    const checked = await run.group(GROUP_CHECK, () => checkScript(config, context));
+    if (checked.error) return { sqlProblems: checked.problems, ...endedBy(checked.error) };
+  }
   let baseline = await run.group(GROUP_READ, () => readBaseline(context));
   // An earlier rollback's record that could not be finished before the write; finished once this change's job runs.
   let pending: UnfinishedRollback | undefined;
@@ -96,7 +105,7 @@ async function create(run: Run): Promise<Ending> {
   run.seen(created.deployment);
   run.record({ annotations: runAnnotations(config), created: true, restartRequired: true });
   if (!config.waitForRunning) {
-    return { outcome: 'applied', message: `Created VVP deployment '${run.name()}' with jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)` };
+    return { outcome: 'applied', message: `Created VVP deployment '${run.name()}' with ${newArtifact(config)}; not waiting for the job (waitForRunning: false)` };
   }
   const job = await runNewJob(run, { ...jobTarget(run, created.deployment, { baselineState: created.deployment.status?.state, requireNewJob: false }), knownJobIds: new Set(), sinceMs: created.sinceMs });
   return conclude(run, job, undefined);
@@ -110,7 +119,7 @@ async function change(run: Run, baseline: Baseline, patch: JsonObject, pending: 
   // The run record rides along with the write; it never decides whether there is one.
   const sent = withAnnotations(patch, runAnnotations(config));
   const applied = await run.group(GROUP_APPLY, async () => {
-    if (namesSameBlob(jarUriOf(current), config.jarUri)) {
+    if (config.artifact.kind === 'JAR' && namesSameBlob(jarUriOf(current), config.jarUri)) {
       logger.warn(`The new jarUri names the same blob as the previous one (only its query differs): the previous JAR was overwritten, so a rollback cannot bring it back. ${SAME_BLOB_ADVICE} or one with $(Build.BuildId)).`);
     }
     const done = await applyPatch(context, current, sent);
@@ -121,7 +130,7 @@ async function change(run: Run, baseline: Baseline, patch: JsonObject, pending: 
   run.seen(applied.deployment);
   run.record({ annotations: runAnnotations(config) });
   if (!config.waitForRunning) {
-    return { outcome: 'applied', message: `VVP deployment '${run.name()}' now holds jarUri ${config.jarUri}; not waiting for the job (waitForRunning: false)` };
+    return { outcome: 'applied', message: `VVP deployment '${run.name()}' now holds ${newArtifact(config)}; not waiting for the job (waitForRunning: false)` };
   }
   const templateChanged = !deepEqual(applied.deployment.spec.template, current.spec.template);
   const baselineJobId = runningJobIdOf(current);
@@ -136,16 +145,16 @@ async function change(run: Run, baseline: Baseline, patch: JsonObject, pending: 
   return conclude(run, job, { previous: current, applied, body: sent });
 }
 
-/** The wait's target for the deployment as read: the new jarUri, as the Read group showed it. */
-function jobTarget(run: Run, deployment: Deployment, expectation: { baselineJobId?: string; baselineState?: string; requireNewJob: boolean }) {
+/** The wait's target for the deployment as read: the new artifact, as the Read group showed it. */
+function jobTarget(run: Run, deployment: Deployment, expectation: { baselineJobId?: string; baselineState?: string; requireNewJob: boolean }): JobTarget {
   const { config } = run.context;
   return {
     deploymentId: deployment.metadata.id,
     deploymentName: run.name(),
-    expectation: { jarUri: config.jarUri, ...expectation },
+    expectation: { ...expectedArtifact(config.artifact), ...expectation },
     timeoutInMs: config.timeoutInMs,
-    // The Read group showed the new jarUri, and the Apply group (a create) or the plan sentence names it.
-    jarUriName: 'the new jarUri',
+    // The Read group showed the new artifact, and the Apply group (a create) or the plan sentence names it.
+    jarUriName: `the new ${artifactNoun(config.artifact)}`,
   };
 }
 
@@ -161,7 +170,7 @@ async function conclude(run: Run, job: NewJob, change: { previous: Deployment; a
   if (savepoint) run.record({ savepoint: { id: savepoint.metadata.id, location: savepoint.spec?.savepointLocation, state: savepoint.status?.state } });
   if (job.kind === 'running') {
     const ran = { jobId: job.jobId, state: 'RUNNING', restoredFrom: job.restoredFrom, healthRestarts: job.healthRestarts };
-    return { ...ran, outcome: 'succeeded', message: `VVP deployment '${run.name()}' runs job ${job.jobId} with jarUri ${config.jarUri} (after ${formatDuration(job.waitedInMs)} of waiting${healthyFor(config.healthCheckInMs, job)})` };
+    return { ...ran, outcome: 'succeeded', message: `VVP deployment '${run.name()}' runs job ${job.jobId} with ${newArtifact(config)} (after ${formatDuration(job.waitedInMs)} of waiting${healthyFor(config.healthCheckInMs, job)})` };
   }
   const failure = job.error;
   // A health check that failed: the job ran; the state is the one the check saw last.
@@ -175,7 +184,7 @@ async function conclude(run: Run, job: NewJob, change: { previous: Deployment; a
     return { ...observed, ...endedBy(failure) };
   }
   const previousJar = jarUriOf(change.previous);
-  const rollback: RollbackReport = namesSameBlob(previousJar, config.jarUri)
+  const rollback: RollbackReport = config.artifact.kind === 'JAR' && namesSameBlob(previousJar, config.jarUri)
     ? {
         outcome: 'skipped',
         jarUri: shownJarUri(previousJar),
@@ -195,7 +204,7 @@ async function conclude(run: Run, job: NewJob, change: { previous: Deployment; a
         }).catch((error: unknown): RollbackReport => {
           if (isAbortError(error) || context.abortSignal?.aborted) throw error;
           // The original failure stays the headline; the rollback problem is added to it.
-          return { outcome: 'error', jarUri: shownJarUri(previousJar), detail: (error as Error).message };
+          return { outcome: 'error', jarUri: shownArtifact(artifactOfSpec(change.previous)), detail: (error as Error).message };
         }),
       );
   if (rollback.outcome === 'skipped') await run.group(GROUP_ROLLBACK, async () => logger.warn(`Not rolled back: ${rollback.detail}.`));
@@ -220,6 +229,11 @@ async function conclude(run: Run, job: NewJob, change: { previous: Deployment; a
     rolledBack: rollback.outcome === 'succeeded',
     ...endedBy(failure.withRollback(rollback)),
   };
+}
+
+/** "jarUri <uri>" or "SQL script orders.sql (sha256 …, N statements)": what this step deploys. */
+function newArtifact(config: DeployConfig): string {
+  return config.artifact.kind === 'JAR' ? `jarUri ${config.jarUri}` : describeArtifact(config.artifact);
 }
 
 /** The strategies this step sets itself: an unfinished rollback does not put those back. */

@@ -78,6 +78,7 @@ export async function runSteps(config: DeployConfig, deps: FlowDeps, steps: Step
     namespace: config.namespace,
     deployment: config.deployment,
     targetJarUri: config.jarUri,
+    sqlScriptSha256: config.artifact.kind === 'SQLSCRIPT' ? config.artifact.sha256 : undefined,
     created: false,
     rolledBack: false,
     build: config.runAnnotations['azure-pipelines/run'],

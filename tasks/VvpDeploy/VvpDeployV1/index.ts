@@ -9,6 +9,8 @@ import { isAbortError } from '../../common/errors/errors';
 import { NetworkAgents } from '../../common/http/network';
 import {
   agentToolCache,
+  errorAnnotation,
+  findFiles,
   readAzureRmConnection,
   readInput,
   readNetworkSettings,
@@ -33,6 +35,8 @@ runTask(async ({ logger, signal }) => {
   const config = parseDeployInputs(readInput, {
     readVariable,
     readTextFile: (file) => fs.readFileSync(file, 'utf8'),
+    readFile: (file) => fs.readFileSync(file),
+    findFiles,
     isDirectory: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false,
     readConnectionNamespace: readVvpConnectionNamespace,
   });
@@ -83,6 +87,8 @@ runTask(async ({ logger, signal }) => {
       }
     }
   } finally {
+    // Problems of a SQL script go on the file's lines, where a pull request shows them.
+    for (const problem of result?.sqlProblems?.problems ?? []) console.log(errorAnnotation(problem, result?.sqlProblems?.file ?? ''));
     if (result) {
       for (const [name, output] of Object.entries(deployOutputs(result))) setOutput(name, output.value, output.secret);
       try {

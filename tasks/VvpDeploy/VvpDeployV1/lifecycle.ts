@@ -5,6 +5,7 @@
  * already is where the action leads.
  */
 import { isAbortError } from '../../common/errors/errors';
+import { artifactOfSpec, expectedArtifact } from '../../common/vvp/artifact';
 import { changeTime, explainingEvents } from '../../common/vvp/diagnosis';
 import { capitalise, DeploymentFailedError, formatDuration, oneLine, renderEvents, VvpApiError } from '../../common/vvp/errors';
 import { decideLifecycle, type LifecycleAction } from '../../common/vvp/lifecycle';
@@ -132,12 +133,12 @@ async function reachState(run: Run, deployment: Deployment, wanted: 'SUSPENDED' 
 async function awaitResumedJob(run: Run, resumed: Resumed): Promise<Ending> {
   const { config } = run.context;
   const { resumed: deployment } = resumed;
-  const jarUri = jarUriOf(deployment) ?? '';
-  run.record({ targetJarUri: jarUri });
+  const artifact = expectedArtifact(artifactOfSpec(deployment));
+  run.record({ targetJarUri: artifact.jarUri });
   const job = await runNewJob(run, {
     deploymentId: deployment.metadata.id,
     deploymentName: run.name(),
-    expectation: { jarUri, baselineState: deployment.status?.state, requireNewJob: false },
+    expectation: { ...artifact, baselineState: deployment.status?.state, requireNewJob: false },
     knownJobIds: resumed.knownJobIds,
     timeoutInMs: config.timeoutInMs,
     sinceMs: resumed.sinceMs,

@@ -17,6 +17,8 @@ import { jarUriOf, runningJobIdOf, type JsonObject } from '../../common/vvp/reso
 import { decideChange, decideCreate, runAnnotations } from './decide';
 import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
+import { describeArtifact } from '../../common/vvp/artifact';
+import { checkScript } from './phases/check-sql';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import type { DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -44,6 +46,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     namespace: config.namespace,
     deployment: config.deployment,
     targetJarUri: config.jarUri,
+    sqlScriptSha256: config.artifact.kind === 'SQLSCRIPT' ? config.artifact.sha256 : undefined,
     created: false,
     rolledBack: false,
     startedAtMs,
@@ -51,7 +54,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
   const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, action: 'plan', ...result, finishedAtMs: clock.now() });
   const annotations = runAnnotations(config);
   const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
-  const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.jarUri, strategies), annotations);
+  const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.artifact, strategies), annotations);
 
   const why = deps.offlineReason ?? 'no token source is given (keyVaultName or vvpServiceConnection), so the live deployment was not read';
   const offline = await inGroup(logger, 'Plan: check the spec', async () => {
@@ -62,7 +65,10 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       }
       logger.info(`${config.specFile.path} is a valid VVP Deployment (the AppManager API schema shipped with the task; unknown fields are refused).`);
     }
-    logger.info(`jarUri: ${maskJarUriQuery(config.jarUri)}`);
+    logger.info(config.artifact.kind === 'JAR' ? `jarUri: ${maskJarUriQuery(config.jarUri)}` : `SQL script: ${describeArtifact(config.artifact)}`);
+    // The script's shape is checked offline always; VVP's validation follows when it is reachable.
+    const checked = config.artifact.kind === 'SQLSCRIPT' && !deps.vvp ? await checkScript(config, deps) : {};
+    if (checked.error) return { error: checked.error, sqlProblems: checked.problems };
     // Online, the diff against the live deployment shows the change; the body only when there is nothing to compare with.
     if (!deps.vvp) {
       logBody(logger, patch);
@@ -71,7 +77,8 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     }
     return undefined;
   });
-  if (offline) return done({ outcome: 'error', message: offline.message, error: offline });
+  if (offline instanceof Error) return done({ outcome: 'error', message: offline.message, error: offline });
+  if (offline) return done({ outcome: 'blocked', message: `Plan: a deploy would fail: ${offline.error.message}`, error: offline.error, sqlProblems: offline.sqlProblems });
 
   if (!deps.vvp) {
     return done({
@@ -85,6 +92,11 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
   try {
     return await inGroup(logger, 'Plan: compare with the live deployment', async () => {
       const vvp = deps.vvp as VvpApi;
+      const checked = await checkScript(config, { ...deps, vvp });
+      if (checked.error) {
+        const message = `Plan: a deploy would fail: ${checked.error.message}`;
+        return done({ outcome: 'blocked', message, error: checked.error, sqlProblems: checked.problems, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(checked.error.message))}\n` });
+      }
       // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
       const reads = { abortSignal: deps.abortSignal, deadline: clock.now() + PLAN_READS_BOUND_MS };
       const current = await vvp.getDeployment(config.namespace, config.deployment, reads);

@@ -62,7 +62,9 @@ export function renderSummary(report: DeployResult, vvpUrl: string): string {
     ['Namespace', code(report.namespace)],
     ...(lifecycle
       ? []
-      : ([
+      : report.sqlScriptSha256 !== undefined
+        ? ([['New SQL script', `sha256 ${code(report.sqlScriptSha256)}`]] as [string, string][])
+        : ([
           ['Previous jarUri', report.previousJarUri ? code(maskJarUriQuery(report.previousJarUri)) : report.created ? '(created by this step)' : '–'],
           ['New jarUri', code(maskJarUriQuery(report.targetJarUri))],
         ] as [string, string][])),
@@ -117,6 +119,8 @@ function restarts(count: number): string {
  */
 function jarUriNow(report: DeployResult, lifecycle: boolean): [string, string][] {
   const now = report.jarUri;
+  // A SQL deployment has no jarUri: the rows above and the outcome say what runs.
+  if (report.sqlScriptSha256 !== undefined && !now) return [];
   if (!now) return [['jarUri now in VVP', '–']];
   if (lifecycle) return [['jarUri now in VVP', code(maskJarUriQuery(now))]];
   if (now === report.targetJarUri) return [];
@@ -151,6 +155,7 @@ export function deployOutputs(report: DeployResult): Record<DeployOutputName, Ou
     restoredFrom: plain(report.restoredFrom),
     restartRequired: plain(report.restartRequired === undefined ? '' : String(report.restartRequired)),
     planChanges: plain(report.planChanges === undefined ? '' : String(report.planChanges)),
+    sqlScriptSha256: plain(report.sqlScriptSha256),
   };
 }
 
@@ -166,4 +171,5 @@ type DeployOutputName =
   | 'savepointLocation'
   | 'restoredFrom'
   | 'restartRequired'
-  | 'planChanges';
+  | 'planChanges'
+  | 'sqlScriptSha256';

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { splitStatements } from '../sql/statements';
+import { sqlScriptSha256 } from '../sql/script-input';
 import { maskJarUriQuery } from './jar-uri-secrets';
 import { isJsonObject, pick, type JsonObject } from './resources';
 
@@ -147,4 +148,31 @@ export function artifactKindSwitch(current: SpecArtifact | undefined, next: Arti
     `The step does not switch an artifact's kind: VVP merges a PATCH into the deployment, which would keep ${leftOver} beside the new artifact. ` +
     'Deploy to a new deployment (another deployment name), or delete this one (action: delete) and let the step create it from deploymentSpecFile.'
   );
+}
+
+/** The artifact of a job: its frozen template's `spec.artifact`. */
+export function jobArtifact(job: { spec?: unknown } | undefined): SpecArtifact | undefined {
+  return artifactOfSpec({ spec: { template: { spec: job?.spec } } });
+}
+
+/** The noun messages use for what a deployment runs: `jarUri`, or `SQL script`. */
+export function artifactNoun(artifact: SpecArtifact | undefined): string {
+  return artifact?.kind === 'SQLSCRIPT' ? 'SQL script' : 'jarUri';
+}
+
+/**
+ * How a message names an artifact read from VVP: a jarUri with its query values (but `commit`)
+ * masked, a SQL script by its SHA-256 (never its text: it may hold connector credentials).
+ */
+export function shownArtifact(artifact: SpecArtifact | undefined): string {
+  if (!artifact) return '(none)';
+  if (artifact.kind === 'JAR') return maskJarUriQuery(artifact.jarUri);
+  if (artifact.kind === 'SQLSCRIPT') return `SQL script (sha256 ${sqlScriptSha256(artifact.sqlScript).slice(0, SHORT_SHA)})`;
+  return `a ${artifact.reported} artifact`;
+}
+
+/** What a wait expects the new job to run (an `UpgradeExpectation`'s artifact fields). */
+export function expectedArtifact(artifact: SpecArtifact | undefined): { jarUri: string; sqlScript?: string } {
+  if (artifact?.kind === 'SQLSCRIPT') return { jarUri: '', sqlScript: artifact.sqlScript };
+  return { jarUri: artifact?.kind === 'JAR' ? artifact.jarUri : '' };
 }

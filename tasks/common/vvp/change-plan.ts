@@ -1,9 +1,8 @@
+import { artifactNoun, artifactOfSpec, jobArtifact, sameArtifact, shownArtifact } from './artifact';
 import { containsSubset, deepEqual, deepMerge } from './deployment-spec';
 import {
   desiredStateOf,
   isJsonObject,
-  jarUriOf,
-  jobJarUri,
   upgradeStrategyOf,
   type Deployment,
   type Job,
@@ -42,7 +41,7 @@ const ACTIVE_STATES = new Set(['RUNNING', 'TRANSITIONING']);
  * is blocked (VVP would keep the old job forever). With `waitForRunning`, a PATCH that leaves
  * `spec.state` other than RUNNING, or that cannot start a job (no template or state change on a
  * stopped deployment), is blocked too. When nothing would change: up to date if the running job
- * is STARTED with the jarUri, else wait (still coming up) or blocked (stopped; the same template
+ * is STARTED with the artifact (jarUri or SQL script), else wait (still coming up) or blocked (stopped; the same template
  * does not restart it).
  */
 export function planChange(input: PlanInput): ChangePlan {
@@ -55,7 +54,8 @@ export function planChange(input: PlanInput): ChangePlan {
   const observed = current.status?.state ?? 'unknown';
   const desiredBefore = desiredStateOf(current.spec);
   const desiredAfter = desiredStateOf(merged) ?? 'RUNNING';
-  const jarUri = jarUriOf({ spec: merged });
+  const artifact = artifactOfSpec({ spec: merged });
+  const noun = artifactNoun(artifact);
 
   if (specChanges || metadataChanges) {
     const startsJob = desiredAfter === 'RUNNING' && desiredBefore !== 'RUNNING';
@@ -81,7 +81,7 @@ export function planChange(input: PlanInput): ChangePlan {
         kind: 'blocked',
         reason:
           `the change does not touch the template and the deployment is ${observed}, so VVP will not start a job. ` +
-          `Use a new jarUri or commitId, or set waitForRunning: false`,
+          `Use a new ${noun === 'jarUri' ? 'jarUri or commitId' : 'SQL script'}, or set waitForRunning: false`,
       };
     }
     return { kind: 'patch', templateChanges, restartExpected };
@@ -91,9 +91,9 @@ export function planChange(input: PlanInput): ChangePlan {
     observed === 'RUNNING' &&
     runningJob?.metadata.id === current.status?.running?.jobId &&
     runningJob?.status?.state === 'STARTED' &&
-    jobJarUri(runningJob) === jarUri;
+    sameArtifact(jobArtifact(runningJob), artifact);
   if (runsIt) {
-    return { kind: 'upToDate', reason: `already up to date: job ${runningJob?.metadata.id} runs ${jarUri}` };
+    return { kind: 'upToDate', reason: `already up to date: job ${runningJob?.metadata.id} runs ${artifact?.kind === 'JAR' ? artifact.jarUri : shownArtifact(artifact)}` };
   }
   if (!waitForRunning) {
     return { kind: 'upToDate', reason: `the deployment already holds this spec (state ${observed}); nothing to change` };
@@ -101,16 +101,16 @@ export function planChange(input: PlanInput): ChangePlan {
   if (desiredAfter !== 'RUNNING') {
     return {
       kind: 'blocked',
-      reason: `the deployment already holds this jarUri but its desired state (spec.state) is ${desiredAfter}, so no job will run`,
+      reason: `the deployment already holds this ${noun} but its desired state (spec.state) is ${desiredAfter}, so no job will run`,
     };
   }
   if (ACTIVE_STATES.has(observed)) {
-    return { kind: 'wait', reason: `the deployment already holds this jarUri and is ${observed}; waiting for its job to run` };
+    return { kind: 'wait', reason: `the deployment already holds this ${noun} and is ${observed}; waiting for its job to run` };
   }
   return {
     kind: 'blocked',
     reason:
-      `the deployment already holds jarUri ${jarUri ?? '(none)'} but is ${observed}; PATCHing the same template does not restart it. ` +
-      `Use a new commitId (or jarUri), or restart the deployment in VVP`,
+      `the deployment already holds ${noun} ${artifact?.kind === 'JAR' ? artifact.jarUri : shownArtifact(artifact)} but is ${observed}; PATCHing the same template does not restart it. ` +
+      `${noun === 'jarUri' ? 'Use a new commitId (or jarUri)' : 'Change the script'}, or restart the deployment in VVP`,
   };
 }

@@ -1,3 +1,4 @@
+import { shownArtifact } from './artifact';
 import { maskJarUriQuery } from './jar-uri-secrets';
 import type { Verdict } from '../poll/poller';
 import type { DeploymentState, JobState } from './resources';
@@ -14,8 +15,10 @@ export const WAIT_PHASES = {
 
 /** What the wait expects, fixed before the change. */
 export interface UpgradeExpectation {
-  /** The jarUri the new job must run, exactly (query string included). */
+  /** The jarUri the new job must run, exactly (query string included); ignored when `sqlScript` is set. */
   jarUri: string;
+  /** A SQL deployment: the script the new job must run, exactly. */
+  sqlScript?: string;
   /** The job VVP reported running before the change (`status.running.jobId`), if any. */
   baselineJobId?: string;
   /** `status.state` before the change; a bad state equal to it may be stale. */
@@ -38,10 +41,12 @@ export interface UpgradeObservation {
    * one means another change (a concurrent run, a user) replaced ours. Undefined: not read.
    */
   specJarUri?: string;
+  /** `spec.template.spec.artifact.sqlScript` as VVP stores it now (SQL deployments); undefined: not read or none. */
+  specSqlScript?: string;
   /** `status.running.jobId`. */
   runningJobId: string | undefined;
   /** The running job, read only when it may be the one we wait for. */
-  runningJob?: { id: string; state: string | undefined; jarUri: string | undefined; restoredFrom?: string };
+  runningJob?: { id: string; state: string | undefined; jarUri: string | undefined; sqlScript?: string; restoredFrom?: string };
   /**
    * Whether VVP has visibly acted since the change: a state or job id other than the baseline,
    * or a job that did not exist before. Until then a bad state equal to the baseline is stale.
@@ -77,7 +82,15 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
       reason: `the deployment's desired state (spec.state) is now ${obs.desiredState}, so no job will run; someone or something changed it during the wait`,
     };
   }
-  if (obs.specJarUri !== undefined && obs.specJarUri !== exp.jarUri) {
+  if (exp.sqlScript !== undefined && obs.specSqlScript !== exp.sqlScript) {
+    const now = obs.specSqlScript === undefined ? 'no SQL script' : shownArtifact({ kind: 'SQLSCRIPT', sqlScript: obs.specSqlScript, additionalDependencies: [] });
+    return {
+      status: 'failed',
+      state: `${obs.state ?? 'unknown'}, SQL script replaced by ${now}`,
+      reason: `the deployment's SQL script was changed to ${now} during the wait, so the script of this step will not run; another run or user replaced this change (that change was left as it is)`,
+    };
+  }
+  if (exp.sqlScript === undefined && obs.specJarUri !== undefined && obs.specJarUri !== exp.jarUri) {
     return {
       status: 'failed',
       state: `${obs.state ?? 'unknown'}, jarUri replaced by ${shown(obs.specJarUri)}`,
@@ -142,9 +155,12 @@ function classifyRunning(obs: UpgradeObservation, exp: UpgradeExpectation): Verd
   const label = `RUNNING, job ${short(jobId)} ${jobState ?? 'without state'}`;
   switch (jobState) {
     case 'STARTED':
-      if (job.jarUri === exp.jarUri) return { status: 'succeeded', state: `${label} with the expected jarUri`, result: { jobId } };
-      // Another jarUri: VVP may still be replacing it, or someone else changed the template.
+      if (exp.sqlScript !== undefined ? job.sqlScript === exp.sqlScript : job.jarUri === exp.jarUri) {
+        return { status: 'succeeded', state: `${label} with the expected ${exp.sqlScript !== undefined ? 'SQL script' : 'jarUri'}`, result: { jobId } };
+      }
+      // Another artifact: VVP may still be replacing it, or someone else changed the template.
       // Not success; keep waiting and let the timeout tell the story.
+      if (exp.sqlScript !== undefined) return { status: 'pending', state: `${label} with another SQL script, not the expected one`, phase: WAIT_PHASES.jobStarting };
       return { status: 'pending', state: `${label} with jarUri ${shown(job.jarUri)}, not the expected one`, phase: WAIT_PHASES.jobStarting };
     case 'STARTING':
     case 'STANDBY':

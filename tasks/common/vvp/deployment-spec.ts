@@ -1,5 +1,6 @@
 import { yaml } from '../lazy/libraries';
 import { isJsonObject, type JsonObject, type JsonValue } from './resources';
+import type { ArtifactContent } from './artifact';
 
 /** The tokens a deployment spec file may contain, replaced by the inputs of the same names. */
 const SPEC_TOKENS = ['JARURI', 'DEPLOYMENTTARGETID'] as const;
@@ -145,14 +146,31 @@ export function withAnnotations(body: JsonObject, annotations: Readonly<Record<s
 const PATCHABLE_METADATA = ['labels', 'annotations', 'displayName'] as const;
 
 /**
- * The PATCH body: the spec file's `spec` (and its labels, annotations, displayName) with
- * `spec.template.spec.artifact.jarUri` set to `jarUri`. Without a spec file it is just
+ * Sets the artifact a write sends in `spec`: for a JAR its `jarUri` (and `additionalDependencies`
+ * when given; the kind stays the deployment's), for a SQL script `kind: SQLSCRIPT`, the script
+ * and its `additionalDependencies` (always: an empty list removes the previous ones).
+ */
+function setArtifact(spec: JsonObject, artifact: ArtifactContent): void {
+  const at = ['template', 'spec', 'artifact'];
+  if (artifact.kind === 'JAR') {
+    setPath(spec, [...at, 'jarUri'], artifact.jarUri);
+    if (artifact.additionalDependencies.length > 0) setPath(spec, [...at, 'additionalDependencies'], [...artifact.additionalDependencies]);
+    return;
+  }
+  setPath(spec, [...at, 'kind'], 'SQLSCRIPT');
+  setPath(spec, [...at, 'sqlScript'], artifact.sqlScript);
+  setPath(spec, [...at, 'additionalDependencies'], [...artifact.additionalDependencies]);
+}
+
+/**
+ * The PATCH body: the spec file's `spec` (and its labels, annotations, displayName) with the
+ * artifact set (a JAR's `jarUri`, or a SQL script). Without a spec file it is just
  * `{ spec: { template: { spec: { artifact: { jarUri } } } } }`; VVP merges it into the stored
  * deployment. `status`, `kind` and read-only metadata from the file are left out.
  */
-export function buildPatchBody(specDocument: JsonObject | undefined, jarUri: string, strategies: PatchStrategies = {}): JsonObject {
+export function buildPatchBody(specDocument: JsonObject | undefined, artifact: ArtifactContent, strategies: PatchStrategies = {}): JsonObject {
   const spec = isJsonObject(specDocument?.spec) ? (structuredClone(specDocument.spec) as JsonObject) : {};
-  setPath(spec, ['template', 'spec', 'artifact', 'jarUri'], jarUri);
+  setArtifact(spec, artifact);
   if (strategies.upgradeStrategy) setPath(spec, ['upgradeStrategy', 'kind'], strategies.upgradeStrategy);
   if (strategies.restoreStrategy) setPath(spec, ['restoreStrategy', 'kind'], strategies.restoreStrategy);
   const body: JsonObject = { spec };
@@ -169,10 +187,10 @@ export function buildPatchBody(specDocument: JsonObject | undefined, jarUri: str
 
 /**
  * The POST body for a missing deployment: the whole spec file minus `status` and read-only
- * metadata, with `metadata.name`/`namespace` set, the jarUri set, `artifact.kind` defaulting to
+ * metadata, with `metadata.name`/`namespace` set, the artifact set, `artifact.kind` defaulting to
  * `JAR` and `spec.state` defaulting to `RUNNING`.
  */
-export function buildCreateBody(specDocument: JsonObject, target: { name: string; namespace: string; jarUri: string } & PatchStrategies): JsonObject {
+export function buildCreateBody(specDocument: JsonObject, target: { name: string; namespace: string; artifact: ArtifactContent } & PatchStrategies): JsonObject {
   const doc = structuredClone(specDocument);
   delete doc.status;
   const metadata: JsonObject = isJsonObject(doc.metadata) ? doc.metadata : {};
@@ -180,7 +198,7 @@ export function buildCreateBody(specDocument: JsonObject, target: { name: string
   metadata.name = target.name;
   metadata.namespace = target.namespace;
   const spec: JsonObject = isJsonObject(doc.spec) ? doc.spec : {};
-  setPath(spec, ['template', 'spec', 'artifact', 'jarUri'], target.jarUri);
+  setArtifact(spec, target.artifact);
   const artifact = getPath(spec, ['template', 'spec', 'artifact']) as JsonObject;
   if (artifact.kind === undefined) artifact.kind = 'JAR';
   if (spec.state === undefined) spec.state = 'RUNNING';

@@ -1,6 +1,8 @@
 import { fencedBlock, markdownText } from '../logging/markdown';
 import { neutraliseCommands } from '../logging/neutralise';
 import { deepEqual, deepMerge } from './deployment-spec';
+import { maskSensitiveOptions } from '../sql/mask-options';
+import { diffScripts } from '../sql/script-diff';
 import { MASK, maskJarUriQuery } from './jar-uri-secrets';
 import { isSensitiveConfigKey, maskSensitiveValues } from './sensitive-keys';
 import { formatPath, type PathSegment } from './json-path';
@@ -316,15 +318,24 @@ function shorten(text: string, max: number): string {
   return `${text.slice(0, max - tail - 1)}…${text.slice(text.length - tail)}`;
 }
 
-/** One change as a line: `~ path: before → after`, `+ path: after`, `- path: before`. */
-function formatChange(change: SpecChange, options: RenderOptions = {}): string {
+/**
+ * One change as lines: `~ path: before → after`, `+ path: after`, `- path: before`. A SQL
+ * script (`….sqlScript`) is shown as a line diff under its path, with the values of sensitive
+ * `WITH` options masked: one long string would hide what changed.
+ */
+function formatChange(change: SpecChange, options: RenderOptions = {}): string[] {
+  if (change.path.endsWith('.sqlScript') && (typeof change.before === 'string' || typeof change.after === 'string')) {
+    const text = (value: JsonValue | undefined): string => (typeof value === 'string' ? maskSensitiveOptions(value) : '');
+    const diff = diffScripts(text(change.before), text(change.after)).map((line) => `    ${options.maskValue ? options.maskValue(line) : line}`);
+    return [`${change.op} ${change.path}: (line diff)`, ...diff];
+  }
   switch (change.op) {
     case '~':
-      return `~ ${change.path}: ${formatValue(change.before, options)} → ${formatValue(change.after, options)}`;
+      return [`~ ${change.path}: ${formatValue(change.before, options)} → ${formatValue(change.after, options)}`];
     case '+':
-      return `+ ${change.path}: ${formatValue(change.after, options)}`;
+      return [`+ ${change.path}: ${formatValue(change.after, options)}`];
     case '-':
-      return `- ${change.path}: ${formatValue(change.before, options)}`;
+      return [`- ${change.path}: ${formatValue(change.before, options)}`];
   }
 }
 
@@ -344,10 +355,10 @@ export function planHeadline(plan: DeploymentPlan): string {
 export function renderPlanLines(plan: DeploymentPlan, options: RenderOptions = {}): string[] {
   const lines = [planHeadline(plan)];
   if (plan.planChanges === 0) return lines.map(neutraliseCommands);
-  for (const change of plan.changes) lines.push(`  ${formatChange(change, options)}`);
+  for (const change of plan.changes) lines.push(...formatChange(change, options).map((line) => `  ${line}`));
   if (plan.pipelineAnnotations.length > 0) {
     lines.push('  recorded with the change (run annotations, not counted):');
-    for (const change of plan.pipelineAnnotations) lines.push(`    ${formatChange(change, { ...options, ...RUN_ANNOTATION_VALUES })}`);
+    for (const change of plan.pipelineAnnotations) lines.push(...formatChange(change, { ...options, ...RUN_ANNOTATION_VALUES }).map((line) => `    ${line}`));
   }
   lines.push(describeImpact(plan.impact));
   return lines.map(neutraliseCommands);
@@ -362,9 +373,9 @@ export function renderPlanMarkdown(plan: DeploymentPlan, options: RenderOptions 
   const headline = `**Plan:** ${planHeadline(plan)}`;
   if (plan.planChanges === 0) return `${headline}\n`;
   const body = [
-    ...plan.changes.map((c) => formatChange(c, options)),
+    ...plan.changes.flatMap((c) => formatChange(c, options)),
     ...(plan.pipelineAnnotations.length > 0 ? ['# recorded with the change (run annotations, not counted)'] : []),
-    ...plan.pipelineAnnotations.map((c) => formatChange(c, { ...options, ...RUN_ANNOTATION_VALUES })),
+    ...plan.pipelineAnnotations.flatMap((c) => formatChange(c, { ...options, ...RUN_ANNOTATION_VALUES })),
   ].join('\n');
   return `${headline}\n\n${fencedBlock(body, 'diff')}\n\n${markdownText(describeImpact(plan.impact))}\n`;
 }

@@ -1,4 +1,5 @@
 import type { PollOutcome } from '../../../common/poll/poller';
+import { artifactOfSpec, jobArtifact, shownArtifact, type SpecArtifact } from '../../../common/vvp/artifact';
 import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation, type UpgradeSuccess } from '../../../common/vvp/classify';
 import { formatDuration, VvpApiError } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, jobJarUri, runningJobIdOf, type Deployment } from '../../../common/vvp/resources';
@@ -19,7 +20,7 @@ export interface JobTarget {
   /** Jobs that existed before the change (see Baseline.knownJobIds). */
   knownJobIds?: ReadonlySet<string>;
   timeoutInMs: number;
-  /** How the log names the expected jarUri when the group already showed it ("the new jarUri"); else it is shown. */
+  /** How the log names the expected artifact when the group already showed it ("the new jarUri"); else it is shown. */
   jarUriName?: string;
 }
 
@@ -69,15 +70,19 @@ export async function awaitJob(context: FlowContext, target: JobTarget): Promise
     let runningJob: UpgradeObservation['runningJob'];
     if (state === 'RUNNING' && runningJobId && !(expectation.requireNewJob && runningJobId === expectation.baselineJobId)) {
       const job = await vvp.getJob(config.namespace, runningJobId, options);
-      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: jobJarUri(job), restoredFrom: restoredLocation(job) };
+      if (job) runningJob = { id: job.metadata.id, state: job.status?.state, jarUri: jobJarUri(job), sqlScript: sqlScriptOf(jobArtifact(job)), restoredFrom: restoredLocation(job) };
     }
-    const specJarUri = jarUriOf(d);
-    return { state, desiredState: desiredStateOf(d.spec), specJarUri, runningJobId, runningJob, changeObserved, newJobActive };
+    return { state, desiredState: desiredStateOf(d.spec), specJarUri: jarUriOf(d), specSqlScript: sqlScriptOf(artifactOfSpec(d)), runningJobId, runningJob, changeObserved, newJobActive };
   };
   logger.info(
-    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${target.jarUriName ?? shownJarUri(expectation.jarUri)}` +
+    `Waiting up to ${formatDuration(target.timeoutInMs)} for ${expectation.requireNewJob ? 'a new job' : 'a job'} running ${target.jarUriName ?? (expectation.sqlScript !== undefined ? shownArtifact({ kind: 'SQLSCRIPT', sqlScript: expectation.sqlScript, additionalDependencies: [] }) : shownJarUri(expectation.jarUri))}` +
       ` (first checks within a second, then every ${formatDuration(config.pollIntervalInMs)} at most).`,
   );
   const outcome = await pollVvp<UpgradeObservation, UpgradeSuccess>(context, { probe, classify: (obs) => classifyUpgrade(obs, expectation), timeoutInMs: target.timeoutInMs });
   return { outcome, lastDeployment };
+}
+
+/** The script of a SQL artifact; undefined for any other. */
+function sqlScriptOf(artifact: SpecArtifact | undefined): string | undefined {
+  return artifact?.kind === 'SQLSCRIPT' ? artifact.sqlScript : undefined;
 }

@@ -1,3 +1,4 @@
+import { artifactOfSpec, describeArtifact, shownArtifact } from '../../../common/vvp/artifact';
 import { oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, upgradeStrategyOf, type Deployment, type Job } from '../../../common/vvp/resources';
 import { requestOptions, shownJarUri, type FlowContext } from './context';
@@ -37,8 +38,9 @@ export async function readBaseline(context: FlowContext): Promise<Baseline | und
   logger.info(`Deployment '${name}' (id ${oneLine(deployment.metadata.id)}) in namespace '${config.namespace}'`);
   logger.info(`  state: ${oneLine(state)} (desired ${oneLine(desiredStateOf(deployment.spec) ?? 'unset')})`);
   if (jobId) logger.info(`  running job: ${oneLine(jobId)}${runningJob ? ` (${oneLine(runningJob.status?.state ?? 'state unknown')})` : ''}`);
-  logger.info(`  jarUri: ${shownJarUri(jarUriOf(deployment))}`);
+  const stored = artifactOfSpec(deployment);
+  logger.info(stored?.kind === 'SQLSCRIPT' ? `  SQL script: ${shownArtifact(stored)}` : `  jarUri: ${shownJarUri(jarUriOf(deployment))}`);
   logger.info(`  upgrade strategy: ${oneLine(upgradeStrategyOf(deployment.spec) ?? '(default)')}`);
-  logger.info(`New jarUri: ${config.jarUri}`);
+  logger.info(config.artifact.kind === 'JAR' ? `New jarUri: ${config.jarUri}` : `New SQL script: ${describeArtifact(config.artifact)}`);
   return { deployment, runningJob, knownJobIds };
 }

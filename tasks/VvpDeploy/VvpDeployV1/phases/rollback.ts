@@ -1,13 +1,14 @@
 import { isAbortError } from '../../../common/errors/errors';
+import { artifactNoun, artifactOfSpec, expectedArtifact, shownArtifact } from '../../../common/vvp/artifact';
 import { changeTime, jobsOfChange, newestFailure } from '../../../common/vvp/diagnosis';
 import { formatDuration, oneLine, type RollbackReport } from '../../../common/vvp/errors';
-import { desiredStateOf, jarUriOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
+import { desiredStateOf, runningJobIdOf, type Deployment, type JsonObject, type Savepoint } from '../../../common/vvp/resources';
 import { changedBesideTheWrite, changesSinceWrite, describeStrategies, unfinishedRollbackOf, differencesFromPrevious, restoreBody, UNFINISHED_ROLLBACK_ANNOTATION, withTemporaryStrategies } from '../../../common/vvp/rollback-body';
 import { sendOnce, type WriteOnce } from '../../../common/vvp/send-once';
 import { copiedSavepointBody, restoredLocation } from '../../../common/vvp/savepoints';
 import { awaitJob } from './await-job';
 import { awaitState } from './await-state';
-import { requestOptions, shownJarUri, type FlowContext } from './context';
+import { requestOptions, type FlowContext } from './context';
 import { DIAGNOSTICS_BOUND_MS, readJobs } from './explain';
 import { watchHealth } from './health';
 
@@ -55,7 +56,7 @@ const MAX_PATHS = 8;
 export async function rollBack(context: FlowContext, input: RollbackInput): Promise<RollbackReport> {
   const { config, vvp } = context;
   const { previous, written } = input;
-  const jarUri = shownJarUri(jarUriOf(previous));
+  const jarUri = shownArtifact(artifactOfSpec(previous));
   context.progress.rollingBack();
 
   const between = input.body ? changedBesideTheWrite(previous, input.body, written) : [];
@@ -110,10 +111,10 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
   const sentAtMs = context.clock.now();
   const restored = await putIfStillOurs(context, written, target, {
     what: fromUpgradeSavepoint
-      ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + LATEST_SAVEPOINT so the job starts from that savepoint.`
+      ? `Restoring the deployment from before this step (${named(input.previous, jarUri)}), once with STATELESS + LATEST_SAVEPOINT so the job starts from that savepoint.`
       : withoutState
-        ? `Restoring the deployment from before this step (jarUri ${jarUri}), once with STATELESS + NONE so the job starts without state.`
-        : `Restoring the deployment as it was before this step (jarUri ${jarUri}): a PUT of its metadata and spec.`,
+        ? `Restoring the deployment from before this step (${named(input.previous, jarUri)}), once with STATELESS + NONE so the job starts without state.`
+        : `Restoring the deployment as it was before this step (${named(input.previous, jarUri)}): a PUT of its metadata and spec.`,
     copied: fromUpgradeSavepoint ? location : undefined,
   });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
@@ -126,10 +127,10 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
   const waited = await awaitJob(context, {
     deploymentId: id,
     deploymentName: name,
-    expectation: { jarUri: jarUriOf(previous) ?? '', baselineJobId: replaceJob ? input.replaceJobId : undefined, baselineState: restored.status?.state, requireNewJob: replaceJob },
+    expectation: { ...expectedArtifact(artifactOfSpec(previous)), baselineJobId: replaceJob ? input.replaceJobId : undefined, baselineState: restored.status?.state, requireNewJob: replaceJob },
     knownJobIds,
     timeoutInMs: config.timeoutInMs,
-    jarUriName: 'the previous jarUri',
+    jarUriName: `the previous ${artifactNoun(artifactOfSpec(previous))}`,
   });
   const { outcome } = waited;
   const lastState = waited.lastDeployment?.status?.state;
@@ -204,7 +205,7 @@ async function rollBackStopped(context: FlowContext, input: RollbackInput, desir
   }
   // What this step wrote, with the cancel: the PUT goes ahead only while the deployment is still that.
   const afterCancel: Deployment = { ...written, spec: { ...written.spec, state: 'CANCELLED' } };
-  const restored = await putIfStillOurs(context, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, jarUri ${jarUri}).`, copied: location });
+  const restored = await putIfStillOurs(context, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, ${named(input.previous, jarUri)}).`, copied: location });
   if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
   const stalled = await waitForState(context, id, wanted, 'CANCELLED');
@@ -329,4 +330,9 @@ async function copySavepoint(context: FlowContext, deploymentId: string, locatio
 function listPaths(paths: readonly string[]): string {
   const shown = paths.slice(0, MAX_PATHS).join(', ');
   return paths.length > MAX_PATHS ? `${shown} and ${paths.length - MAX_PATHS} more` : shown;
+}
+
+/** "jarUri <uri>" for a JAR deployment; a SQL script names itself. */
+function named(deployment: Deployment, shown: string): string {
+  return artifactOfSpec(deployment)?.kind === 'SQLSCRIPT' ? shown : `jarUri ${shown}`;
 }
