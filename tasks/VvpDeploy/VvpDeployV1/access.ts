@@ -29,7 +29,7 @@ export interface VvpAccess {
   /** Where people open VVP (links in the run summary); undefined behind a tunnel without `vvpUrl`. */
   publicUrl?: URL;
   /**
-   * Behind a tunnel: aborts (reason: a TunnelLostError naming the service, the cluster and
+   * Behind a tunnel: aborts (reason: a ServiceError naming the service, the cluster and
    * kubectl's last error) once the tunnel is down for good. Every VVP call must then fail at once
    * without sending anything: the token would go to a local port another process may hold.
    * Undefined for direct access.

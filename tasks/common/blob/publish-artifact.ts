@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { ServiceError } from '../errors/errors';
+import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
 import { emptyArtifact, type ArtifactFile } from './artifact-file';
 import type { ArtifactStore, BlobCondition, BlobRef, BlobState, CommittedBlockList, StagedBlocks } from './blob-artifact-client';
@@ -186,7 +187,7 @@ export async function publishArtifact(
   const known = content as LocalContent;
   const rate = mibPerSecond(known.sizeInBytes, uploadDurationInMs);
   const how =
-    `in ${(uploadDurationInMs / 1000).toFixed(1)} s (${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)})`;
+    `in ${formatDuration(uploadDurationInMs)} (${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)})`;
   const verified = `verified: the committed block list is exactly the ${staged.ids.length} block(s) sent (ids and sizes)`;
   logger.info(`Uploaded ${how}; ${verified}`);
   const summary = `Uploaded ${fileName} (${formatMiB(known.sizeInBytes)}) ${how} to ${blobUrl}; ${verified}; SHA-256 ${known.sha256Hex}`;
