@@ -90,7 +90,7 @@ const URL_USES = {
 } as const satisfies Record<string, { example: string; carries: string; optIn?: string }>;
 
 /** Which service URL a message is about. */
-export type UrlUse = keyof typeof URL_USES;
+type UrlUse = keyof typeof URL_USES;
 
 /**
  * The one table of accepted URL forms: what a URL for `use` must be, given the rule it broke
