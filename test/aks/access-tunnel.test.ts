@@ -12,11 +12,11 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ServiceError } from '../../tasks/common/errors/errors';
 import { resolveCloud } from '../../tasks/common/azure/cloud';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { DIRECT } from '../support/direct-network';
 import { kubectlPlatform } from '../../tasks/common/kubectl/kubectl-release';
-import { TunnelLostError } from '../../tasks/common/kubectl/port-forward';
 import { MemoryLogger } from '../support/memory-logger';
 import { resolveVvpAccess, type AccessDeps } from '../../tasks/VvpDeploy/VvpDeployV1/access';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
@@ -132,10 +132,10 @@ describe('VVP access through a port-forward into AKS', { skip }, () => {
       behave({ mode: 'unreachable' });
       process.kill(first.pid, 'SIGUSR2');
       const error = await reason;
-      assert.ok(error instanceof TunnelLostError);
+      assert.ok(error instanceof ServiceError);
       assert.match(
         error.message,
-        /^Tunnel to service vvp\/vvp-ververica-platform:80 in AKS cluster 'aks' \(resource group 'rg'\) lost: Unable to connect to the server: dial tcp: lookup aks-dns-1\.hcp\.westeurope\.azmk8s\.io .*no such host\. VVP calls through 127\.0\.0\.1:\d+ were stopped/,
+        /^kubectl port-forward: keeping the tunnel to service vvp\/vvp-ververica-platform:80 in AKS cluster 'aks' \(resource group 'rg'\) open failed: the tunnel was lost: Unable to connect to the server: dial tcp: lookup aks-dns-1\.hcp\.westeurope\.azmk8s\.io .*no such host\. VVP calls through 127\.0\.0\.1:\d+ were stopped/,
       );
     } finally {
       await access.dispose();

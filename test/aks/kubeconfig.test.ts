@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { AKS_SERVER_APP_ID, KubeconfigProblem, kubeconfigSecrets, parseKubeconfig, renderKubeconfig } from '../../tasks/common/aks/kubeconfig';
+import { ServiceError } from '../../tasks/common/errors/errors';
+import { AKS_SERVER_APP_ID, kubeconfigSecrets, parseKubeconfig, renderKubeconfig } from '../../tasks/common/aks/kubeconfig';
 
 const LOCAL = `apiVersion: v1
 clusters:
@@ -80,7 +81,7 @@ describe('AKS kubeconfig', () => {
   });
 
   it('says what is missing in a broken kubeconfig', () => {
-    assert.throws(() => parseKubeconfig(': : :'), KubeconfigProblem);
+    assert.throws(() => parseKubeconfig(': : :'), (e: unknown) => e instanceof ServiceError && /^Azure Resource Manager: reading the cluster user kubeconfig failed: not YAML/.test(e.message));
     assert.throws(() => parseKubeconfig(LOCAL.replace('current-context: aks', 'current-context: nope')), /no context named 'nope'/);
     assert.throws(() => parseKubeconfig(LOCAL.replace('    user: clusterUser_rg_aks', '    user: ghost')), /no user named 'ghost'/);
     assert.throws(() => parseKubeconfig(LOCAL.replace('server: https://aks-dns-1.hcp.westeurope.azmk8s.io:443', 'server: ""')), /no valid server URL/);

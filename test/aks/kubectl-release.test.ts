@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { InputError } from '../../tasks/common/errors/errors';
 import {
   clientVersionOf,
   kubectlDownload,
   kubectlPlatform,
   normalizeKubectlVersion,
   parseSha256File,
-  UnsupportedPlatformError,
 } from '../../tasks/common/kubectl/kubectl-release';
 
 describe('kubectl release naming', () => {
@@ -37,7 +37,7 @@ describe('kubectl release naming', () => {
 
   it('refuses platforms kubectl is not released for, saying which agents work', () => {
     for (const [platform, arch] of [['freebsd', 'x64'], ['darwin', 'ia32'], ['win32', 'arm'], ['aix', 'ppc64']]) {
-      assert.throws(() => kubectlPlatform(platform!, arch!), (e: unknown) => e instanceof UnsupportedPlatformError && /Linux, macOS or Windows/.test(e.message));
+      assert.throws(() => kubectlPlatform(platform!, arch!), (e: unknown) => e instanceof InputError && /Linux, macOS or Windows/.test(e.message));
     }
     assert.equal(kubectlPlatform('linux', 's390x').arch, 's390x');
     assert.equal(kubectlPlatform('linux', 'ppc64').arch, 'ppc64le');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ServiceError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../support/memory-logger';
 import { VvpApiError } from '../../tasks/common/vvp/errors';
-import { READ_BACK_GRACE_MS, sendOnce, WriteOutcomeError, type WriteOnce } from '../../tasks/common/vvp/send-once';
+import { READ_BACK_GRACE_MS, sendOnce, type WriteOnce } from '../../tasks/common/vvp/send-once';
 import { FakeClock } from './fake-clock';
 
 const lostAnswer = (): VvpApiError =>
@@ -38,7 +39,7 @@ describe('sendOnce', () => {
   it('returns the answer of a write that answered, reading nothing back', async () => {
     const w = write({ send: async () => 'answer' });
     const result = await sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() });
-    assert.deepEqual(result, { kind: 'answered', value: 'answer' });
+    assert.deepEqual(result, { value: 'answer' });
     assert.equal(w.readCount(), 0);
   });
 
@@ -54,7 +55,7 @@ describe('sendOnce', () => {
     const w = write({ reads: ['old', 'old', 'old', 'new'] });
     const logger = new MemoryLogger();
     const result = await sendOnce(w.write, { clock, logger });
-    assert.deepEqual(result, { kind: 'readBack', value: 'new' });
+    assert.deepEqual(result, { value: 'new' });
     assert.equal(w.sends(), 1);
     assert.equal(w.readCount(), 4);
     assert.ok(logger.lines.some((l) => /answer to the PATCH was lost \(ECONNRESET\).*not sent again/.test(l)));
@@ -65,8 +66,7 @@ describe('sendOnce', () => {
     const started = clock.now();
     const w = write({ reads: ['old'] });
     await assert.rejects(sendOnce(w.write, { clock, logger: new MemoryLogger() }), (e: unknown) => {
-      assert.ok(e instanceof WriteOutcomeError);
-      assert.equal(e.outcome, 'notApplied');
+      assert.ok(e instanceof ServiceError);
       assert.match(e.message, /reading back for 10 s shows jarUri is still old: VVP has not applied the PATCH so far, but it may still.*Check the deployment in VVP before re-running/);
       return true;
     });
@@ -78,8 +78,7 @@ describe('sendOnce', () => {
   it('says the outcome is unknown when the read-back fails too', async () => {
     const w = write({ reads: [new Error('connect ECONNREFUSED')] });
     await assert.rejects(sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() }), (e: unknown) => {
-      assert.ok(e instanceof WriteOutcomeError);
-      assert.equal(e.outcome, 'unknown');
+      assert.ok(e instanceof ServiceError);
       assert.match(e.message, /reading it back failed too \(connect ECONNREFUSED\), so whether VVP applied the PATCH is unknown/);
       assert.match(e.message, /Check the deployment in VVP before re-running/);
       return true;

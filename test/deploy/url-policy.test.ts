@@ -139,8 +139,19 @@ describe('the URL policy where service URLs come in', () => {
     assert.match(problemsOf(() => connectionUrlOf(c(`https://vvp.example.com/?${SECRET}`), false, true)), /'https:\/\/vvp\.example\.com\/\?\*\*\*'/);
   });
 
+  /** What a client refuses its base URL with: a plain Error (the parsers check the inputs first). */
+  const refusalOf = (action: () => unknown): string => {
+    try {
+      action();
+    } catch (error) {
+      assert.ok(error instanceof Error && !(error instanceof InputError), String(error));
+      return error.message;
+    }
+    return assert.fail('expected the client to refuse the URL');
+  };
+
   it('VvpClient refuses plain http to another host unless allowInsecureHttp is set, and then warns', () => {
-    assert.match(problemsOf(() => new VvpClient('http://vvp.internal', 'tok-12345')), /input 'vvpUrl' 'http:\/\/vvp\.internal': an https:\/\/ URL/);
+    assert.match(refusalOf(() => new VvpClient('http://vvp.internal', 'tok-12345')), /'http:\/\/vvp\.internal': it must be an https:\/\/ URL/);
     const logger = new MemoryLogger();
     new VvpClient('http://vvp.internal', 'tok-12345', { allowInsecureHttp: true, logger });
     assert.match(logger.lines.join('\n'), /warning: vvpUrl http:\/\/vvp\.internal uses plain HTTP/);
@@ -152,19 +163,19 @@ describe('the URL policy where service URLs come in', () => {
   });
 
   it('VvpClient refuses credentials and a query in its base URL, masking them', () => {
-    const withCredentials = problemsOf(() => new VvpClient('https://admin:hunter2-password@vvp.example.com', 'tok-12345'));
+    const withCredentials = refusalOf(() => new VvpClient('https://admin:hunter2-password@vvp.example.com', 'tok-12345'));
     assert.match(withCredentials, /a URL without credentials/);
     assert.ok(!withCredentials.includes('hunter2-password'));
-    const withQuery = problemsOf(() => new VvpClient(`https://vvp.example.com/?${SECRET}`, 'tok-12345'));
-    assert.match(withQuery, /'https:\/\/vvp\.example\.com\/\?\*\*\*': the base URL only/);
+    const withQuery = refusalOf(() => new VvpClient(`https://vvp.example.com/?${SECRET}`, 'tok-12345'));
+    assert.match(withQuery, /'https:\/\/vvp\.example\.com\/\?\*\*\*': it must be the base URL only/);
   });
 
   it('the ARM client accepts https and loopback http only, with no opt-out', () => {
     const credential = { getToken: async () => null };
     assert.ok(new ManagedClusterClient('https://management.azure.com/', credential));
     assert.ok(new ManagedClusterClient('http://127.0.0.1:9000', credential));
-    assert.match(problemsOf(() => new ManagedClusterClient('http://management.example.com', credential)), /input 'azureSubscription' 'http:\/\/management\.example\.com': .*https:\/\/ URL/);
-    assert.match(problemsOf(() => new ManagedClusterClient('https://management.azure.com/?x=1', credential)), /\?\*\*\*/);
+    assert.match(refusalOf(() => new ManagedClusterClient('http://management.example.com', credential)), /'http:\/\/management\.example\.com': it must be an https:\/\/ URL/);
+    assert.match(refusalOf(() => new ManagedClusterClient('https://management.azure.com/?x=1', credential)), /\?\*\*\*/);
   });
 
   it('blobEndpoint: http only to loopback, never a query or credentials', () => {

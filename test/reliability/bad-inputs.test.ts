@@ -105,8 +105,8 @@ const UPLOAD_CASES: Omit<BadInput, 'task'>[] = [
   { what: 'a blobName with a backslash', inputs: { blobName: 'jobs\\app.jar' }, input: 'blobName', value: 'jobs\\app.jar', form: /must not contain a backslash/ },
   { what: 'a 2000-character blobName', inputs: { blobName: `${'b'.repeat(2000)}.jar` }, input: 'blobName', value: 'b'.repeat(150), form: /must be at most \d+ characters/ },
   { what: "overwrite 'maybe'", inputs: { overwrite: 'maybe' }, input: 'overwrite', value: 'maybe', form: /one of ifChanged, always, never/ },
-  { what: 'a plain http:// blobEndpoint to another host', inputs: { blobEndpoint: 'http://vvpstorage.example.com' }, input: 'blobEndpoint', value: 'http://vvpstorage.example.com', form: /an https URL .*http only for localhost/ },
-  { what: 'a blobEndpoint carrying a SAS (masked in the message)', inputs: { blobEndpoint: 'https://vvpstorage.blob.core.windows.net/?sv=2024-01-01&sig=abc123secret' }, input: 'blobEndpoint', value: 'https://vvpstorage.blob.core.windows.net/?***', hidden: 'abc123secret', form: /without query string or credentials/ },
+  { what: 'a plain http:// blobEndpoint to another host', inputs: { blobEndpoint: 'http://vvpstorage.example.com' }, input: 'blobEndpoint', value: 'http://vvpstorage.example.com', form: /an https:\/\/ URL \(http:\/\/ only for 127\.0\.0\.1, localhost or ::1\)/ },
+  { what: 'a blobEndpoint carrying a SAS (masked in the message)', inputs: { blobEndpoint: 'https://vvpstorage.blob.core.windows.net/?sv=2024-01-01&sig=abc123secret' }, input: 'blobEndpoint', value: 'https://vvpstorage.blob.core.windows.net/?***', hidden: 'abc123secret', form: /the base URL only, without \?query or #fragment/ },
   { what: 'a service principal connection without its client id', endpoint: damaged({ drop: ['serviceprincipalid'] }), input: 'azureSubscription', value: D.serviceConnectionId, form: /a service connection that has clientId/ },
 ];
 

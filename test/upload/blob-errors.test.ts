@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BlobConflictError, blobServiceError, storageErrorDetail } from '../../tasks/common/blob/blob-errors';
+import { blobConflict, blobServiceError, storageErrorDetail } from '../../tasks/common/blob/blob-errors';
 
 const CONTEXT = {
   operation: "committing blob 'artifacts/namespaces/default/job.jar'",
@@ -91,10 +91,10 @@ describe('blobServiceError', () => {
   });
 });
 
-describe('BlobConflictError', () => {
+describe('blobConflict', () => {
   const local = { sizeInBytes: 10, sha256Hex: 'aa'.repeat(32), md5Base64: 'bG9jYWw=' };
   test('names the blob and both SHA-256 hashes', () => {
-    const error = new BlobConflictError('https://a.blob.core.windows.net/vvp/x.jar', local, { sizeInBytes: 12, sha256Hex: 'bb'.repeat(32) });
+    const error = blobConflict('https://a.blob.core.windows.net/vvp/x.jar', { local, existing: { sizeInBytes: 12, sha256Hex: 'bb'.repeat(32) } });
     assert.match(error.message, /The blob https:\/\/a\.blob\.core\.windows\.net\/vvp\/x\.jar already exists with different content/);
     assert.match(error.message, new RegExp(`SHA-256 ${'bb'.repeat(32)}.*SHA-256 ${'aa'.repeat(32)}`));
     assert.match(error.message, /left unchanged/);
@@ -102,9 +102,9 @@ describe('BlobConflictError', () => {
 
   test('compares Content-MD5 when the blob has no sha256 metadata, and says so when it has no hash at all', () => {
     assert.match(
-      new BlobConflictError('u', local, { sizeInBytes: 10, md5Base64: 'b3RoZXI=' }).message,
+      blobConflict('u', { local, existing: { sizeInBytes: 10, md5Base64: 'b3RoZXI=' } }).message,
       /Content-MD5 b3RoZXI= \(no sha256 metadata\).*Content-MD5 bG9jYWw=/,
     );
-    assert.match(new BlobConflictError('u', local, { sizeInBytes: 10 }).message, /without sha256 metadata or Content-MD5/);
+    assert.match(blobConflict('u', { local, existing: { sizeInBytes: 10 } }).message, /without sha256 metadata or Content-MD5/);
   });
 });

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openArtifactFile, type ArtifactFile } from '../../tasks/common/blob/artifact-file';
 import type { ArtifactStore, BlobRef, BlobState, CommitOptions, CommitOutcome, CommittedBlockList, StageOptions, StagedBlocks } from '../../tasks/common/blob/blob-artifact-client';
-import { BlobConflictError } from '../../tasks/common/blob/blob-errors';
 import { MIB } from '../../tasks/common/blob/block-plan';
 import { ContentHasher } from '../../tasks/common/blob/file-digest';
 import { publishArtifact, type PublishRequest } from '../../tasks/common/blob/publish-artifact';
+import { InputError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../support/memory-logger';
 
 /** An in-memory store that records what it was asked to do; it reads the file like the real one. */
@@ -113,7 +113,7 @@ describe('publishArtifact', () => {
     const store = new FakeStore({ sizeInBytes: 9, sha256Hex: 'bb'.repeat(32), metadata: {} });
     await assert.rejects(
       publish(store, small, { overwrite: 'never', contentType: 'x' }, { logger: new MemoryLogger() }),
-      (error: unknown) => error instanceof BlobConflictError && error.message.includes(smallSha) && error.message.includes('bb'.repeat(32)),
+      (error: unknown) => error instanceof InputError && error.message.includes(smallSha) && error.message.includes('bb'.repeat(32)),
     );
     assert.equal(store.stages.length, 0);
   });

@@ -1,6 +1,6 @@
 import type { InputReader } from '../../common/inputs/parse';
 import { normalizeKubectlVersion } from '../../common/kubectl/kubectl-release';
-import { checkServiceUrl, type UrlProblemKind } from '../../common/http/url-policy';
+import { acceptedUrlForm, checkServiceUrl } from '../../common/http/url-policy';
 
 /** Where the VVP API token comes from. */
 type TokenSourceConfig =
@@ -97,16 +97,8 @@ function readDownloadUrl(r: InputReader): URL | undefined {
   // could be swapped on the way. The value is quoted masked: a mirror URL may carry a SAS.
   const checked = checkServiceUrl(raw, { baseUrlOnly: true });
   if (checked.problem) {
-    r.reject('kubectlDownloadUrl', checked.problem.value, DOWNLOAD_URL_FORMS[checked.problem.kind]);
+    r.reject('kubectlDownloadUrl', checked.problem.value, acceptedUrlForm(checked.problem.kind, 'kubectlMirror'));
     return undefined;
   }
   return checked.url;
 }
-
-/** What kubectlDownloadUrl must be, per broken rule of the URL policy. */
-const DOWNLOAD_URL_FORMS: Record<UrlProblemKind, string> = {
-  invalid: 'an absolute https:// URL of kubectl releases, e.g. https://dl.k8s.io',
-  insecure: 'an https:// URL (the binary and its SHA-256 come from there; plain HTTP would let both be replaced on the way)',
-  credentials: 'a base URL without credentials, ?query or #fragment',
-  notBase: 'a base URL without credentials, ?query or #fragment',
-};

@@ -11,7 +11,7 @@ import { openPortForward } from '../../common/kubectl/port-forward';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import type { AksPortForwardConfig } from './access-inputs';
 import type { DeployConfig } from './inputs';
-import { checkServiceUrl, type UrlProblemKind } from '../../common/http/url-policy';
+import { acceptedUrlForm, checkServiceUrl } from '../../common/http/url-policy';
 import { maskUrlSecrets } from '../../common/inputs/parse';
 
 /**
@@ -29,7 +29,7 @@ export interface VvpAccess {
   /** Where people open VVP (links in the run summary); undefined behind a tunnel without `vvpUrl`. */
   publicUrl?: URL;
   /**
-   * Behind a tunnel: aborts (reason: a TunnelLostError naming the service, the cluster and
+   * Behind a tunnel: aborts (reason: a ServiceError naming the service, the cluster and
    * kubectl's last error) once the tunnel is down for good. Every VVP call must then fail at once
    * without sending anything: the token would go to a local port another process may hold.
    * Undefined for direct access.
@@ -138,21 +138,13 @@ export function connectionUrlOf(connection: VvpServiceConnection, allowInsecureH
   if (checked.problem) {
     // Quoted as the agent normalises it (the form the user sees in the connection), secrets masked.
     const quoted = checked.problem.kind === 'invalid' ? checked.problem.value : maskUrlSecrets(new URL(raw).href);
-    if (required) throw problem(quoted, CONNECTION_URL_FORMS[checked.problem.kind]);
+    if (required) throw problem(quoted, acceptedUrlForm(checked.problem.kind, 'vvp'));
     return undefined;
   }
   const url = checked.url;
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
-
-/** What the connection's Server URL must be, per broken rule of the URL policy. */
-const CONNECTION_URL_FORMS: Record<UrlProblemKind, string> = {
-  invalid: 'an absolute URL such as https://vvp.example.com',
-  insecure: 'an https:// URL (the API token must not travel in clear text)',
-  credentials: 'a URL without credentials',
-  notBase: 'the base URL only, without ?query or #fragment',
-};
 
 /** A tunnel to VVP inside AKS and how to take it down again. */
 interface AksTunnel {

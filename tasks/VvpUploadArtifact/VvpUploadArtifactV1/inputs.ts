@@ -3,7 +3,7 @@ import { InputReader, maskUrlSecrets, type InputSource } from '../../common/inpu
 import { OVERWRITE_MODES, type OverwriteMode } from '../../common/blob/overwrite-policy';
 import { blobNameProblem } from './artifact-location';
 import { parseBlobNameTemplate, sampleBlobName, type BlobNameTemplate } from './blob-name-template';
-import { checkServiceUrl } from '../../common/http/url-policy';
+import { acceptedUrlForm, checkServiceUrl } from '../../common/http/url-policy';
 
 /** Reads a pipeline variable (`System.DefaultWorkingDirectory`…); undefined when unset. */
 type VariableSource = (name: string) => string | undefined;
@@ -69,10 +69,9 @@ export function namespaceProblem(name: string): string | undefined {
  * Credentials and query strings are refused: a SAS pasted here would land in logs and outputs.
  */
 export function parseBlobEndpoint(value: string): { url?: string; problem?: string } {
-  const form = 'an https URL such as https://myaccount.blob.core.windows.net (http only for localhost), without query string or credentials';
   // No allowInsecureHttp: plain http only to this machine (an emulator).
   const checked = checkServiceUrl(value, { baseUrlOnly: true });
-  if (checked.problem) return { problem: form };
+  if (checked.problem) return { problem: acceptedUrlForm(checked.problem.kind, 'blobEndpoint') };
   return { url: checked.url.href.replace(/\/+$/, '') };
 }
 

@@ -3,7 +3,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import type { StorageSharedKeyCredential } from '@azure/storage-blob';
-import { EmptyArtifactError, openArtifactFile, type ArtifactFile } from '../../common/blob/artifact-file';
+import { emptyArtifact, openArtifactFile, type ArtifactFile } from '../../common/blob/artifact-file';
 import { BlobArtifactClient, type BlobArtifactClientOptions } from '../../common/blob/blob-artifact-client';
 import { sha256File } from '../../common/blob/file-digest';
 import { formatSize } from '../../common/blob/upload-progress';
@@ -80,8 +80,8 @@ interface FoundArtifact {
  * network call.
  *
  * @throws InputError when artifactPath does not match exactly one file inside the working
- * directory or the blob name made for the file is no valid blob name; ArtifactReadError /
- * EmptyArtifactError for a file that cannot be uploaded; see `publishArtifact` for the rest.
+ * directory, the file is empty or cannot be read, or the blob name made for the file is no
+ * valid blob name; see `publishArtifact` for the rest.
  */
 export async function uploadArtifact(config: UploadConfig, deps: UploadDependencies): Promise<UploadOutcome> {
   const { logger } = deps;
@@ -93,7 +93,7 @@ export async function uploadArtifact(config: UploadConfig, deps: UploadDependenc
     try {
       const link = resolved.realPath === resolved.matchedPath ? '' : ` (-> ${resolved.realPath})`;
       logger.info(`Artifact: ${shownPath}${link}, ${formatSize(opened.sizeInBytes)}`);
-      if (opened.sizeInBytes === 0) throw new EmptyArtifactError(resolved.matchedPath);
+      if (opened.sizeInBytes === 0) throw emptyArtifact(resolved.matchedPath);
       let sha256Hex: string | undefined;
       if (config.blobName?.needsSha256) {
         // The name is made from the content: a SHA-256 pass before the blob is named (the MD5

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
-import { KubeconfigProblem, kubeconfigSecrets, parseKubeconfig, renderKubeconfig } from './kubeconfig';
+import { kubeconfigSecrets, parseKubeconfig, renderKubeconfig } from './kubeconfig';
 import type { ManagedClusterApi, ManagedClusterRef } from './managed-cluster-client';
 
 interface ClusterKubeconfigOptions {
@@ -43,13 +43,7 @@ export async function writeClusterKubeconfig(options: ClusterKubeconfigOptions):
   const { cluster, logger } = options;
   const label = `AKS cluster '${cluster.name}' (resource group '${cluster.resourceGroup}')`;
   const text = await options.api.getUserKubeconfig(cluster, { abortSignal: options.abortSignal });
-  let parsed;
-  try {
-    parsed = parseKubeconfig(text);
-  } catch (error) {
-    if (!(error instanceof KubeconfigProblem)) throw error;
-    throw new ServiceError({ service: 'Azure Resource Manager', operation: `reading the kubeconfig of ${label}`, serviceMessage: error.message });
-  }
+  const parsed = parseKubeconfig(text, `reading the kubeconfig of ${label}`);
   for (const secret of kubeconfigSecrets(parsed)) options.registerSecret(secret);
   let token: string | undefined;
   switch (parsed.auth.kind) {

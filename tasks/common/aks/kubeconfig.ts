@@ -2,6 +2,7 @@
  * The kubeconfig AKS hands out (`listClusterUserCredential`), reduced to what one
  * `kubectl port-forward` needs, and rewritten so no exec plugin is required. Pure.
  */
+import { ServiceError } from '../errors/errors';
 import { yaml } from '../lazy/libraries';
 
 /**
@@ -32,44 +33,38 @@ interface ClusterKubeconfig {
   auth: KubeconfigAuth;
 }
 
-/** The kubeconfig is not usable; the message says why. */
-export class KubeconfigProblem extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KubeconfigProblem';
-  }
-}
-
 type Named = { name?: unknown } & Record<string, unknown>;
 
 /**
- * Reads the current context's cluster and user from a kubeconfig (YAML or JSON).
+ * Reads the current context's cluster and user from a kubeconfig (YAML or JSON) as ARM handed
+ * it out; `operation` names that read in messages ("reading the kubeconfig of AKS cluster …").
  *
- * @throws KubeconfigProblem naming what is missing.
+ * @throws ServiceError (Azure Resource Manager) naming what is missing.
  */
-export function parseKubeconfig(text: string): ClusterKubeconfig {
+export function parseKubeconfig(text: string, operation = 'reading the cluster user kubeconfig'): ClusterKubeconfig {
+  const unusable = (why: string): ServiceError => new ServiceError({ service: 'Azure Resource Manager', operation, serviceMessage: why });
   let doc: unknown;
   try {
     doc = yaml().parse(text);
   } catch (error) {
-    throw new KubeconfigProblem(`not YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw unusable(`not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!isRecord(doc)) throw new KubeconfigProblem('not a kubeconfig (no mapping at the top)');
+  if (!isRecord(doc)) throw unusable('not a kubeconfig (no mapping at the top)');
   const contexts = listOf(doc.contexts);
   const currentName = typeof doc['current-context'] === 'string' ? doc['current-context'] : undefined;
   const context = (currentName ? contexts.find((c) => c.name === currentName) : contexts[0])?.context;
-  if (!isRecord(context)) throw new KubeconfigProblem(`no context${currentName ? ` named '${currentName}'` : ''}`);
+  if (!isRecord(context)) throw unusable(`no context${currentName ? ` named '${currentName}'` : ''}`);
   const clusterName = String(context.cluster ?? '');
   const userName = String(context.user ?? '');
   const cluster = listOf(doc.clusters).find((c) => c.name === clusterName)?.cluster;
   const user = listOf(doc.users).find((u) => u.name === userName)?.user;
-  if (!isRecord(cluster)) throw new KubeconfigProblem(`no cluster named '${clusterName}'`);
-  if (!isRecord(user)) throw new KubeconfigProblem(`no user named '${userName}'`);
+  if (!isRecord(cluster)) throw unusable(`no cluster named '${clusterName}'`);
+  if (!isRecord(user)) throw unusable(`no user named '${userName}'`);
   let server: URL;
   try {
     server = new URL(String(cluster.server ?? ''));
   } catch {
-    throw new KubeconfigProblem(`cluster '${clusterName}' has no valid server URL`);
+    throw unusable(`cluster '${clusterName}' has no valid server URL`);
   }
   return { clusterName, server, cluster, userName, user, auth: authOf(user) };
 }

@@ -1,10 +1,10 @@
 import type { TokenCredential } from '@azure/identity';
 import { azureServiceError } from '../azure/azure-error';
-import { InputError, ServiceError, truncate } from '../errors/errors';
+import { ServiceError, truncate } from '../errors/errors';
 import { JsonTransport, type AgentProvider } from '../http/json-transport';
 import { HttpRequestError } from '../http/http-request-error';
 import type { RetryPolicy } from '../http/retry';
-import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
+import { acceptedUrlForm, checkServiceUrl } from '../http/url-policy';
 import type { Logger } from '../logging/logger';
 import { AKS_SERVER_APP_ID } from './kubeconfig';
 
@@ -51,7 +51,8 @@ export class ManagedClusterClient implements ManagedClusterApi {
 
   /**
    * @param resourceManagerUrl - The cloud's ARM endpoint, e.g. `https://management.azure.com`.
-   * @throws InputError on `azureSubscription` when that URL breaks the URL policy (see url-policy.ts).
+   * @throws Error when that URL breaks the URL policy (see url-policy.ts): the connection's
+   * cloud is checked when it is read (`assertUsableCloud`), so this is a caller's bug.
    */
   constructor(
     resourceManagerUrl: string,
@@ -61,7 +62,7 @@ export class ManagedClusterClient implements ManagedClusterApi {
     // The ARM token goes there: the same rule as every other service URL, and no opt-out.
     const checked = checkServiceUrl(resourceManagerUrl, { baseUrlOnly: true });
     if (checked.problem) {
-      throw new InputError([{ input: 'azureSubscription', value: checked.problem.value, expected: ARM_URL_FORMS[checked.problem.kind] }]);
+      throw new Error(`ManagedClusterClient refuses the Resource Manager URL '${checked.problem.value}': it must be ${acceptedUrlForm(checked.problem.kind, 'arm')}`);
     }
     this.base = checked.url.href.replace(/\/+$/, '');
     this.transport = new JsonTransport({
@@ -124,14 +125,6 @@ export class ManagedClusterClient implements ManagedClusterApi {
     }
   }
 }
-
-/** What the cloud's Resource Manager URL must be, per broken rule of the URL policy. */
-const ARM_URL_FORMS: Record<UrlProblemKind, string> = {
-  invalid: 'a service connection whose Resource Manager URL is an absolute URL such as https://management.azure.com',
-  insecure: `a service connection whose Resource Manager URL is an https:// URL (http:// only for ${LOOPBACK_HOSTS}): the Azure token must not travel in clear text`,
-  credentials: 'a service connection whose Resource Manager URL has no credentials in it',
-  notBase: 'a service connection whose Resource Manager URL is a base URL, without ?query or #fragment',
-};
 
 /** A failed listClusterUserCredential as a ServiceError with what to check. */
 function armError(error: HttpRequestError, operation: string, cluster: ManagedClusterRef, armHost: string): ServiceError {

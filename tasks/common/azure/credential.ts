@@ -4,6 +4,7 @@ import { assertUsableCloud, type AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
 import { InputError, ServiceError, truncate } from '../errors/errors';
 import { identity } from '../lazy/libraries';
+import { formatDuration } from '../logging/duration';
 import type { NetworkAgents } from '../http/network';
 
 /** The AzureRM service connection as plain data (read by the pipeline adapter). */
@@ -233,7 +234,7 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutInMs / 1000} s`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${formatDuration(timeoutInMs)}`)));
     req.on('error', reject);
     req.end();
   }).catch((cause: Error) => {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { TaskError } from '../errors/errors';
+import { InputError } from '../errors/errors';
 
 /**
  * The local artifact, opened once for the whole step: every pass (the hashing pass when one is
@@ -14,7 +14,7 @@ export interface ArtifactFile {
   /**
    * Reads up to `length` bytes at `position` into `buffer` from `offset`; 0 at the end of the file.
    *
-   * @throws ArtifactReadError when the file system refuses the read.
+   * @throws InputError when the file system refuses the read.
    */
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** The size now, to notice a file that grew while it was read. */
@@ -41,38 +41,31 @@ function explainFsError(code: string | undefined): string {
   }
 }
 
-/** The artifact cannot be opened or read; nothing was uploaded. */
-export class ArtifactReadError extends TaskError {
-  constructor(
-    readonly filePath: string,
-    readonly code: string | undefined,
-    cause?: unknown,
-  ) {
-    super(`Cannot read the artifact ${filePath}${code ? ` (${code})` : ''}: ${explainFsError(code)}. Nothing was uploaded`, { cause });
-  }
+/** The artifact cannot be opened or read (the file system's error is the cause); nothing was uploaded. */
+function unreadableArtifact(filePath: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new InputError(`Cannot read the artifact ${filePath}${code ? ` (${code})` : ''}: ${explainFsError(code)}. Nothing was uploaded`, { cause: error });
 }
 
 /** A 0-byte artifact: always a broken build (a JAR has at least its manifest), so never uploaded. */
-export class EmptyArtifactError extends TaskError {
-  constructor(readonly filePath: string) {
-    super(
-      `The artifact ${filePath} is empty (0 bytes), so it was not uploaded: a Flink job JAR is never empty. ` +
-        'Check the build step that writes it (did it fail, or is artifactPath matching a placeholder?)',
-    );
-  }
+export function emptyArtifact(filePath: string): InputError {
+  return new InputError(
+    `The artifact ${filePath} is empty (0 bytes), so it was not uploaded: a Flink job JAR is never empty. ` +
+      'Check the build step that writes it (did it fail, or is artifactPath matching a placeholder?)',
+  );
 }
 
 /**
  * Opens `filePath` for reading and reads its size.
  *
- * @throws ArtifactReadError when it cannot be opened or is not a regular file.
+ * @throws InputError when it cannot be opened or is not a regular file.
  */
 export async function openArtifactFile(filePath: string): Promise<ArtifactFile> {
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(filePath, 'r');
   } catch (error) {
-    throw new ArtifactReadError(filePath, (error as NodeJS.ErrnoException).code, error);
+    throw unreadableArtifact(filePath, error);
   }
   let sizeInBytes: number;
   try {
@@ -81,7 +74,7 @@ export async function openArtifactFile(filePath: string): Promise<ArtifactFile> 
     sizeInBytes = stat.size;
   } catch (error) {
     await handle.close().catch(() => undefined);
-    throw new ArtifactReadError(filePath, (error as NodeJS.ErrnoException).code, error);
+    throw unreadableArtifact(filePath, error);
   }
   return {
     path: filePath,
@@ -90,7 +83,7 @@ export async function openArtifactFile(filePath: string): Promise<ArtifactFile> 
       try {
         return (await handle.read(buffer, offset, length, position)).bytesRead;
       } catch (error) {
-        throw new ArtifactReadError(filePath, (error as NodeJS.ErrnoException).code, error);
+        throw unreadableArtifact(filePath, error);
       }
     },
     currentSizeInBytes: async () => (await handle.stat()).size,

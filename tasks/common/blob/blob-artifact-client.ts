@@ -12,7 +12,7 @@ import type { Logger } from '../logging/logger';
 import type { ArtifactFile } from './artifact-file';
 import { storageBlob } from '../lazy/libraries';
 import { withTimeout } from '../poll/timeout';
-import { ArtifactChangedError, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
+import { artifactChanged, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
 import { blockId, DEFAULT_BLOCK_SIZE_IN_BYTES, DEFAULT_CONCURRENCY, planBlocks } from './block-plan';
 import { workerHasher } from './hash-worker';
 import type { LocalContent } from './overwrite-policy';
@@ -333,7 +333,7 @@ export class BlobArtifactClient implements ArtifactStore {
       // A file that grew since it was opened would be committed as its old prefix: refuse that too.
       const sizeNow = await file.currentSizeInBytes();
       if (!failure && !inner.signal.aborted && sizeNow !== total) {
-        throw new ArtifactChangedError(file.path, `${total} bytes when opened, ${sizeNow} bytes after the upload`);
+        throw artifactChanged(file.path, `${total} bytes when opened, ${sizeNow} bytes after the upload`);
       }
     } catch (error) {
       // A read error: stop the blocks in flight before reporting it.
@@ -431,7 +431,7 @@ async function readExactly(file: ArtifactFile, chunk: Buffer, offset: number): P
   while (filled < chunk.length) {
     const bytesRead = await file.read(chunk, filled, chunk.length - filled, offset + filled);
     if (bytesRead === 0) {
-      throw new ArtifactChangedError(file.path, `it ended at byte ${offset + filled}, before the ${file.sizeInBytes} bytes it had when opened`);
+      throw artifactChanged(file.path, `it ended at byte ${offset + filled}, before the ${file.sizeInBytes} bytes it had when opened`);
     }
     filled += bytesRead;
   }

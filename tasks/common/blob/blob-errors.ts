@@ -1,5 +1,5 @@
 import { azureServiceError, describeAzureError, type AzureErrorDetail } from '../azure/azure-error';
-import { CancelledError, ServiceError, TaskError } from '../errors/errors';
+import { CancelledError, InputError, ServiceError } from '../errors/errors';
 
 /** Where a Blob Storage call went, for messages that tell the user what to fix. */
 interface BlobErrorContext {
@@ -106,54 +106,40 @@ function hintFor(detail: AzureErrorDetail, context: BlobErrorContext): string | 
   return undefined;
 }
 
-/** The local file's bytes changed between hashing and uploading: nothing was committed. */
-export class ArtifactChangedError extends TaskError {
-  constructor(
-    readonly filePath: string,
-    readonly detail: string,
-  ) {
-    super(
-      `The file ${filePath} changed while it was being uploaded (${detail}). ` +
-        'Nothing was committed; make sure no other step writes the file while this one runs',
-    );
-  }
+/** The local file's bytes changed between hashing and uploading (`detail` says how): nothing was committed. */
+export function artifactChanged(filePath: string, detail: string): InputError {
+  return new InputError(
+    `The file ${filePath} changed while it was being uploaded (${detail}). ` +
+      'Nothing was committed; make sure no other step writes the file while this one runs',
+  );
 }
 
-/** `overwrite: never` and the blob holds other bytes (or bytes that cannot be compared). */
-export class BlobConflictError extends TaskError {
-  constructor(
-    readonly blobUrl: string,
-    readonly local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
-    readonly existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
-    /** True when another writer put that blob there while this step was uploading. */
-    readonly writtenMeanwhile = false,
-  ) {
-    super(BlobConflictError.render(blobUrl, local, existing, writtenMeanwhile));
-  }
+/** What is known about the bytes on each side of a conflict. */
+interface ConflictSides {
+  local: { sha256Hex: string; md5Base64: string; sizeInBytes: number };
+  existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number };
+  /** True when another writer put that blob there while this step was uploading. */
+  writtenMeanwhile?: boolean;
+}
 
-  private static render(
-    blobUrl: string,
-    local: { sha256Hex: string; md5Base64: string; sizeInBytes: number },
-    existing: { sha256Hex?: string; md5Base64?: string; sizeInBytes: number },
-    writtenMeanwhile: boolean,
-  ): string {
-    const exists = writtenMeanwhile ? 'was written by another writer while this step uploaded, and now exists' : 'already exists';
-    const advice =
-      "and overwrite is 'never'. The blob was left unchanged: use a new blobName (e.g. with the version or build number), " +
-      'or set overwrite to ifChanged or always';
-    if (!existing.sha256Hex && !existing.md5Base64) {
-      return (
-        `The blob ${blobUrl} ${exists} (${existing.sizeInBytes} bytes) without sha256 metadata or Content-MD5, ` +
-        `so it cannot be shown to hold the file's content (${local.sizeInBytes} bytes, SHA-256 ${local.sha256Hex}), ${advice}`
-      );
-    }
-    const theirs = existing.sha256Hex ? `SHA-256 ${existing.sha256Hex}` : `Content-MD5 ${existing.md5Base64} (no sha256 metadata)`;
-    const ours = existing.sha256Hex ? `SHA-256 ${local.sha256Hex}` : `Content-MD5 ${local.md5Base64}, SHA-256 ${local.sha256Hex}`;
-    return (
-      `The blob ${blobUrl} ${exists} with different content (blob: ${existing.sizeInBytes} bytes, ${theirs}; ` +
-      `file: ${local.sizeInBytes} bytes, ${ours}) ${advice}`
+/** `overwrite: never` and the blob holds other bytes (or bytes that cannot be compared): the blob was left unchanged. */
+export function blobConflict(blobUrl: string, { local, existing, writtenMeanwhile = false }: ConflictSides): InputError {
+  const exists = writtenMeanwhile ? 'was written by another writer while this step uploaded, and now exists' : 'already exists';
+  const advice =
+    "and overwrite is 'never'. The blob was left unchanged: use a new blobName (e.g. with the version or build number), " +
+    'or set overwrite to ifChanged or always';
+  if (!existing.sha256Hex && !existing.md5Base64) {
+    return new InputError(
+      `The blob ${blobUrl} ${exists} (${existing.sizeInBytes} bytes) without sha256 metadata or Content-MD5, ` +
+        `so it cannot be shown to hold the file's content (${local.sizeInBytes} bytes, SHA-256 ${local.sha256Hex}), ${advice}`,
     );
   }
+  const theirs = existing.sha256Hex ? `SHA-256 ${existing.sha256Hex}` : `Content-MD5 ${existing.md5Base64} (no sha256 metadata)`;
+  const ours = existing.sha256Hex ? `SHA-256 ${local.sha256Hex}` : `Content-MD5 ${local.md5Base64}, SHA-256 ${local.sha256Hex}`;
+  return new InputError(
+    `The blob ${blobUrl} ${exists} with different content (blob: ${existing.sizeInBytes} bytes, ${theirs}; ` +
+      `file: ${local.sizeInBytes} bytes, ${ours}) ${advice}`,
+  );
 }
 
 /**

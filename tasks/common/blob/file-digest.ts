@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { CancelledError } from '../errors/errors';
 import type { ArtifactFile } from './artifact-file';
-import { ArtifactChangedError } from './blob-errors';
+import { artifactChanged } from './blob-errors';
 import type { LocalContent } from './overwrite-policy';
 
 /** Read size of a hashing pass: large reads keep the per-call overhead negligible. */
@@ -43,8 +43,8 @@ interface FileSha256 {
  * Hashes the whole file in one pass: size, SHA-256 (hex) and MD5 (base64). Memory stays at one
  * read buffer whatever the file size.
  *
- * @throws CancelledError when `abortSignal` fires; ArtifactReadError when the file cannot be
- * read; ArtifactChangedError when it is shorter than when opened.
+ * @throws CancelledError when `abortSignal` fires; InputError when the file cannot be read or
+ * is shorter than when opened.
  */
 export async function digestFile(file: ArtifactFile, options: { abortSignal?: AbortSignal } = {}): Promise<LocalContent> {
   const { sizeInBytes, sha256Hex, md5Base64 } = await hashPass(file, new ContentHasher({ md5: true }), options.abortSignal);
@@ -68,7 +68,7 @@ async function hashPass(file: ArtifactFile, hasher: ContentHasher, abortSignal: 
   while (position < file.sizeInBytes) {
     if (abortSignal?.aborted) throw new CancelledError('hashing the artifact');
     const bytesRead = await file.read(buffer, 0, Math.min(buffer.length, file.sizeInBytes - position), position);
-    if (bytesRead === 0) throw new ArtifactChangedError(file.path, `it ended at byte ${position}, before the ${file.sizeInBytes} bytes it had when opened`);
+    if (bytesRead === 0) throw artifactChanged(file.path, `it ended at byte ${position}, before the ${file.sizeInBytes} bytes it had when opened`);
     hasher.update(buffer.subarray(0, bytesRead));
     position += bytesRead;
   }

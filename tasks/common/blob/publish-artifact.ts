@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { ServiceError } from '../errors/errors';
+import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
-import { EmptyArtifactError, type ArtifactFile } from './artifact-file';
+import { emptyArtifact, type ArtifactFile } from './artifact-file';
 import type { ArtifactStore, BlobCondition, BlobRef, BlobState, CommittedBlockList, StagedBlocks } from './blob-artifact-client';
-import { ArtifactChangedError, BlobConflictError } from './blob-errors';
+import { artifactChanged, blobConflict } from './blob-errors';
 import { digestFile } from './file-digest';
 import { decideOverwrite, decideWithoutHashes, type LocalContent, type OverwriteDecision, type OverwriteMode } from './overwrite-policy';
 import { formatMiB, mibPerSecond, PROGRESS_THRESHOLD_IN_BYTES, ProgressThrottle } from './upload-progress';
@@ -68,9 +69,8 @@ const SERVICE = 'Azure Blob Storage';
  * After the commit, the blob's committed block list is read back and must be exactly the
  * blocks sent (ids and sizes): that proves the blob is made of this upload's bytes.
  *
- * @throws EmptyArtifactError for a 0-byte file (before any network call); BlobConflictError for
- * `never` with a different (or uncomparable) blob; ArtifactChangedError / ArtifactReadError for
- * a file that changed or cannot be read; ServiceError for Blob Storage failures; CancelledError
+ * @throws InputError for a 0-byte file (before any network call), for `never` with a different
+ * (or uncomparable) blob, and for a file that changed or cannot be read; ServiceError for Blob Storage failures; CancelledError
  * when `abortSignal` fires.
  */
 export async function publishArtifact(
@@ -82,7 +82,7 @@ export async function publishArtifact(
   const { file, target } = request;
   const now = options.now ?? Date.now;
   const fileName = path.basename(file.path);
-  if (file.sizeInBytes === 0) throw new EmptyArtifactError(file.path);
+  if (file.sizeInBytes === 0) throw emptyArtifact(file.path);
   const blobUrl = store.urlOf(target);
   const describeFile = (c: LocalContent): string => `SHA-256: ${c.sha256Hex}`;
 
@@ -93,7 +93,7 @@ export async function publishArtifact(
   const knownSha256 = request.knownSha256Hex?.toLowerCase();
   /** The bytes read now must be those the caller hashed (and named the blob after). */
   const checkKnown = (sha256Hex: string, when: string): void => {
-    if (knownSha256 !== undefined && sha256Hex !== knownSha256) throw new ArtifactChangedError(file.path, `SHA-256 ${knownSha256} when hashed first, ${sha256Hex} when ${when}`);
+    if (knownSha256 !== undefined && sha256Hex !== knownSha256) throw artifactChanged(file.path, `SHA-256 ${knownSha256} when hashed first, ${sha256Hex} when ${when}`);
   };
   const hashAll = async (when: string): Promise<LocalContent> => {
     const digest = await digestFile(file, { abortSignal });
@@ -115,7 +115,7 @@ export async function publishArtifact(
     // A refusal shows both hashes.
     if (decision.action === 'fail') content = await hashAll('compared with the blob');
   }
-  if (decision.action === 'fail') throw new BlobConflictError(blobUrl, content as LocalContent, existing ?? { sizeInBytes: 0 });
+  if (decision.action === 'fail') throw blobConflict(blobUrl, { local: content as LocalContent, existing: existing ?? { sizeInBytes: 0 } });
   if (decision.action === 'skip') return skipped(decision, content as LocalContent, blobUrl, fileName, false, logger);
 
   logger.info(`Uploading to the blob (${uploadReason(decision.reason, request.overwrite)})`);
@@ -137,7 +137,7 @@ export async function publishArtifact(
         content = { sizeInBytes: staged.sizeInBytes, sha256Hex: staged.sha256Hex, md5Base64: staged.md5Base64 as string };
         if (knownSha256 === undefined) logger.info(describeFile(content));
       } else if (staged.sha256Hex !== content.sha256Hex) {
-        throw new ArtifactChangedError(file.path, `SHA-256 ${content.sha256Hex} when compared with the blob, ${staged.sha256Hex} when read for the upload`);
+        throw artifactChanged(file.path, `SHA-256 ${content.sha256Hex} when compared with the blob, ${staged.sha256Hex} when read for the upload`);
       }
     }
     const known = content as LocalContent;
@@ -168,7 +168,7 @@ export async function publishArtifact(
       `Another writer ${before ? 'changed' : 'created'} the blob while this step uploaded it ` +
         `(${existing ? `now ${describeExisting(existing)}` : 'it is gone again'}); deciding again: ${describeDecision(decision, request.overwrite)}`,
     );
-    if (decision.action === 'fail') throw new BlobConflictError(blobUrl, known, existing ?? { sizeInBytes: 0 }, true);
+    if (decision.action === 'fail') throw blobConflict(blobUrl, { local: known, existing: existing ?? { sizeInBytes: 0 }, writtenMeanwhile: true });
     if (decision.action === 'skip') return skipped(decision, known, blobUrl, fileName, true, logger);
   }
 
@@ -187,7 +187,7 @@ export async function publishArtifact(
   const known = content as LocalContent;
   const rate = mibPerSecond(known.sizeInBytes, uploadDurationInMs);
   const how =
-    `in ${(uploadDurationInMs / 1000).toFixed(1)} s (${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)})`;
+    `in ${formatDuration(uploadDurationInMs)} (${rate.toFixed(1)} MiB/s, ${staged.ids.length} block(s) of ${formatMiB(staged.blockSizeInBytes)})`;
   const verified = `verified: the committed block list is exactly the ${staged.ids.length} block(s) sent (ids and sizes)`;
   logger.info(`Uploaded ${how}; ${verified}`);
   const summary = `Uploaded ${fileName} (${formatMiB(known.sizeInBytes)}) ${how} to ${blobUrl}; ${verified}; SHA-256 ${known.sha256Hex}`;

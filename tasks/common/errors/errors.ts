@@ -22,12 +22,18 @@ export interface InputProblem {
   expected: string;
 }
 
-/** Bad inputs, all of them at once, found before any network call. */
+/**
+ * Something the user must fix in what the step was given: bad inputs, all of them at once,
+ * found before any network call (`problems`, from the input parsers); or a file or agent the
+ * step cannot work with, described in one message (the artifact cannot be read, a blob name
+ * already taken with `overwrite: never`, an agent platform without kubectl). `problems` is then
+ * empty.
+ */
 export class InputError extends TaskError {
   readonly problems: readonly InputProblem[];
-  constructor(problems: InputProblem[]) {
-    super(InputError.render(problems));
-    this.problems = problems;
+  constructor(problems: InputProblem[] | string, options?: { cause?: unknown }) {
+    super(typeof problems === 'string' ? problems : InputError.render(problems), options);
+    this.problems = typeof problems === 'string' ? [] : problems;
   }
 
   private static render(problems: InputProblem[]): string {

@@ -7,7 +7,7 @@ import { describeFailure, HttpRequestError, type HttpMethod } from './http-reque
 import { abortReason, systemClock, throwIfAborted, type Clock } from '../poll/clock';
 import { linkSignals } from '../poll/linked-signal';
 import type { NetworkAgents } from './network';
-import { DEFAULT_RETRY_POLICY, isRetryableHttpFailure, parseRetryAfter, RetryExhaustedError, withRetry, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY, isRetryableHttpFailure, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 
 /**
  * One HTTP/JSON exchange for the REST clients that carry a Bearer token (VVP, Azure Resource
@@ -138,8 +138,14 @@ export class JsonTransport {
   async send(request: JsonRequest): Promise<JsonAnswer> {
     const repeatable = request.repeatable ?? request.method === 'GET';
     if (!repeatable) return this.attempt(request);
+    let attempts = 0;
     try {
-      return await withRetry(() => this.attempt(request), {
+      return await withRetry(
+        (attempt) => {
+          attempts = attempt;
+          return this.attempt(request);
+        },
+        {
         policy: this.policy,
         clock: this.clock,
         random: this.options.random,
@@ -159,14 +165,13 @@ export class JsonTransport {
             : { retry: false },
         onRetry: ({ error, attempt, delayInMs }) =>
           this.options.logger?.info(
-            `${this.options.label} ${request.method} ${request.display}: ${describeFailure(error)}; retry ${attempt} of ${this.policy.maxAttempts - 1} in ${(delayInMs / 1000).toFixed(1)} s`,
+            `${this.options.label} ${request.method} ${request.display}: ${describeFailure(error)}; retry ${attempt} of ${this.policy.maxAttempts - 1} in ${formatDuration(delayInMs)}`,
           ),
-      });
+        },
+      );
     } catch (error) {
-      if (!(error instanceof RetryExhaustedError)) throw error;
-      const last = error.lastError;
-      if (last instanceof HttpRequestError) last.attempts = error.attempts;
-      throw last;
+      if (error instanceof HttpRequestError) error.attempts = attempts;
+      throw error;
     }
   }
 

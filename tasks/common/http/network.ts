@@ -247,6 +247,7 @@ function readFileOrThrow(file: string, setting: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError([{ input: setting, value: file, expected: `a readable PEM file (${(error as Error).message})` }]);
+    // An agent setting, not a task input: the message names the setting and the file to fix.
+    throw new InputError(`The agent's ${setting} file ${file} cannot be read: ${(error as Error).message}. It must be a readable PEM file`, { cause: error });
   }
 }

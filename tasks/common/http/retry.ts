@@ -126,7 +126,8 @@ interface RetryOptions {
  * The delay is the larger of the backoff and the server's `Retry-After`; a `Retry-After`
  * beyond `maxRetryAfterInMs` ends the retries. Abort stops at once (also mid-wait).
  *
- * @throws RetryExhaustedError wrapping the last error, with the attempt count.
+ * @throws the last error as it was, once no further attempt is made (the caller counts the
+ * attempts through `operation`'s argument); the abort reason when `abortSignal` fires.
  */
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
@@ -141,22 +142,11 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
       const verdict = options.isRetryable(error);
       const last = attempt >= policy.maxAttempts;
       const tooLong = verdict.retryAfterInMs !== undefined && verdict.retryAfterInMs > policy.maxRetryAfterInMs;
-      if (!verdict.retry || last || tooLong) throw new RetryExhaustedError(error, attempt);
+      if (!verdict.retry || last || tooLong) throw error;
       const delayInMs = Math.max(backoffDelay(attempt, policy, options.random), verdict.retryAfterInMs ?? 0);
-      if (options.deadline !== undefined && clock.now() + delayInMs >= options.deadline) throw new RetryExhaustedError(error, attempt);
+      if (options.deadline !== undefined && clock.now() + delayInMs >= options.deadline) throw error;
       options.onRetry?.({ error, attempt, delayInMs });
       await clock.sleep(delayInMs, options.abortSignal);
     }
-  }
-}
-
-/** The final error of a retried call and the number of attempts made. */
-export class RetryExhaustedError extends Error {
-  constructor(
-    readonly lastError: unknown,
-    readonly attempts: number,
-  ) {
-    super((lastError as Error)?.message ?? String(lastError), { cause: lastError });
-    this.name = 'RetryExhaustedError';
   }
 }

@@ -81,6 +81,39 @@ export function checkServiceUrl(raw: string | URL, rules: ServiceUrlRules = {}):
   return { url };
 }
 
+/** The service URLs the tasks take, as the accepted forms describe them. */
+const URL_USES = {
+  vvp: { example: 'https://vvp.example.com', carries: 'the API token', optIn: 'allowInsecureHttp: true' },
+  arm: { example: 'https://management.azure.com', carries: 'the Azure token' },
+  kubectlMirror: { example: 'https://dl.k8s.io', carries: 'kubectl and its SHA-256' },
+  blobEndpoint: { example: 'https://myaccount.blob.core.windows.net', carries: 'the storage token and the artifact' },
+} as const satisfies Record<string, { example: string; carries: string; optIn?: string }>;
+
+/** Which service URL a message is about. */
+type UrlUse = keyof typeof URL_USES;
+
+/**
+ * The one table of accepted URL forms: what a URL for `use` must be, given the rule it broke
+ * ({@link checkServiceUrl}). Every message that quotes accepted URL forms takes them from here.
+ */
+export function acceptedUrlForm(kind: UrlProblemKind, use: UrlUse): string {
+  const u: { example: string; carries: string; optIn?: string } = URL_USES[use];
+  switch (kind) {
+    case 'invalid':
+      return `an absolute URL such as ${u.example}`;
+    case 'insecure':
+      return `an https:// URL (http:// only for ${LOOPBACK_HOSTS}${u.optIn ? `, or with ${u.optIn}` : ''}): ${u.carries} must not travel in clear text`;
+    case 'credentials':
+      return 'a URL without credentials';
+    case 'notBase':
+      return 'the base URL only, without ?query or #fragment';
+    default: {
+      const unknown: never = kind;
+      throw new Error(`unknown URL problem ${String(unknown)}`);
+    }
+  }
+}
+
 /** True for a plain-HTTP URL to a host that is not loopback: what `allowInsecureHttp` lets through, and what deserves a warning. */
 export function isInsecureRemoteHttp(url: URL): boolean {
   return url.protocol === 'http:' && !isLoopbackHost(url.hostname);

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServiceError } from '../errors/errors';
-import { isRetryableNetworkCode, isRetryableStatus, RetryExhaustedError, withRetry } from '../http/retry';
+import { isRetryableNetworkCode, isRetryableStatus, withRetry } from '../http/retry';
 import type { Logger } from '../logging/logger';
 import { throwIfAborted } from '../poll/clock';
 import { withTimeout } from '../poll/timeout';
@@ -199,9 +199,11 @@ async function fetchFile(toolCache: ToolCache, url: string, destination: string,
   const signal = options.abortSignal;
   const timeoutInMs = options.downloadTimeoutInMs ?? DEFAULT_DOWNLOAD_TIMEOUT_IN_MS;
   const host = new URL(url).host;
+  let attempts = 0;
   try {
     await withRetry(
       async (attempt) => {
+        attempts = attempt;
         if (attempt > 1) options.logger.info(`Retrying the download of ${what} (attempt ${attempt})`);
         // A failed or abandoned attempt may leave a partial file (or still be writing one); the
         // tool cache refuses to overwrite a file, so each attempt gets its own.
@@ -226,22 +228,20 @@ async function fetchFile(toolCache: ToolCache, url: string, destination: string,
     );
   } catch (error) {
     if (signal?.aborted) throw error;
-    const last = error instanceof RetryExhaustedError ? error.lastError : error;
-    const attempts = error instanceof RetryExhaustedError ? error.attempts : 1;
-    const status = (last as { httpStatusCode?: number }).httpStatusCode;
+    const status = (error as { httpStatusCode?: number }).httpStatusCode;
     throw new ServiceError({
       service: 'kubectl download',
       operation: `downloading ${what} from ${url}`,
       status,
       attempts,
-      serviceMessage: status === undefined ? (last as Error).message : undefined,
+      serviceMessage: status === undefined ? (error as Error).message : undefined,
       hint:
         status === 404
           ? `There is no such file: check kubectlVersion (v${options.version}) and kubectlDownloadUrl`
           : status === undefined
             ? `Check that the agent can reach ${host} (proxy settings, firewall), or set kubectlDownloadUrl to a mirror it can reach`
             : undefined,
-      cause: last,
+      cause: error,
     });
   } finally {
     for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) removeQuietly(`${destination}.${attempt}`);

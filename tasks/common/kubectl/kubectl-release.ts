@@ -7,7 +7,7 @@
  * `.sha256`, and `kubectl.exe` under `bin/windows/<arch>/`.
  */
 
-import { TaskError } from '../errors/errors';
+import { InputError } from '../errors/errors';
 
 /** The Kubernetes names of one agent platform, and the tool-cache folder name of its architecture. */
 export interface KubectlPlatform {
@@ -42,25 +42,17 @@ const RELEASED = new Set([
   'windows/arm64',
 ]);
 
-/** The agent's platform has no kubectl release. */
-export class UnsupportedPlatformError extends TaskError {
-  constructor(
-    readonly platform: string,
-    readonly arch: string,
-  ) {
-    super(`kubectl is not released for ${platform}/${arch}: run the step on a Linux, macOS or Windows agent (x64 or arm64)`);
-  }
-}
-
 /**
  * The kubectl names for a Node `process.platform` / `process.arch` pair.
  *
- * @throws UnsupportedPlatformError for a platform without a kubectl release (e.g. freebsd, darwin/ia32).
+ * @throws InputError for a platform without a kubectl release (e.g. freebsd, darwin/ia32).
  */
 export function kubectlPlatform(platform: string, arch: string): KubectlPlatform {
   const os = OS[platform];
   const kubeArch = ARCH[arch];
-  if (!os || !kubeArch || !RELEASED.has(`${os}/${kubeArch}`)) throw new UnsupportedPlatformError(platform, arch);
+  if (!os || !kubeArch || !RELEASED.has(`${os}/${kubeArch}`)) {
+    throw new InputError(`kubectl is not released for ${platform}/${arch}: run the step on a Linux, macOS or Windows agent (x64 or arm64)`);
+  }
   return { os, arch: kubeArch, executable: os === 'windows' ? 'kubectl.exe' : 'kubectl', cacheArch: arch };
 }
 

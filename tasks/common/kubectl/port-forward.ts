@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as http from 'node:http';
-import { ServiceError, TaskError, truncate } from '../errors/errors';
+import { ServiceError, truncate } from '../errors/errors';
+import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
 import { systemClock, type Clock } from '../poll/clock';
 import { pollUntilDone } from '../poll/poller';
@@ -36,7 +37,7 @@ export interface PortForward {
   readonly baseUrl: URL;
   readonly localPort: number;
   /**
-   * Aborts, with a {@link TunnelLostError} as its reason, once the tunnel is down for good:
+   * Aborts, with a ServiceError saying why as its reason, once the tunnel is down for good:
    * kubectl exited and could not be started again. From then on nothing listens for us on
    * `localPort` and another process may, so no request carrying the API token may go there.
    * Not aborted by `stop()`.
@@ -46,21 +47,18 @@ export interface PortForward {
   stop(): Promise<void>;
 }
 
-/** The tunnel dropped after it was open and kubectl could not be started again. */
-export class TunnelLostError extends TaskError {
-  constructor(
-    /** What the tunnel led to, e.g. "service vvp/vvp-ververica-platform:80 in AKS cluster 'aks' (resource group 'rg')". */
-    readonly description: string,
-    readonly localPort: number,
-    /** kubectl's last error line, or how it ended. */
-    readonly lastError: string,
-    readonly hint?: string,
-  ) {
-    super(
-      `Tunnel to ${description} lost: ${lastError}. VVP calls through 127.0.0.1:${localPort} were stopped, as another process could listen on that port now` +
-        (hint ? `. ${hint}` : ''),
-    );
-  }
+/**
+ * The tunnel dropped after it was open and kubectl could not be started again. `description`
+ * says what it led to ("service vvp/vvp-ververica-platform:80 in AKS cluster 'aks' (resource
+ * group 'rg')"), `lastError` is kubectl's last error line or how it ended.
+ */
+function tunnelLost(description: string, localPort: number, lastError: string, hint: string | undefined): ServiceError {
+  return new ServiceError({
+    service: 'kubectl port-forward',
+    operation: `keeping the tunnel to ${description} open`,
+    serviceMessage: `the tunnel was lost: ${lastError}. VVP calls through 127.0.0.1:${localPort} were stopped, as another process could listen on that port now`,
+    hint,
+  });
 }
 
 /** kubectl's line once it listens: `Forwarding from 127.0.0.1:41234 -> 8080`. */
@@ -276,7 +274,7 @@ class Tunnel implements PortForward {
         new ServiceError({
           service: 'kubectl port-forward',
           operation: `opening a tunnel to ${this.options.description}`,
-          serviceMessage: `kubectl did not start forwarding within ${Math.round(timeoutInMs / 1000)} s${proc.stderr() ? `: ${proc.stderr()}` : ''}`,
+          serviceMessage: `kubectl did not start forwarding within ${formatDuration(timeoutInMs)}${proc.stderr() ? `: ${proc.stderr()}` : ''}`,
           hint: portForwardHint(proc.stderr(), this.options) ?? API_SERVER_HINT,
         }),
     });
@@ -304,7 +302,7 @@ class Tunnel implements PortForward {
     throw new ServiceError({
       service: 'kubectl port-forward',
       operation: `opening a tunnel to ${o.description}`,
-      serviceMessage: `nothing answered through 127.0.0.1:${port} within ${Math.round(timeoutInMs / 1000)} s (${outcome.state})${proc.stderr() ? `; kubectl said: ${proc.stderr()}` : ''}`,
+      serviceMessage: `nothing answered through 127.0.0.1:${port} within ${formatDuration(timeoutInMs)} (${outcome.state})${proc.stderr() ? `; kubectl said: ${proc.stderr()}` : ''}`,
       hint: portForwardHint(proc.stderr(), o) ?? `Check that the VVP pods behind service '${o.service}' run and listen on the service's target port (kubectl get pods -n ${o.namespace})`,
     });
   }
@@ -329,7 +327,7 @@ class Tunnel implements PortForward {
     try {
       await withTimeout(() => next.forwarding, {
         timeoutInMs,
-        timeoutError: () => new Error(`kubectl did not start forwarding again within ${Math.round(timeoutInMs / 1000)} s`),
+        timeoutError: () => new Error(`kubectl did not start forwarding again within ${formatDuration(timeoutInMs)}`),
       });
     } catch (error) {
       if (this.stopped) return;
@@ -352,7 +350,7 @@ class Tunnel implements PortForward {
   private markLost(proc: KubectlProcess, lastError = proc.lastError()): void {
     if (this.stopped || this.lostController.signal.aborted) return;
     const o = this.options;
-    const error = new TunnelLostError(o.description, this.localPort, lastError, portForwardHint(proc.stderr(), o));
+    const error = tunnelLost(o.description, this.localPort, lastError, portForwardHint(proc.stderr(), o));
     o.logger.warn(error.message);
     this.lostController.abort(error);
   }

@@ -1,7 +1,7 @@
-import { InputError, isAbortError, truncate } from '../errors/errors';
+import { isAbortError, truncate } from '../errors/errors';
 import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
-import { checkServiceUrl, isInsecureRemoteHttp, LOOPBACK_HOSTS, type UrlProblemKind } from '../http/url-policy';
+import { acceptedUrlForm, checkServiceUrl, isInsecureRemoteHttp } from '../http/url-policy';
 import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
@@ -58,14 +58,6 @@ interface WriteAnswer {
   body: unknown;
 }
 
-/** What the client's base URL must be, per broken rule of the URL policy. */
-const BASE_URL_FORMS: Record<UrlProblemKind, string> = {
-  invalid: 'an absolute URL such as https://vvp.example.com',
-  insecure: `an https:// URL (http:// only for ${LOOPBACK_HOSTS}, or with allowInsecureHttp: true): the API token must not travel in clear text`,
-  credentials: 'a URL without credentials (the token comes from Key Vault or the service connection)',
-  notBase: 'the base URL only, without ?query or #fragment',
-};
-
 /**
  * Client for the VVP AppManager API (`/api/v1/namespaces/{ns}/…`).
  *
@@ -83,7 +75,12 @@ export class VvpClient implements VvpApi {
   private readonly base: URL;
   private readonly transport: JsonTransport;
 
-  /** @throws InputError on `vvpUrl` when the base URL breaks the URL policy (see url-policy.ts). */
+  /**
+   * The input parsers check every URL the client is given against the URL policy; the client
+   * still refuses one that breaks it, so the token can never go where the policy forbids.
+   *
+   * @throws Error when the base URL breaks the URL policy (see url-policy.ts): a caller's bug.
+   */
   constructor(
     baseUrl: string | URL,
     private readonly token: string | undefined,
@@ -91,7 +88,7 @@ export class VvpClient implements VvpApi {
   ) {
     const checked = checkServiceUrl(baseUrl, { allowInsecureHttp: options.allowInsecureHttp, baseUrlOnly: true });
     if (checked.problem) {
-      throw new InputError([{ input: 'vvpUrl', value: checked.problem.value, expected: BASE_URL_FORMS[checked.problem.kind] }]);
+      throw new Error(`VvpClient refuses the base URL '${checked.problem.value}': it must be ${acceptedUrlForm(checked.problem.kind, 'vvp')}`);
     }
     this.base = new URL(checked.url.href);
     if (isInsecureRemoteHttp(this.base) && token) {

@@ -1,6 +1,8 @@
 import { isAbortError, ServiceError } from '../errors/errors';
 import type { Logger } from '../logging/logger';
+import { formatDuration } from '../logging/duration';
 import type { Clock } from '../poll/clock';
+import { pollUntilDone } from '../poll/poller';
 import { VvpApiError } from './errors';
 
 /** How long a lost write answer is settled by reading back before the outcome is called. */
@@ -33,35 +35,27 @@ interface WriteOnceDeps {
 }
 
 /** What a write ended with: its answer, or the read-back that showed it applied. */
-type WriteResult<T, R> = { kind: 'answered'; value: T } | { kind: 'readBack'; value: R | undefined };
-
-/**
- * A write whose answer was lost and whose read-backs settled nothing for sure: `notApplied` when
- * VVP was read and did not show the change for the whole grace period, `unknown` when VVP could
- * not even be read.
- */
-export class WriteOutcomeError extends ServiceError {
-  constructor(
-    readonly outcome: 'notApplied' | 'unknown',
-    details: { operation: string; status?: number; serviceMessage: string; hint: string; cause?: unknown },
-  ) {
-    super({ service: 'Ververica Platform', ...details });
-  }
+interface WriteResult<T, R> {
+  value: T | R | undefined;
 }
 
 /**
  * Sends a write exactly once. When its answer is lost (`VvpApiError.outcomeUnknown`: it may have
- * been applied), it is never sent again: the resource is read back until it shows the write or
- * the grace period ends, since VVP may still be applying it when the first read comes.
+ * been applied), it is never sent again: the resource is read back with the one poller (every
+ * `READ_BACK_INTERVAL_MS`, read errors tolerated) until it shows the write or the grace period
+ * ends, since VVP may still be applying it when the first read comes.
  *
  * @throws the write's own error when it certainly was not applied (a 4xx, a refused connection).
- * @throws WriteOutcomeError when the answer was lost and the read-backs did not show the write.
+ * @throws ServiceError when the answer was lost and the read-backs did not show the write: VVP
+ * was read and did not show it for the whole grace period (it may still apply it), or VVP could
+ * not even be read (the outcome is unknown).
+ * @throws PollAbortedError when `abortSignal` fires during the read-backs.
  */
 export async function sendOnce<T, R>(write: WriteOnce<T, R>, deps: WriteOnceDeps): Promise<WriteResult<T, R>> {
   deps.onSending?.();
   let lost: VvpApiError;
   try {
-    return { kind: 'answered', value: await write.send() };
+    return { value: await write.send() };
   } catch (error) {
     if (isAbortError(error) || !(error instanceof VvpApiError) || !error.outcomeUnknown) throw error;
     lost = error;
@@ -71,39 +65,37 @@ export async function sendOnce<T, R>(write: WriteOnce<T, R>, deps: WriteOnceDeps
     `The answer to the ${write.method} was lost (${why}); reading back to see whether VVP applied it. The ${write.method} is not sent again.`,
   );
   const graceInMs = deps.graceInMs ?? READ_BACK_GRACE_MS;
-  const deadline = deps.clock.now() + graceInMs;
   let lastRead: { value: R | undefined } | undefined;
   let readError: unknown;
-  for (;;) {
-    try {
+  const outcome = await pollUntilDone<R | undefined, R | undefined>({
+    probe: async () => {
       const value = await write.readBack();
       lastRead = { value };
-      if (write.applied(value)) {
-        deps.logger.info(`Read back: the ${write.method} was applied.`);
-        return { kind: 'readBack', value };
-      }
-    } catch (error) {
-      if (isAbortError(error)) throw error;
+      return value;
+    },
+    classify: (value) =>
+      write.applied(value) ? { status: 'succeeded', state: 'applied', result: value } : { status: 'pending', state: 'not applied', phase: 'reading back' },
+    schedule: { initialIntervalInMs: READ_BACK_INTERVAL_MS, growthFactor: 1, maxIntervalInMs: READ_BACK_INTERVAL_MS },
+    timeoutInMs: graceInMs,
+    clock: deps.clock,
+    abortSignal: deps.abortSignal,
+    isTransientProbeError: (error) => {
       readError = error;
-    }
-    const left = deadline - deps.clock.now();
-    if (left <= 0) break;
-    await deps.clock.sleep(Math.min(READ_BACK_INTERVAL_MS, left), deps.abortSignal);
+      return true;
+    },
+  });
+  if (outcome.kind === 'succeeded') {
+    deps.logger.info(`Read back: the ${write.method} was applied.`);
+    return { value: outcome.result };
   }
-  const seconds = Math.round(graceInMs / 1000);
-  if (!lastRead) {
-    throw new WriteOutcomeError('unknown', {
-      operation: write.operation,
-      status: lost.status,
-      serviceMessage: `${lost.serviceMessage ?? lost.message}; reading it back failed too (${(readError as Error)?.message ?? String(readError)}), so whether VVP applied the ${write.method} is unknown`,
-      hint: 'Check the deployment in VVP before re-running the step',
-      cause: lost,
-    });
-  }
-  throw new WriteOutcomeError('notApplied', {
+  const seen = lastRead
+    ? `reading back for ${formatDuration(graceInMs)} shows ${write.describe(lastRead.value)}: VVP has not applied the ${write.method} so far, but it may still`
+    : `reading it back failed too (${(readError as Error)?.message ?? String(readError)}), so whether VVP applied the ${write.method} is unknown`;
+  throw new ServiceError({
+    service: 'Ververica Platform',
     operation: write.operation,
     status: lost.status,
-    serviceMessage: `${lost.serviceMessage ?? lost.message}; reading back for ${seconds} s shows ${write.describe(lastRead.value)}: VVP has not applied the ${write.method} so far, but it may still`,
+    serviceMessage: `${lost.serviceMessage ?? lost.message}; ${seen}`,
     hint: 'Check the deployment in VVP before re-running the step',
     cause: lost,
   });
