@@ -95,7 +95,7 @@ describe('pollUntilDone', () => {
     const clock = new FakeClock();
     const { probe, times } = script(clock, [...Array<Obs>(26).fill('a'), 'moving', 'moving', 'moving', 'a', 'ok']);
     const soonClassify = (o: Obs): Verdict<string> =>
-      o === 'moving' ? { status: 'pending', state: 'moving', phase: 'transition', soon: true } : classify(o);
+      o === 'moving' ? { status: 'pending', state: 'moving', phase: 'transition', shortPause: true } : classify(o);
     const outcome = await pollUntilDone({ probe, classify: soonClassify, schedule: adaptiveSchedule(5000), timeoutInMs: 600_000, clock });
     assert.equal(outcome.kind, 'succeeded');
     // Backing off by then (4.2 s pauses); 'moving' brings the pause down to 1.25 s, 'a' lets it grow again (5 s).

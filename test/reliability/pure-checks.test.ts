@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cloudProblems, resolveCloud } from '../../tasks/common/azure/cloud';
 import { tryTimeoutPolicy } from '../../tasks/common/azure/request-timeout';
-import { truncate } from '../../tasks/common/errors/errors';
+import { maskAndShorten } from '../../tasks/common/errors/errors';
 import { maskUrlSecrets } from '../../tasks/common/inputs/parse';
 import { addMaskedSecret, maskSecrets } from '../../tasks/common/logging/secret-mask';
 import { classifyUpgrade } from '../../tasks/common/vvp/classify';
@@ -32,7 +32,7 @@ describe('pure checks behind the fixes', () => {
 
   it('masks a secret before shortening a message, so no half of it survives the cut', () => {
     const body = `${'x'.repeat(90)}Bearer ${SECRET}${'y'.repeat(50)}`;
-    const short = truncate(body, 100);
+    const short = maskAndShorten(body, 100);
     assert.ok(!short.includes(SECRET.slice(0, 4)), short);
     assert.match(short, /^x{90}Bearer \*\*\*/);
   });

@@ -120,7 +120,7 @@ describe('the rig proxy', () => {
   });
 
   it('truncates a response body and can delay or hang a request', async () => {
-    await rig.control.addFault({ host: 'vvp.example.com', path: '^/truncated', action: { kind: 'truncate', afterBytes: 5 } });
+    await rig.control.addFault({ host: 'vvp.example.com', path: '^/truncated', action: { kind: 'maskAndShorten', afterBytes: 5 } });
     await assert.rejects(sendRequest('https://vvp.example.com/truncated', { agent: rigProxyAgent(rig) }), /aborted|ECONNRESET|socket hang up|terminated/i);
 
     await rig.control.addFault({ host: 'vvp.example.com', path: '^/slow', action: { kind: 'delay', ms: 300 } });

@@ -15,7 +15,7 @@ import type { DeployArtifact } from '../../common/vvp/artifact';
 import { readSqlScriptInput, type SqlScriptFile } from '../../common/sql/script-input';
 import { runAnnotations } from '../../common/vvp/run-annotations';
 import { readAccessInputs, type VvpAccessConfig } from './access-inputs';
-import { checkServiceUrl, LOOPBACK_HOSTS, type UrlProblemKind } from '../../common/http/url-policy';
+import { acceptedUrlForm, checkServiceUrl } from '../../common/http/url-policy';
 
 /** What the step does (input `action`). */
 const ACTIONS = ['deploy', 'plan', 'suspend', 'resume', 'cancel', 'savepoint', 'delete'] as const;
@@ -312,21 +312,13 @@ function parseVvpUrl(r: InputReader, allowInsecureHttp: boolean, required: boole
   if (!raw) return undefined;
   const checked = checkServiceUrl(raw, { allowInsecureHttp, baseUrlOnly: true });
   if (checked.problem) {
-    r.reject('vvpUrl', checked.problem.value, VVP_URL_FORMS[checked.problem.kind]);
+    r.reject('vvpUrl', checked.problem.value, acceptedUrlForm(checked.problem.kind, 'vvp'));
     return undefined;
   }
   const url = checked.url;
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
-
-/** What vvpUrl must be, per broken rule of the URL policy. */
-const VVP_URL_FORMS: Record<UrlProblemKind, string> = {
-  invalid: 'an absolute URL such as https://vvp.example.com',
-  insecure: `an https:// URL (http:// only for ${LOOPBACK_HOSTS}, e.g. a port-forward, or with allowInsecureHttp: true): the API token must not travel in clear text`,
-  credentials: 'a URL without credentials (the token comes from Key Vault or the service connection)',
-  notBase: 'the base URL only, without ?query or #fragment',
-};
 
 /**
  * `commitId`. The agent gives an omitted input its default `$(Build.SourceVersion)` (expanded),

@@ -187,7 +187,7 @@ async function takeSavepoint(run: Run, deploymentId: string, jobId: string): Pro
       const state = s?.status?.state ?? 'not visible yet';
       if (state === 'COMPLETED' && s) return { status: 'succeeded', state, result: s };
       if (state === 'FAILED') return { status: 'failed', state, reason: `the savepoint FAILED${failureText(s)}` };
-      return { status: 'pending', state: `savepoint ${oneLine(state)}`, phase: 'waiting for the savepoint to complete', soon: true };
+      return { status: 'pending', state: `savepoint ${oneLine(state)}`, phase: 'waiting for the savepoint to complete', shortPause: true };
     },
     timeoutInMs: config.timeoutInMs,
   });
@@ -226,7 +226,7 @@ async function deleteIt(run: Run, seen: Deployment): Promise<Ending> {
   context.progress.applied();
   const outcome = await pollVvp<Deployment | undefined, true>(context, {
     probe: (signal) => vvp.getDeployment(config.namespace, deploymentId, { abortSignal: signal, deadline: clock.now() + config.timeoutInMs + DIAGNOSTICS_BOUND_MS }),
-    classify: (d) => (d === undefined ? { status: 'succeeded', state: 'deleted', result: true } : { status: 'pending', state: `still there (${oneLine(d.status?.state ?? 'unknown')})`, phase: 'waiting for VVP to delete the deployment', soon: true }),
+    classify: (d) => (d === undefined ? { status: 'succeeded', state: 'deleted', result: true } : { status: 'pending', state: `still there (${oneLine(d.status?.state ?? 'unknown')})`, phase: 'waiting for VVP to delete the deployment', shortPause: true }),
     timeoutInMs: config.timeoutInMs,
   });
   if (outcome.kind !== 'succeeded') {

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { azureServiceError } from '../azure/azure-error';
-import { ServiceError, truncate } from '../errors/errors';
+import { ServiceError, maskAndShorten } from '../errors/errors';
 import { JsonTransport, type AgentProvider } from '../http/json-transport';
 import { HttpRequestError } from '../http/http-request-error';
 import type { RetryPolicy } from '../http/retry';
@@ -183,7 +183,7 @@ function armErrorText(text: string): string {
   } catch {
     // not JSON
   }
-  return truncate(text.trim() || 'no details in the answer', 500);
+  return maskAndShorten(text.trim() || 'no details in the answer', 500);
 }
 
 /** What to check for a failed listClusterUserCredential. Exported for tests. */

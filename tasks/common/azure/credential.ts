@@ -2,7 +2,7 @@ import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
 import type * as https from 'node:https';
 import { assertUsableCloud, type AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
-import { InputError, ServiceError, truncate } from '../errors/errors';
+import { InputError, ServiceError, maskAndShorten } from '../errors/errors';
 import { identity } from '../lazy/libraries';
 import { formatDuration } from '../logging/duration';
 import type { NetworkAgents } from '../http/network';
@@ -243,7 +243,7 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
   if (status !== 200) {
     // Masked before it is shortened: a body that echoes the job token, cut through the token,
     // would keep a piece no mask matches any more.
-    const shown = truncate(body.split(connection.accessToken).join('***'), 300);
+    const shown = maskAndShorten(body.split(connection.accessToken).join('***'), 300);
     throw new ServiceError({
       service: 'Azure DevOps',
       operation,

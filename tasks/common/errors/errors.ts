@@ -38,7 +38,7 @@ export class InputError extends TaskError {
 
   private static render(problems: InputProblem[]): string {
     const lines = problems.map((p) => {
-      const given = p.value === undefined ? '' : p.value.trim() === '' ? ' (empty)' : ` '${truncate(p.value, 200)}'`;
+      const given = p.value === undefined ? '' : p.value.trim() === '' ? ' (empty)' : ` '${maskAndShorten(p.value, 200)}'`;
       return `input '${p.input}'${given}: ${p.expected}`;
     });
     return lines.length === 1 ? `Invalid ${lines[0]}` : `Invalid inputs:\n  - ${lines.join('\n  - ')}`;
@@ -78,7 +78,7 @@ export class ServiceError extends TaskError {
     let text = `${d.service}: ${d.operation} failed`;
     if (d.status !== undefined) text += ` with HTTP ${d.status}`;
     if (d.attempts !== undefined && d.attempts > 1) text += ` after ${d.attempts} attempts`;
-    if (d.serviceMessage) text += `: ${truncate(d.serviceMessage, 1000)}`;
+    if (d.serviceMessage) text += `: ${maskAndShorten(d.serviceMessage, 1000)}`;
     if (d.hint) text += `. ${d.hint}`;
     return text;
   }
@@ -97,7 +97,7 @@ export class CancelledError extends TaskError {
  * Shortens text for messages; service bodies can be huge. Known secrets are masked first: a
  * server that echoes a token must not get half of it into the log, where masking cannot match it.
  */
-export function truncate(text: string, max: number): string {
+export function maskAndShorten(text: string, max: number): string {
   const masked = maskSecrets(text);
   return masked.length <= max ? masked : `${masked.slice(0, max)}… (${masked.length - max} more characters)`;
 }

@@ -7,7 +7,7 @@ import { maskUrlSecrets } from '../inputs/parse';
  */
 
 /** How a message names the loopback hosts, so every rule reads the same. */
-export const LOOPBACK_HOSTS = '127.0.0.1, localhost or ::1';
+const LOOPBACK_HOSTS = '127.0.0.1, localhost or ::1';
 
 const IPV4_LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 

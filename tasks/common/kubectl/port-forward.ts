@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type * as http from 'node:http';
-import { ServiceError, truncate } from '../errors/errors';
+import { ServiceError, maskAndShorten } from '../errors/errors';
 import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
 import { systemClock, type Clock } from '../poll/clock';
@@ -183,7 +183,7 @@ class KubectlProcess {
     if (!text) return;
     // kubectl does not print credentials; its lines go to the debug log for diagnosis.
     logger.debug(`kubectl: ${text}`);
-    this.stderrLines.push(truncate(text, 500));
+    this.stderrLines.push(maskAndShorten(text, 500));
     if (this.stderrLines.length > 20) this.stderrLines.shift();
   }
 }

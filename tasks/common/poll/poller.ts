@@ -13,9 +13,9 @@ export type Verdict<R> =
       phase: string;
       /**
        * The decisive change is expected soon (e.g. VVP is mid-transition): the next pause is at
-       * most `schedule.soonIntervalInMs`, so the outcome is seen quickly.
+       * most `schedule.shortPauseInMs`, so the outcome is seen quickly.
        */
-      soon?: boolean;
+      shortPause?: boolean;
     }
   | { status: 'succeeded'; state: string; result: R }
   | { status: 'failed'; state: string; reason: string };
@@ -37,8 +37,8 @@ interface PollSchedule {
   growthFactor: number;
   /** Longest pause (the user's poll interval). */
   maxIntervalInMs: number;
-  /** Longest pause after a pending verdict marked `soon`. Default: `maxIntervalInMs`. */
-  soonIntervalInMs?: number;
+  /** Longest pause after a pending verdict marked `shortPause`. Default: `maxIntervalInMs`. */
+  shortPauseInMs?: number;
 }
 
 /** First pause of a VVP wait: a read right after a change still shows the state from before it. */
@@ -53,7 +53,7 @@ const VVP_STEADY_PROBES = 22;
  * deployment, and its job when it runs a new one). First read at once; then a pause of 2.5 s
  * (a read just after the PATCH still describes the old job, and VVP needs a few seconds for the
  * savepoint and the new job); then every 1.25 s for the first ~30 s, then longer pauses (x1.5)
- * up to `maxIntervalInMs`; while VVP is mid-transition (`soon`) at most 1.25 s. So a new job is
+ * up to `maxIntervalInMs`; while VVP is mid-transition (`shortPause`) at most 1.25 s. So a new job is
  * seen within 1.25 s of running, about 0.6 s on average, at under one request per second even
  * when the job starts 5 s after the PATCH, and at 1/`maxIntervalInMs` in long waits.
  */
@@ -64,7 +64,7 @@ export function adaptiveSchedule(maxIntervalInMs: number): PollSchedule {
     steadyProbes: VVP_STEADY_PROBES,
     growthFactor: 1.5,
     maxIntervalInMs,
-    soonIntervalInMs: Math.min(VVP_STEADY_PAUSE_IN_MS, maxIntervalInMs),
+    shortPauseInMs: Math.min(VVP_STEADY_PAUSE_IN_MS, maxIntervalInMs),
   };
 }
 
@@ -200,9 +200,9 @@ export async function pollUntilDone<T, R>(options: PollOptions<T, R>): Promise<P
       return { kind: 'timedOut', last, state: verdict.state, phase: verdict.phase, elapsedInMs: now - start, probes };
     }
     try {
-      const soon = verdict.status === 'pending' && verdict.soon === true;
+      const soon = verdict.status === 'pending' && verdict.shortPause === true;
       const interval = intervalAfter(probes, options.schedule);
-      const pause = soon ? Math.min(interval, options.schedule.soonIntervalInMs ?? interval) : interval;
+      const pause = soon ? Math.min(interval, options.schedule.shortPauseInMs ?? interval) : interval;
       await clock.sleep(Math.min(pause, deadline - now), signal);
     } catch (e) {
       throw aborted(e);

@@ -104,7 +104,7 @@ export function classifyUpgrade(obs: UpgradeObservation, exp: UpgradeExpectation
     case 'RUNNING':
       return classifyRunning(obs, exp);
     case 'TRANSITIONING':
-      return { status: 'pending', state: 'TRANSITIONING', phase: WAIT_PHASES.transitioning, soon: true };
+      return { status: 'pending', state: 'TRANSITIONING', phase: WAIT_PHASES.transitioning, shortPause: true };
     case 'FAILED':
       if (stale(obs, exp)) return staleBadState(obs);
       if (obs.newJobActive) return badStateWithActiveJob(obs);

@@ -1,4 +1,4 @@
-import { isAbortError, truncate } from '../errors/errors';
+import { isAbortError, maskAndShorten } from '../errors/errors';
 import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
 import { acceptedUrlForm, checkServiceUrl, isInsecureRemoteHttp } from '../http/url-policy';
@@ -350,7 +350,7 @@ export class VvpClient implements VvpApi {
         path: this.display(spec),
         operation: spec.operation,
         status: answer.status,
-        serviceMessage: `the answer is not JSON (it starts with '${truncate(oneLineStart(this.scrub(answer.text)), 80)}')`,
+        serviceMessage: `the answer is not JSON (it starts with '${maskAndShorten(oneLineStart(this.scrub(answer.text)), 80)}')`,
         hint: `Check that vvpUrl (${this.base.origin}${this.base.pathname}) points at Ververica Platform itself, not a login page or another service`,
       });
     }

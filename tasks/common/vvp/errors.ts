@@ -1,4 +1,4 @@
-import { ServiceError, TaskError, truncate } from '../errors/errors';
+import { ServiceError, TaskError, maskAndShorten } from '../errors/errors';
 import { formatDuration } from '../logging/duration';
 import { neutraliseCommands } from '../logging/neutralise';
 
@@ -97,7 +97,7 @@ export function renderEvents(events: readonly EventLine[], routine = 0): string 
   const lines = shown.map((e) => {
     const when = e.createdAt ? `${e.createdAt} ` : '';
     const name = e.name ? `${e.name}: ` : '';
-    return `  - ${when}${name}${truncate(oneLine(e.message), 400)}`;
+    return `  - ${when}${name}${maskAndShorten(oneLine(e.message), 400)}`;
   });
   return `VVP events that explain the failure${skipped > 0 ? ` (last ${shown.length} of ${events.length})` : ''}${left}:\n${lines.join('\n')}`;
 }
@@ -123,7 +123,7 @@ export function failureExcerpt(message: string): string {
   const kept = withFrames(lines.slice(0, end));
   const more = lines.length - end;
   const text = kept.join('\n') + (more > 0 ? `\n… (${more} more line${more === 1 ? '' : 's'})` : '');
-  return truncate(text, MAX_FAILURE_CHARS);
+  return maskAndShorten(text, MAX_FAILURE_CHARS);
 }
 
 /** The exception lines with at most the first frames after each. */

@@ -105,5 +105,5 @@ export function classifyStateChange(obs: StateObservation, exp: StateExpectation
     return { status: 'failed', state: 'FAILED', reason: `the deployment is FAILED instead of ${exp.wanted}` };
   }
   const stale = !obs.changeObserved && obs.state === exp.baselineState;
-  return { status: 'pending', state: stale ? `${oneLine(state)} (as before the change)` : oneLine(state), phase: `waiting for VVP to reach ${exp.wanted}`, soon: obs.state === 'TRANSITIONING' };
+  return { status: 'pending', state: stale ? `${oneLine(state)} (as before the change)` : oneLine(state), phase: `waiting for VVP to reach ${exp.wanted}`, shortPause: obs.state === 'TRANSITIONING' };
 }

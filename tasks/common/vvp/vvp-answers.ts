@@ -2,7 +2,7 @@
  * Reading VVP's answers: which bodies are the resources they claim to be, and the human text of
  * an error body (VVP, Spring and the Platform API use different shapes) or of a network failure.
  */
-import { truncate } from '../errors/errors';
+import { maskAndShorten } from '../errors/errors';
 import { VvpApiError } from './errors';
 import { isJsonObject, type Deployment, type Savepoint } from './resources';
 
@@ -48,14 +48,14 @@ export function errorText(text: string): string {
     if (isJsonObject(parsed)) {
       for (const key of ['message', 'error', 'description']) {
         const value = parsed[key];
-        if (typeof value === 'string' && value.trim() !== '') return truncate(value.trim(), 1000);
+        if (typeof value === 'string' && value.trim() !== '') return maskAndShorten(value.trim(), 1000);
       }
     }
   } catch {
     // Not JSON: fall through to the text.
   }
   const withoutTags = /^\s*</.test(trimmed) ? trimmed.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : trimmed;
-  return truncate(withoutTags || trimmed, 500);
+  return maskAndShorten(withoutTags || trimmed, 500);
 }
 
 export function networkHint(code: string | undefined, url: URL): string | undefined {

@@ -22,7 +22,7 @@ export interface FaultRule {
  *   body arrived (default 0: right after the headers), `phase: 'response'` after the real
  *   response's headers and `afterBytes` of its body were sent.
  * - `delay`: hold the request `ms` milliseconds, then handle it normally.
- * - `truncate`: send the real status and headers (Content-Length included) but only
+ * - `maskAndShorten`: send the real status and headers (Content-Length included) but only
  *   `afterBytes` of the body, then close the connection.
  * - `hang`: never answer; the request stays open until the client gives up or the rig stops.
  *
@@ -32,7 +32,7 @@ export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string; echo?: boolean }
   | { kind: 'reset'; phase: 'request' | 'response'; afterBytes?: number }
   | { kind: 'delay'; ms: number }
-  | { kind: 'truncate'; afterBytes: number }
+  | { kind: 'maskAndShorten'; afterBytes: number }
   | { kind: 'hang' };
 
 /** A rule as stored, with its id and how often it has matched and fired. */
@@ -54,7 +54,7 @@ export class FaultBook {
    */
   add(rule: FaultRule): ActiveFaultRule {
     for (const source of Object.values(rule.match ?? {})) if (source !== undefined) new RegExp(source);
-    if (!['status', 'reset', 'delay', 'truncate', 'hang'].includes(rule.action?.kind)) {
+    if (!['status', 'reset', 'delay', 'maskAndShorten', 'hang'].includes(rule.action?.kind)) {
       throw new Error(`unknown fault action ${JSON.stringify(rule.action)}`);
     }
     const active: ActiveFaultRule = { ...rule, match: rule.match ?? {}, id: `fault-${this.nextId++}`, matched: 0, fired: 0 };

@@ -356,7 +356,7 @@ export class ProxyServer {
     req.pipe(upstream);
   }
 
-  /** Writes a response, applying a response-phase fault (truncate, reset mid-body). */
+  /** Writes a response, applying a response-phase fault (maskAndShorten, reset mid-body). */
   private send(
     res: http.ServerResponse,
     record: RequestRecord,
@@ -374,7 +374,7 @@ export class ProxyServer {
 
     let limit = Infinity;
     let onLimit: () => void = () => undefined;
-    if (fault?.kind === 'truncate') {
+    if (fault?.kind === 'maskAndShorten') {
       limit = fault.afterBytes;
       onLimit = (): void => {
         record.error = 'truncated by fault rule';

@@ -1,6 +1,6 @@
 import { adaptiveSchedule, pollUntilDone, type PollOutcome, type Verdict } from '../../../common/poll/poller';
 import { isRetryableHttpFailure } from '../../../common/http/retry';
-import { oneLine, VvpApiError } from '../../../common/vvp/errors';
+import { formatDuration, oneLine, VvpApiError } from '../../../common/vvp/errors';
 import type { FlowContext } from './context';
 
 /**
@@ -19,7 +19,7 @@ export function pollVvp<T, R>(
     abortSignal: context.abortSignal,
     isTransientProbeError: isTransientVvpError,
     describeProbeError: (e) => `status unreadable (${e instanceof VvpApiError && e.status !== undefined ? `HTTP ${e.status}` : ((e as VvpApiError).networkCode ?? 'network error')})`,
-    onProgress: ({ verdict, elapsedInMs }) => context.logger.info(`  [${(elapsedInMs / 1000).toFixed(1)} s] ${oneLine(verdict.state)}`),
+    onProgress: ({ verdict, elapsedInMs }) => context.logger.info(`  [${formatDuration(elapsedInMs)}] ${oneLine(verdict.state)}`),
   });
 }
 
