@@ -79,9 +79,9 @@ export function classifyHealth(obs: HealthObservation, exp: HealthExpectation): 
  * The verdict at the end of the window, on the last probe: healthy unless a `JobFailing` or
  * `ClusterUnreachable` condition is still True (the job did not recover).
  */
-export function concludeHealth(obs: HealthObservation, exp: HealthExpectation): Verdict<HealthSuccess> {
+export function concludeHealth(obs: HealthObservation, exp: HealthExpectation): Exclude<Verdict<HealthSuccess>, { status: 'pending' }> {
   const during = classifyHealth(obs, exp);
-  if (during.status === 'failed') return during;
+  if (during.status !== 'pending') return during;
   const conditions = trueConditions(obs.conditions);
   const restarts = restartsOf(obs, exp);
   if (conditions.length > 0) {
