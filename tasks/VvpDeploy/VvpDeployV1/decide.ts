@@ -21,7 +21,7 @@ interface ChangeDecision {
 
 /** Decides the change to `current` (the deployment as read, and the job it runs when RUNNING). */
 export function decideChange(config: DeployConfig, current: Deployment, runningJob: Job | undefined): ChangeDecision {
-  const patch = buildPatchBody(config.specFile?.document, config.artifact, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
+  const patch = changeBody(config);
   // A merge PATCH cannot turn a JAR deployment into a SQL one (or back): it would keep the old kind's fields.
   const kindSwitch = artifactKindSwitch(artifactOfSpec(current), config.artifact);
   return {
@@ -75,6 +75,16 @@ export function decideCreate(config: DeployConfig): { body: JsonObject; diff: De
     });
   }
   return { body, diff: planDeploymentChange({ current: undefined, change: body }) };
+}
+
+/** The PATCH body of the change, without the run annotations (they ride along with the write: {@link sentBody}). */
+function changeBody(config: DeployConfig): JsonObject {
+  return buildPatchBody(config.specFile?.document, config.artifact, { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy });
+}
+
+/** The PATCH body a deploy sends: the change with the run annotations; what a plan shows. */
+export function sentBody(config: DeployConfig, patch: JsonObject = changeBody(config)): JsonObject {
+  return withAnnotations(patch, runAnnotations(config));
 }
 
 /** The pipeline annotations this run writes (none with `annotateDeployment: false`). */

@@ -5,12 +5,12 @@
  */
 import { isAbortError } from '../../common/errors/errors';
 import { artifactNoun, describeArtifact, expectedArtifact, shownArtifact, artifactOfSpec } from '../../common/vvp/artifact';
-import { deepEqual, withAnnotations } from '../../common/vvp/deployment-spec';
+import { deepEqual } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
 import { capitalise, DeploymentFailedError, formatDuration, type RollbackReport } from '../../common/vvp/errors';
 import { jarUriOf, runningJobIdOf, type Deployment, type JsonObject } from '../../common/vvp/resources';
 import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
-import { decideChange, decideCreate, runAnnotations } from './decide';
+import { decideChange, decideCreate, runAnnotations, sentBody } from './decide';
 import { endedBy, type Ending, type Run, type Steps } from './flow';
 import type { DeployConfig } from './inputs';
 import { checkScript } from './phases/check-sql';
@@ -117,7 +117,7 @@ async function change(run: Run, baseline: Baseline, patch: JsonObject, pending: 
   const { config, logger } = context;
   const current = baseline.deployment;
   // The run record rides along with the write; it never decides whether there is one.
-  const sent = withAnnotations(patch, runAnnotations(config));
+  const sent = sentBody(config, patch);
   const applied = await run.group(GROUP_APPLY, async () => {
     if (config.artifact.kind === 'JAR' && namesSameBlob(jarUriOf(current), config.jarUri)) {
       logger.warn(`The new jarUri names the same blob as the previous one (only its query differs): the previous JAR was overwritten, so a rollback cannot bring it back. ${SAME_BLOB_ADVICE} or one with $(Build.BuildId)).`);

@@ -9,12 +9,11 @@ import { inGroup, type Logger } from '../../common/logging/logger';
 import { fencedBlock, markdownText } from '../../common/logging/markdown';
 import { maskSecrets } from '../../common/logging/secret-mask';
 import type { VvpApi } from '../../common/vvp/vvp-api';
-import { buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { DeploymentFailedError, oneLine } from '../../common/vvp/errors';
 import { MASK, maskJarUriQuery } from '../../common/vvp/jar-uri-secrets';
 import { isSensitiveConfigKey } from '../../common/vvp/sensitive-keys';
 import { jarUriOf, runningJobIdOf, type JsonObject } from '../../common/vvp/resources';
-import { decideChange, decideCreate, runAnnotations } from './decide';
+import { decideChange, decideCreate, sentBody } from './decide';
 import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown } from '../../common/vvp/spec-diff';
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeArtifact } from '../../common/vvp/artifact';
@@ -52,9 +51,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     startedAtMs,
   };
   const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, action: 'plan', ...result, finishedAtMs: clock.now() });
-  const annotations = runAnnotations(config);
-  const strategies = { upgradeStrategy: config.upgradeStrategy, restoreStrategy: config.restoreStrategy };
-  const patch = withAnnotations(buildPatchBody(config.specFile?.document, config.artifact, strategies), annotations);
+  const patch = sentBody(config);
 
   const why = deps.offlineReason ?? 'no token source is given (keyVaultName or vvpServiceConnection), so the live deployment was not read';
   const offline = await inGroup(logger, 'Plan: check the spec', async () => {
