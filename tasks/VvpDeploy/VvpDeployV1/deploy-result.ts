@@ -1,5 +1,6 @@
 import type { RollbackReport } from '../../common/vvp/errors';
 import type { SqlProblems } from './phases/check-sql';
+import type { DeployConfig } from './inputs';
 
 /** How the step ended. */
 export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
@@ -64,4 +65,18 @@ export interface DeployResult {
   rollback?: RollbackReport;
   startedAtMs: number;
   finishedAtMs: number;
+}
+
+/** What every result starts with: what the step was asked to do, and when it started. */
+export function startingResult(config: DeployConfig, startedAtMs: number): Pick<DeployResult, 'namespace' | 'deployment' | 'targetJarUri' | 'sqlScriptSha256' | 'created' | 'rolledBack' | 'build' | 'startedAtMs'> {
+  return {
+    namespace: config.namespace,
+    deployment: config.deployment,
+    targetJarUri: config.jarUri,
+    sqlScriptSha256: config.artifact.kind === 'SQLSCRIPT' ? config.artifact.sha256 : undefined,
+    created: false,
+    rolledBack: false,
+    build: config.runAnnotations['azure-pipelines/run'],
+    startedAtMs,
+  };
 }

@@ -8,7 +8,7 @@ import { CancelledError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
 import { DeploymentFailedError, oneLine, WaitTimeoutError } from '../../common/vvp/errors';
 import { jarUriOf, type Deployment } from '../../common/vvp/resources';
-import type { DeployOutcome, DeployResult } from './deploy-result';
+import { startingResult, type DeployOutcome, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import { explainCancellation } from './phases/cancellation';
 import { Progress, type FlowContext, type FlowDeps } from './phases/context';
@@ -75,18 +75,11 @@ export async function runSteps(config: DeployConfig, deps: FlowDeps, steps: Step
     ? { deploymentId: last.metadata.id, deploymentName: last.metadata.name ?? undefined, state: last.status?.state, jarUri: jarUriOf(last) }
     : {};
   const result: DeployResult = {
-    namespace: config.namespace,
-    deployment: config.deployment,
-    targetJarUri: config.jarUri,
-    sqlScriptSha256: config.artifact.kind === 'SQLSCRIPT' ? config.artifact.sha256 : undefined,
-    created: false,
-    rolledBack: false,
-    build: config.runAnnotations['azure-pipelines/run'],
+    ...startingResult(config, startedAtMs),
     ...identity,
     ...established,
     ...ending,
     action: config.action,
-    startedAtMs,
     finishedAtMs: deps.clock.now(),
   };
   result.state ??= progress.lastState;

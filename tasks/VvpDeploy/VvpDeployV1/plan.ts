@@ -19,7 +19,7 @@ import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeArtifact } from '../../common/vvp/artifact';
 import { checkScript } from './phases/check-sql';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
-import type { DeployResult } from './deploy-result';
+import { startingResult, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import type { Clock } from '../../common/poll/clock';
 
@@ -41,15 +41,7 @@ interface PlanDeps {
 export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<DeployResult> {
   const { logger, clock } = deps;
   const startedAtMs = clock.now();
-  const base: Omit<DeployResult, 'outcome' | 'message' | 'finishedAtMs'> = {
-    namespace: config.namespace,
-    deployment: config.deployment,
-    targetJarUri: config.jarUri,
-    sqlScriptSha256: config.artifact.kind === 'SQLSCRIPT' ? config.artifact.sha256 : undefined,
-    created: false,
-    rolledBack: false,
-    startedAtMs,
-  };
+  const base = startingResult(config, startedAtMs);
   const done = (result: Partial<DeployResult> & Pick<DeployResult, 'outcome' | 'message'>): DeployResult => ({ ...base, action: 'plan', ...result, finishedAtMs: clock.now() });
   const patch = sentBody(config);
 

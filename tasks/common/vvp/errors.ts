@@ -224,15 +224,29 @@ type FailureKind =
 
 type FailureDetails = DeploymentProblem & FailureKind & { cause?: unknown };
 
-/** The deployment did not get where the step leads it; `kind` says how (see {@link FailureKind}). */
-export class DeploymentFailedError extends TaskError implements DeploymentProblem {
-  readonly kind: FailureKind['kind'];
+/** What both deployment errors carry; the message is theirs. Not a kind of its own: no caller handles it. */
+abstract class DeploymentProblemError extends TaskError implements DeploymentProblem {
   readonly deployment: string;
   readonly namespace: string;
   readonly state?: string;
   readonly events: readonly EventLine[];
   readonly routineEvents?: number;
   readonly rollback?: RollbackReport;
+
+  protected constructor(message: string, details: DeploymentProblem & { cause?: unknown }) {
+    super(message, { cause: details.cause });
+    this.deployment = details.deployment;
+    this.namespace = details.namespace;
+    this.state = details.state;
+    this.events = details.events;
+    this.routineEvents = details.routineEvents;
+    this.rollback = details.rollback;
+  }
+}
+
+/** The deployment did not get where the step leads it; `kind` says how (see {@link FailureKind}). */
+export class DeploymentFailedError extends DeploymentProblemError {
+  readonly kind: FailureKind['kind'];
   /** Why, e.g. "the deployment is FAILED" (for `action`: the whole sentence). */
   readonly reason: string;
   /** `job`: the failed job's `status.failure`, when one was found. */
@@ -246,15 +260,9 @@ export class DeploymentFailedError extends TaskError implements DeploymentProble
   private readonly details: FailureDetails;
 
   constructor(details: FailureDetails) {
-    super(renderFailed(details), { cause: details.cause });
+    super(renderFailed(details), details);
     this.details = details;
     this.kind = details.kind;
-    this.deployment = details.deployment;
-    this.namespace = details.namespace;
-    this.state = details.state;
-    this.events = details.events;
-    this.routineEvents = details.routineEvents;
-    this.rollback = details.rollback;
     this.reason = details.reason;
     if (details.kind === 'job') this.failure = details.failure;
     if (details.kind === 'health') {
@@ -294,13 +302,7 @@ function renderFailed(d: FailureDetails): string {
 }
 
 /** The wait ran out of time; names the phase that stalled and the last observed state. */
-export class WaitTimeoutError extends TaskError implements DeploymentProblem {
-  readonly deployment: string;
-  readonly namespace: string;
-  readonly state?: string;
-  readonly events: readonly EventLine[];
-  readonly routineEvents?: number;
-  readonly rollback?: RollbackReport;
+export class WaitTimeoutError extends DeploymentProblemError {
   /** What the wait was doing, e.g. "waiting for VVP to start the upgrade". */
   readonly phase: string;
   /** The last observation, described ("RUNNING, still job 8f0b… from before the change"). */
@@ -308,13 +310,7 @@ export class WaitTimeoutError extends TaskError implements DeploymentProblem {
   readonly timeoutInMs: number;
 
   constructor(details: DeploymentProblem & { phase: string; lastObserved: string; timeoutInMs: number; cause?: unknown }) {
-    super(WaitTimeoutError.render(details), { cause: details.cause });
-    this.deployment = details.deployment;
-    this.namespace = details.namespace;
-    this.state = details.state;
-    this.events = details.events;
-    this.routineEvents = details.routineEvents;
-    this.rollback = details.rollback;
+    super(WaitTimeoutError.render(details), details);
     this.phase = details.phase;
     this.lastObserved = details.lastObserved;
     this.timeoutInMs = details.timeoutInMs;
