@@ -56,7 +56,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     }
     logger.info(config.artifact.kind === 'JAR' ? `jarUri: ${maskJarUriQuery(config.jarUri)}` : `SQL script: ${describeArtifact(config.artifact)}`);
     // The script's shape is checked offline always; VVP's validation follows when it is reachable.
-    const checked = config.artifact.kind === 'SQLSCRIPT' && !deps.vvp ? await checkScript(config, deps) : {};
+    const checked = await checkScript(config, { ...deps, vvp: undefined });
     if (checked.error) return { error: checked.error, sqlProblems: checked.problems };
     // Online, the diff against the live deployment shows the change; the body only when there is nothing to compare with.
     if (!deps.vvp) {
