@@ -12,6 +12,7 @@ import { LineIndex } from '../../tasks/common/sql/positions';
 import { readSqlScriptInput } from '../../tasks/common/sql/script-input';
 import type { DeployArtifact } from '../../tasks/common/vvp/artifact';
 import { DeploymentFailedError } from '../../tasks/common/vvp/errors';
+import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { runAction } from '../../tasks/VvpDeploy/VvpDeployV1/action';
 import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
@@ -270,6 +271,76 @@ describe('SQL deploy flow (in-memory VVP, virtual time)', () => {
     assert.equal(truth.runningJob?.sqlScript, previous);
     assert.equal(r.outputs.rolledBack, 'true');
     assert.equal(r.outputs.jobId, truth.runningJob?.id);
+  });
+});
+
+describe('SQL deployments: create, spec file, lifecycle', () => {
+  it('creates a missing SQL deployment from the spec file with kind SQLSCRIPT and the script, and waits for it to run', async () => {
+    const vvp = new InMemoryVvp();
+    const document = { kind: 'Deployment', spec: { template: { spec: { parallelism: 2, artifact: { kind: 'SQLSCRIPT' } } } } } as unknown as JsonObject;
+    const r = await run(vvp, sqlArtifact(NEXT, [UDF_JAR]), { specFile: { path: 'vvp/deployment.yaml', document } });
+    assert.equal(r.result.outcome, 'succeeded', r.result.message);
+    assert.equal(r.result.created, true);
+    const [post] = vvp.requests({ method: 'POST' }).filter((q) => q.path.endsWith('/deployments'));
+    assert.deepEqual(artifactOfBody(post.body), { kind: 'SQLSCRIPT', sqlScript: NEXT, additionalDependencies: [UDF_JAR] });
+    assert.equal(vvp.truth('default', NAME).runningJob?.sqlScript, NEXT);
+    assert.equal(r.outputs.sqlScriptSha256, createHash('sha256').update(NEXT).digest('hex'));
+  });
+
+  it('PATCHes the spec file fields with the script in one write', async () => {
+    const vvp = seeded();
+    const document = { kind: 'Deployment', spec: { template: { spec: { parallelism: 3 } } } } as unknown as JsonObject;
+    const r = await run(vvp, sqlArtifact(NEXT), { specFile: { path: 'vvp/deployment.yaml', document } });
+    assert.equal(r.result.outcome, 'succeeded', r.result.message);
+    const patches = vvp.requests({ method: 'PATCH' });
+    assert.equal(patches.length, 1);
+    const spec = (patches[0].body as { spec: { template: { spec: { parallelism: number } } } }).spec.template.spec;
+    assert.equal(spec.parallelism, 3);
+    assert.equal(artifactOfBody(patches[0].body).sqlScript, NEXT);
+  });
+
+  it('suspends a SQL deployment and resumes it on the same script', async () => {
+    const vvp = seeded();
+    const jarless: DeployArtifact = { kind: 'JAR', jarUri: '', additionalDependencies: [] };
+    const suspended = await run(vvp, jarless, { action: 'suspend' });
+    assert.equal(suspended.result.outcome, 'succeeded', suspended.result.message);
+    assert.equal(vvp.truth('default', NAME).statusState, 'SUSPENDED');
+    const resumed = await run(vvp, jarless, { action: 'resume' });
+    assert.equal(resumed.result.outcome, 'succeeded', resumed.result.message);
+    const truth = vvp.truth('default', NAME);
+    assert.equal(truth.runningJob?.sqlScript, PREVIOUS);
+    assert.equal(resumed.outputs.jobId, truth.runningJob?.id);
+    assert.equal(resumed.outputs.restoredFrom, suspended.outputs.savepointLocation);
+  });
+});
+
+describe('SQL deployments: health check and concurrent changes', () => {
+  it('rolls a crash-looping SQL job back to the previous script, started from the upgrade savepoint', async () => {
+    const vvp = seeded({ behaviour: { outcomeQueue: ['crashLoops'], restartIntervalMs: 10_000 } });
+    const oldJob = vvp.truth('default', NAME).runningJob?.id;
+    const r = await run(vvp, sqlArtifact(NEXT), { healthCheckInMs: 5 * 60_000, rollbackOnFailure: true });
+    assert.ok(r.result.error instanceof DeploymentFailedError && r.result.error.kind === 'health', r.result.message);
+    assert.equal(r.result.rolledBack, true, r.result.message);
+    const truth = vvp.truth('default', NAME);
+    const upgrade = truth.savepoints.find((sp) => sp.jobId === oldJob && sp.origin !== 'COPIED');
+    assert.ok(upgrade, 'VVP took an upgrade savepoint');
+    assert.equal(truth.runningJob?.sqlScript, PREVIOUS);
+    assert.equal(truth.runningJob?.savepointLocation, upgrade.savepointLocation);
+    assert.equal(r.outputs.sqlScriptSha256, createHash('sha256').update(NEXT).digest('hex'), 'the output names the script the step deployed');
+  });
+
+  it("fails without claiming success when someone else replaces the script during the wait, and leaves that script alone", async () => {
+    const vvp = seeded({ behaviour: { outcomeQueue: ['stuck'] } });
+    const theirs = PREVIOUS.replace('SELECT s', 'SELECT LOWER(s)');
+    vvp.clock.setTimer(() => void vvp.patchDeployment('default', NAME, { spec: { template: { spec: { artifact: { kind: 'SQLSCRIPT', sqlScript: theirs } } } } }), 30_000);
+    const r = await run(vvp, sqlArtifact(NEXT), { rollbackOnFailure: true, timeoutInMs: 5 * 60_000 });
+    assert.notEqual(r.result.outcome, 'succeeded', r.result.message);
+    const sha = createHash('sha256').update(theirs).digest('hex').slice(0, 12);
+    assert.match(r.result.message, new RegExp(`the deployment's SQL script was changed to SQL script \\(sha256 ${sha}\\) during the wait`));
+    assert.match(r.result.message, /Not rolled back: the deployment was changed after this step wrote it .*spec\.template\.spec\.artifact\.sqlScript/);
+    assert.ok(!r.result.message.includes('LOWER(s)'), 'the message names a script by its hash, never by its text');
+    assert.equal(vvp.requests({ method: 'PUT' }).length, 0, 'no rollback over their change');
+    assert.equal(vvp.truth('default', NAME).specSqlScript, theirs);
   });
 });
 
