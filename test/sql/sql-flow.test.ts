@@ -198,6 +198,16 @@ describe('SQL deploy flow (in-memory VVP, virtual time)', () => {
     assert.equal(vvp.truth('default', NAME).runningJob?.sqlScript, NEXT);
   });
 
+  it('validates statement by statement, with a warning, when VVP does not take a script of several statements, and deploys a valid one', async () => {
+    const vvp = seeded();
+    vvp.setConfig({ sqlValidation: 'statement' });
+    const r = await run(vvp, sqlArtifact(NEXT));
+    assert.equal(r.result.outcome, 'succeeded', r.result.message);
+    assert.ok(r.lines.some((l) => /^warning: VVP does not validate a script of several statements as a whole/.test(l)), r.lines.join('\n'));
+    assert.ok(vvp.requests({ path: 'sqlscripts:validate' }).length > 1, 'more than one validation request');
+    assert.equal(vvp.truth('default', NAME).runningJob?.sqlScript, NEXT);
+  });
+
   it('is up to date, with no write, when the same script and dependencies run already; other dependencies are a change', async () => {
     const vvp = seeded();
     const first = await run(vvp, sqlArtifact(NEXT, [UDF_JAR]));
