@@ -18,6 +18,7 @@ import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeArtifact } from '../../common/vvp/artifact';
 import { checkScript } from './phases/check-sql';
+import { maskSensitiveOptions } from '../../common/sql/mask-options';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import { startingResult, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
@@ -157,9 +158,10 @@ function offlineMarkdown(patch: JsonObject, why: string): string {
   return `**Plan (offline):** the spec is valid; ${markdownText(oneLine(why))}.\n\nThe PATCH body a deploy would send:\n\n${fencedBlock(body, 'json')}\n`;
 }
 
-/** JSON replacer for a body shown in a plan: jarUri query values and the values of sensitive keys masked. */
+/** JSON replacer for a body shown in a plan: jarUri query values, sensitive WITH values of a SQL script and the values of sensitive keys masked. */
 function maskedJarUris(key: string, value: unknown): unknown {
   if (key === 'jarUri' && typeof value === 'string') return maskJarUriQuery(value);
+  if (key === 'sqlScript' && typeof value === 'string') return maskSensitiveOptions(value);
   return isSensitiveConfigKey(key) && value !== null && typeof value !== 'object' ? MASK : value;
 }
 

@@ -34,6 +34,28 @@ export function diffScripts(before: string, after: string, options: ScriptDiffOp
   return renderHunks(diffLines(a, b, options.maxComparisons ?? 4_000_000), options.contextLines ?? 3);
 }
 
+/**
+ * What a plan says under a script change whose line diff is empty: the scripts differ, but not in
+ * a line as shown. Either only their line endings differ (`\r\n` and `\n` compare equal in the
+ * diff), or only values that are masked for display (a credential in a `WITH` option). `before`
+ * and `after` are the scripts as stored and sent, not masked.
+ */
+export function unseenScriptChange(before: string, after: string): string {
+  const a = splitLines(before);
+  const b = splitLines(after);
+  if (a.length === b.length && a.every((line, i) => line === b[i])) {
+    return `(no line changes: only the line endings do, ${lineEndings(before)} → ${lineEndings(after)}; the script is sent as it is)`;
+  }
+  return '(no line changes as shown: only masked values change, e.g. a password in a WITH option)';
+}
+
+/** `CRLF`, `LF`, `CR`, `mixed` or `none`: the line endings of a text. */
+function lineEndings(text: string): string {
+  const kinds = new Set((text.match(/\r\n|\n|\r/g) ?? []).map((e) => (e === '\r\n' ? 'CRLF' : e === '\n' ? 'LF' : 'CR')));
+  if (kinds.size === 0) return 'none';
+  return kinds.size === 1 ? [...kinds][0] : 'mixed';
+}
+
 /** The lines of a text; a final line break does not start another line. */
 function splitLines(text: string): string[] {
   if (text === '') return [];

@@ -2,7 +2,7 @@ import { fencedBlock, markdownText } from '../logging/markdown';
 import { neutraliseCommands } from '../logging/neutralise';
 import { deepEqual, deepMerge } from './deployment-spec';
 import { maskSensitiveOptions } from '../sql/mask-options';
-import { diffScripts } from '../sql/script-diff';
+import { diffScripts, unseenScriptChange } from '../sql/script-diff';
 import { MASK, maskJarUriQuery } from './jar-uri-secrets';
 import { isSensitiveConfigKey, maskSensitiveValues } from './sensitive-keys';
 import { formatPath, type PathSegment } from './json-path';
@@ -327,6 +327,8 @@ function formatChange(change: SpecChange, options: RenderOptions = {}): string[]
   if (change.path.endsWith('.sqlScript') && (typeof change.before === 'string' || typeof change.after === 'string')) {
     const text = (value: JsonValue | undefined): string => (typeof value === 'string' ? maskSensitiveOptions(value) : '');
     const diff = diffScripts(text(change.before), text(change.after)).map((line) => `    ${options.maskValue ? options.maskValue(line) : line}`);
+    // A change no line shows (line endings, a masked credential) still says what it is.
+    if (diff.length === 0) diff.push(`    ${unseenScriptChange(typeof change.before === 'string' ? change.before : '', typeof change.after === 'string' ? change.after : '')}`);
     return [`${change.op} ${change.path}: (line diff)`, ...diff];
   }
   switch (change.op) {
