@@ -224,6 +224,27 @@ describe('SQL deploy flow (in-memory VVP, virtual time)', () => {
     assert.equal(writes(vvp).length, 1);
   });
 
+  it('is up to date for a deployment made in VVP without dependencies, and a plan counts no empty list as a change', async () => {
+    // A deployment written in VVP's editor has no additionalDependencies: the empty list a step without dependencies sends is no change.
+    const vvp = seeded({ sqlScript: NEXT });
+    const again = await run(vvp, sqlArtifact(NEXT));
+    assert.equal(again.result.outcome, 'upToDate', again.result.message);
+    assert.deepEqual(writes(vvp), []);
+    const plan = await run(vvp, sqlArtifact(NEXT), { action: 'plan', online: true });
+    assert.equal(plan.outputs.planChanges, '0', plan.lines.join('\n'));
+    assert.doesNotMatch(plan.lines.join('\n'), /additionalDependencies/);
+  });
+
+  it('removes the last dependency of a SQL deployment with an empty list (a merge PATCH would keep the old one)', async () => {
+    const vvp = seeded();
+    assert.equal((await run(vvp, sqlArtifact(NEXT, [UDF_JAR]))).result.outcome, 'succeeded');
+    vvp.clearRequests();
+    const without = await run(vvp, sqlArtifact(NEXT));
+    assert.equal(without.result.outcome, 'succeeded', without.result.message);
+    const patch = vvp.requests({ method: 'PATCH' }).at(-1);
+    assert.deepEqual(artifactOfBody(patch?.body).additionalDependencies, []);
+  });
+
   it('is a change when only the line endings differ', async () => {
     const vvp = seeded({ sqlScript: NEXT.replace(/\r\n/g, '\n') });
     const r = await run(vvp, sqlArtifact(NEXT));

@@ -8,7 +8,7 @@ import { artifactKindSwitch, artifactOfSpec } from '../../common/vvp/artifact';
 import { planChange, type ChangePlan } from '../../common/vvp/change-plan';
 import { buildCreateBody, buildPatchBody, withAnnotations } from '../../common/vvp/deployment-spec';
 import { DeploymentFailedError, VvpApiError } from '../../common/vvp/errors';
-import { desiredStateOf, type Deployment, type Job, type JsonObject } from '../../common/vvp/resources';
+import { desiredStateOf, isJsonObject, pick, type Deployment, type Job, type JsonObject } from '../../common/vvp/resources';
 import { planDeploymentChange, type DeploymentPlan } from '../../common/vvp/spec-diff';
 import type { DeployConfig } from './inputs';
 
@@ -21,7 +21,7 @@ interface ChangeDecision {
 
 /** Decides the change to `current` (the deployment as read, and the job it runs when RUNNING). */
 export function decideChange(config: DeployConfig, current: Deployment, runningJob: Job | undefined): ChangeDecision {
-  const patch = changeBody(config);
+  const patch = withoutNeedlessEmptyList(changeBody(config), current);
   // A merge PATCH cannot turn a JAR deployment into a SQL one (or back): it would keep the old kind's fields.
   const kindSwitch = artifactKindSwitch(artifactOfSpec(current), config.artifact);
   return {
@@ -75,6 +75,19 @@ export function decideCreate(config: DeployConfig): { body: JsonObject; diff: De
     });
   }
   return { body, diff: planDeploymentChange({ current: undefined, change: body }) };
+}
+
+/**
+ * A SQL write sends `additionalDependencies: []` so that removing the last dependency sticks; to
+ * a deployment that has none, that empty list is no change (and must not restart the job).
+ */
+function withoutNeedlessEmptyList(patch: JsonObject, current: Deployment): JsonObject {
+  const artifact = pick(patch, 'spec', 'template', 'spec', 'artifact');
+  const sent = isJsonObject(artifact) ? artifact.additionalDependencies : undefined;
+  if (!Array.isArray(sent) || sent.length > 0 || (artifactOfSpec(current)?.additionalDependencies.length ?? 0) > 0) return patch;
+  const copy = structuredClone(patch);
+  delete (pick(copy, 'spec', 'template', 'spec', 'artifact') as JsonObject).additionalDependencies;
+  return copy;
 }
 
 /** The PATCH body of the change, without the run annotations (they ride along with the write: {@link sentBody}). */

@@ -106,7 +106,10 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
           refusal = error as Error;
         }
       } else {
-        const decision = decideChange(config, current, runningJob).plan;
+        const decided = decideChange(config, current, runningJob);
+        // The body the deploy would send to this deployment, run record included.
+        change = sentBody(config, decided.patch);
+        const decision = decided.plan;
         if (decision.kind === 'blocked') refusal = new DeploymentFailedError({ kind: 'blocked', deployment: oneLine(current.metadata.name ?? config.deployment), namespace: config.namespace, reason: decision.reason, events: [] });
       }
       if (refusal) {
