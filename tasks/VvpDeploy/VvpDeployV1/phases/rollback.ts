@@ -249,7 +249,7 @@ async function changedSinceWrite(context: FlowContext, written: Deployment): Pro
   return {
     detail:
       `the deployment was changed after this step wrote it (at ${oneLine(now.metadata.modifiedAt ?? 'an unknown time')}, resourceVersion ` +
-      `${oneLine(String(now.metadata.resourceVersion ?? '?'))}): ${listPaths(changed)} differ from this step's change. That change is left as it is`,
+      `${oneLine(String(now.metadata.resourceVersion ?? '?'))}): ${listPaths(changed)} ${differ(changed)} from this step's change. That change is left as it is`,
   };
 }
 
@@ -287,12 +287,12 @@ export async function putAndVerify(context: FlowContext, target: Deployment): Pr
     send: () => vvp.replaceDeployment(config.namespace, id, restoreBody(target), requestOptions(context)),
     readBack: () => vvp.getDeployment(config.namespace, id, requestOptions(context)),
     applied: (readBack) => readBack !== undefined && differencesFromPrevious(target, readBack as Deployment).length === 0,
-    describe: (readBack) => (readBack ? `${listPaths(differencesFromPrevious(target, readBack as Deployment))} still differ` : 'no deployment'),
+    describe: (readBack) => (readBack ? stillDiffer(differencesFromPrevious(target, readBack as Deployment)) : 'no deployment'),
   });
   if (typeof sent === 'string') return `the rollback PUT failed: ${sent}`;
   const read = await vvp.getDeployment(config.namespace, id, requestOptions(context));
   const differences = read ? differencesFromPrevious(target, read) : ['the deployment'];
-  if (!read || differences.length > 0) return `after the rollback PUT, VVP stores a deployment whose ${listPaths(differences)} differ from the one before this step`;
+  if (!read || differences.length > 0) return `after the rollback PUT, VVP stores a deployment whose ${listPaths(differences)} ${differ(differences)} from the one before this step`;
   return read;
 }
 
@@ -325,6 +325,15 @@ async function copySavepoint(context: FlowContext, deploymentId: string, locatio
   const savepoint = result as Savepoint;
   logger.info(`Registered ${shown} again as COPIED savepoint ${oneLine(savepoint.metadata.id)}, the newest savepoint of the deployment.`);
   return savepoint;
+}
+
+/** "differs" for one path, "differ" for several. */
+function differ(paths: readonly string[]): string {
+  return paths.length === 1 ? 'differs' : 'differ';
+}
+
+function stillDiffer(paths: readonly string[]): string {
+  return `${listPaths(paths)} still ${differ(paths)}`;
 }
 
 function listPaths(paths: readonly string[]): string {
