@@ -38,7 +38,7 @@ interface ManagedClusterClientOptions {
 }
 
 /** The role that carries `Microsoft.ContainerService/managedClusters/listClusterUserCredential/action`. */
-export const CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
+const CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
 
 /**
  * AKS through Azure Resource Manager with the service connection's credential: the cluster user
