@@ -43,7 +43,8 @@ interface BlobRetryOptions {
    * block then needs at least ~35 KiB/s. The service answers 500 OperationTimedOut beyond it, which is retried.
    * The client gives up on a try a quarter later (at most 30 s later): a connection that stalls
    * without an error (dead peer, no RST), which TCP would notice only after many minutes, is
-   * then dropped and the try retried on a fresh connection, within `maxTries`.
+   * then dropped and the try retried on a fresh connection, within `maxTries`. A request that
+   * stalls on every try fails after maxTries client bounds plus back-off: about 13 min by default.
    */
   tryTimeoutInMs?: number;
   /** First back-off delay; doubles per retry. Default 1 000. */
