@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { armHint, CLUSTER_USER_ROLE } from '../../tasks/common/aks/managed-cluster-client';
+import { armHint } from '../../tasks/common/aks/managed-cluster-client';
 import { InputError } from '../../tasks/common/errors/errors';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { DIRECT } from '../support/direct-network';
@@ -72,7 +72,7 @@ describe('listClusterUserCredential failures', () => {
   it('say what to check for each status', () => {
     assert.match(armHint(404, 'ResourceNotFound', cluster, 'management.azure.com') ?? '', /Check aksCluster and aksResourceGroup: there is no AKS cluster 'aks' in resource group 'rg' of subscription sub-1/);
     assert.match(armHint(404, 'ResourceGroupNotFound', cluster, 'management.azure.com') ?? '', /Check aksResourceGroup/);
-    assert.match(armHint(403, 'AuthorizationFailed', cluster, 'management.azure.com') ?? '', new RegExp(`the role "${CLUSTER_USER_ROLE}" on cluster 'aks'`));
+    assert.match(armHint(403, 'AuthorizationFailed', cluster, 'management.azure.com') ?? '', /the role "Azure Kubernetes Service Cluster User Role" on cluster 'aks'/);
     assert.match(armHint(undefined, undefined, cluster, 'management.azure.com') ?? '', /reach management\.azure\.com/);
     assert.equal(armHint(500, undefined, cluster, 'management.azure.com'), undefined);
   });

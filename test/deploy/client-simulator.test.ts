@@ -37,6 +37,7 @@ describe('VvpClient against the VVP simulator: PUT, DELETE and savepoints', () =
     ((((next.spec as JsonObject).template as JsonObject).spec as JsonObject).artifact as JsonObject).jarUri = `${JAR}?commit=1`;
     (next.metadata as JsonObject).labels = { team: 'b' };
     const replaced = await vvp.replaceDeployment('default', name, next);
+    assert.ok(replaced, 'the simulator answers the PUT with the deployment');
     assert.equal(replaced.metadata.id, seeded.metadata.id);
     assert.equal(jarUriOf(replaced), `${JAR}?commit=1`);
     assert.deepEqual(replaced.metadata.labels, { team: 'b' });
@@ -50,6 +51,7 @@ describe('VvpClient against the VVP simulator: PUT, DELETE and savepoints', () =
       metadata: { name },
       spec: { state: 'CANCELLED', template: { spec: { artifact: { kind: 'JAR', jarUri: JAR } } } },
     });
+    assert.ok(created, 'the simulator answers the PUT with the deployment');
     assert.equal(created.metadata.name, name);
     assert.equal((await vvp.getDeployment('default', name))?.metadata.id, created.metadata.id);
   });

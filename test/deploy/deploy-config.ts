@@ -1,11 +1,18 @@
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 
 /**
+ * The fields a test sets. `commitId` is accepted and ignored only until test/sim/harness.ts stops
+ * passing it: DeployConfig has no commitId (the parser folds it into `jarUri`); then remove it.
+ */
+type DeployConfigOverrides = Partial<DeployConfig> & Pick<DeployConfig, 'deployment' | 'jarUri'> & { commitId?: string };
+
+/**
  * A DeployConfig with the documented defaults of every input (as parseDeployInputs gives them
  * for a minimal step), for tests that drive the flow without the input layer. `artifact` is the
  * JAR of `jarUri` unless given.
  */
-export function deployConfig(overrides: Partial<DeployConfig> & Pick<DeployConfig, 'deployment' | 'jarUri'>): DeployConfig {
+export function deployConfig(overrides: DeployConfigOverrides): DeployConfig {
+  const { commitId: _ignored, ...fields } = overrides;
   return {
     action: 'deploy',
     online: true,
@@ -26,7 +33,7 @@ export function deployConfig(overrides: Partial<DeployConfig> & Pick<DeployConfi
     rollbackStateFrom: 'upgradeSavepoint',
     annotateDeployment: true,
     runAnnotations: {},
-    ...overrides,
+    ...fields,
     artifact: overrides.artifact ?? { kind: 'JAR', jarUri: overrides.jarUri, additionalDependencies: [] },
   };
 }

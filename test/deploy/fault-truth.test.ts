@@ -33,7 +33,7 @@ interface Run {
 
 async function run(vvp: InMemoryVvp, overrides: Partial<DeployConfig> = {}, abortSignal?: AbortSignal): Promise<Run> {
   const logger = new MemoryLogger();
-  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), ...overrides });
+  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, vvpUrl: new URL('https://vvp.example.com'), ...overrides });
   const deps = { vvp, clock: vvp.clock, logger, registerSecret: () => undefined, abortSignal };
   const result = config.action === 'plan' ? await runPlan(config, deps) : await runAction(config, deps);
   const outputs = Object.fromEntries(Object.entries(deployOutputs(result)).map(([k, v]) => [k, v.value]));
@@ -111,7 +111,7 @@ describe('a rollback leaves no trap', () => {
     await vvp.clock.sleep(30_000);
     const runningBefore = vvp.truth('default', NAME).runningJob?.id;
     assert.ok(runningBefore, 'the previous job runs');
-    const next = await run(vvp, { jarUri: `${blob('def5678')}?commit=def5678`, commitId: 'def5678' });
+    const next = await run(vvp, { jarUri: `${blob('def5678')}?commit=def5678` });
     assert.equal(next.result.outcome, 'succeeded', next.result.message);
     assert.ok(next.lines.some((l) => /Finished the unfinished rollback: upgrade strategy STATEFUL, restore strategy LATEST_STATE are back/.test(l)));
     const d = (await vvp.getDeployment('default', NAME))!;

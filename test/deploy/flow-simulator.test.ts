@@ -45,7 +45,7 @@ interface Run {
 }
 
 function config(deployment: string, overrides: Partial<DeployConfig> = {}): DeployConfig {
-  return deployConfig({ deployment, jarUri: NEW_JAR, vvpUrl: new URL(sim.url), commitId: COMMIT, timeoutInMs: 20_000, pollIntervalInMs: 1000, ...overrides });
+  return deployConfig({ deployment, jarUri: NEW_JAR, vvpUrl: new URL(sim.url), timeoutInMs: 20_000, pollIntervalInMs: 1000, ...overrides });
 }
 
 async function deploy(cfg: DeployConfig, options: { token?: string; abortSignal?: AbortSignal } = {}): Promise<Run> {

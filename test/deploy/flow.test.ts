@@ -39,7 +39,7 @@ function setUp(seed: Partial<Parameters<InMemoryVvp['seedDeployment']>[0]> | nul
 async function deploy(vvp: InMemoryVvp, overrides: Partial<DeployConfig> = {}, abortSignal?: AbortSignal): Promise<Run> {
   const logger = new MemoryLogger();
   const secrets: string[] = [];
-  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), ...overrides });
+  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, vvpUrl: new URL('https://vvp.example.com'), ...overrides });
   const result = await runAction(config, { vvp, clock: vvp.clock, logger, registerSecret: (s) => secrets.push(s), abortSignal });
   const outputs = Object.fromEntries(Object.entries(deployOutputs(result)).map(([k, v]) => [k, v.value]));
   return { vvp, result, logger, secrets, outputs };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAbortError } from '../../tasks/common/errors/errors';
-import { JsonTransport, RESPONSE_TOO_LARGE, type JsonRequest } from '../../tasks/common/http/json-transport';
+import { JsonTransport, type JsonRequest } from '../../tasks/common/http/json-transport';
 import { HttpRequestError } from '../../tasks/common/http/http-request-error';
 import { maskValues } from '../../tasks/common/logging/secret-mask';
 import { NetworkAgents } from '../../tasks/common/http/network';
@@ -120,7 +120,7 @@ describe('JsonTransport against a local HTTP server', () => {
       };
       const error = await failureOf(transport({ maxResponseBytes: MiB }).send(request()));
       assert.equal(error.kind, 'tooLarge');
-      assert.equal(error.networkCode, RESPONSE_TOO_LARGE);
+      assert.equal(error.networkCode, 'ERR_RESPONSE_TOO_LARGE');
       assert.match(error.message, /^the answer from 127\.0\.0\.1:\d+ is larger than 1 MiB \(2 MiB announced\), the limit for one answer$/);
       assert.equal(server.seen.length, 1);
     });

@@ -51,7 +51,7 @@ const CASES: Case[] = [
 async function run(c: Case, action: 'plan' | 'deploy'): Promise<{ result: DeployResult; writes: number }> {
   const vvp = new InMemoryVvp();
   if (c.seed) vvp.seedDeployment({ name: NAME, jarUri: OLD_JAR, ...c.seed });
-  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, commitId: 'abc1234', vvpUrl: new URL('https://vvp.example.com'), timeoutInMs: 120_000, ...c.config, action });
+  const config = deployConfig({ deployment: NAME, jarUri: NEW_JAR, vvpUrl: new URL('https://vvp.example.com'), timeoutInMs: 120_000, ...c.config, action });
   const deps = { vvp, clock: vvp.clock, logger: new MemoryLogger(), registerSecret: () => undefined };
   const result = action === 'plan' ? await runPlan(config, deps) : await runAction(config, deps);
   const writes = vvp.requests().filter((r) => r.method !== 'GET').length;

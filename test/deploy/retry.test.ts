@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  backoffDelay,
   DEFAULT_RETRY_POLICY,
   isRetryableHttpFailure,
   parseRetryAfter,
@@ -48,26 +47,6 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter('', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
-  });
-});
-
-describe('backoffDelay', () => {
-  const policy = { ...DEFAULT_RETRY_POLICY, baseDelayInMs: 500, maxDelayInMs: 8000 };
-  it('grows exponentially and stays within [cap/2, cap] whatever the jitter', () => {
-    const caps = [500, 1000, 2000, 4000, 8000, 8000, 8000];
-    caps.forEach((cap, i) => {
-      for (const r of [0, 0.25, 0.5, 0.999, 1]) {
-        const d = backoffDelay(i + 1, policy, () => r);
-        assert.ok(d >= cap / 2 && d <= cap, `retry ${i + 1}, random ${r}: ${d} not in [${cap / 2}, ${cap}]`);
-      }
-    });
-  });
-  it('is capped even for absurd retry numbers', () => {
-    assert.ok(backoffDelay(100, policy, () => 1) <= 8000);
-  });
-  it('clamps a misbehaving random source', () => {
-    assert.equal(backoffDelay(1, policy, () => 7), 500);
-    assert.equal(backoffDelay(1, policy, () => -3), 250);
   });
 });
 
@@ -199,5 +178,33 @@ describe('withRetry', () => {
       { isRetryable, clock: new FakeClock(), random: () => 1, onRetry: ({ attempt }) => seen.push(attempt) },
     );
     assert.deepEqual(seen, [1, 2]);
+  });
+});
+
+describe('the backoff between retries', () => {
+  const policy = { ...DEFAULT_RETRY_POLICY, baseDelayInMs: 500, maxDelayInMs: 8000 };
+  /** The waits of withRetry before each retry of an operation that always fails retryably. */
+  const waits = async (attempts: number, random: () => number): Promise<number[]> => {
+    const clock = new FakeClock();
+    await assert.rejects(
+      withRetry(async () => Promise.reject(new Failure(true)), { isRetryable: () => ({ retry: true }), clock, random, policy: { ...policy, maxAttempts: attempts } }),
+      Failure,
+    );
+    return clock.sleeps;
+  };
+  it('grows exponentially and stays within [cap/2, cap] whatever the jitter', async () => {
+    const caps = [500, 1000, 2000, 4000, 8000, 8000, 8000];
+    for (const r of [0, 0.25, 0.5, 0.999, 1]) {
+      const delays = await waits(caps.length + 1, () => r);
+      assert.equal(delays.length, caps.length);
+      caps.forEach((cap, i) => assert.ok(delays[i] >= cap / 2 && delays[i] <= cap, `retry ${i + 1}, random ${r}: ${delays[i]} not in [${cap / 2}, ${cap}]`));
+    }
+  });
+  it('is capped even for absurd retry numbers', async () => {
+    assert.ok((await waits(100, () => 1)).every((d) => d <= 8000));
+  });
+  it('clamps a misbehaving random source', async () => {
+    assert.equal((await waits(2, () => 7))[0], 500);
+    assert.equal((await waits(2, () => -3))[0], 250);
   });
 });

@@ -91,6 +91,34 @@ describe('sendOnce', () => {
     assert.equal(result.value, 'new');
   });
 
+  it('reads back an accepted write whose answer holds no resource, never sending it again, and returns what VVP stores', async () => {
+    const w = write({ send: async () => undefined, reads: [new Error('503'), undefined, 'stored'] });
+    const logger = new MemoryLogger();
+    const result = await sendOnce(w.write, { clock: new FakeClock(), logger });
+    assert.deepEqual(result, { value: 'stored' });
+    assert.equal(w.readCount(), 3);
+    assert.ok(!logger.lines.some((l) => /lost/.test(l)), 'an accepted write is not reported as a lost answer');
+  });
+
+  it('returns what an accepted write reads back even when it is not what the write asked for (the caller judges it)', async () => {
+    const w = write({ send: async () => undefined, reads: ['rewritten-by-someone'] });
+    const result = await sendOnce(w.write, { clock: new FakeClock(), logger: new MemoryLogger() });
+    assert.deepEqual(result, { value: 'rewritten-by-someone' });
+    assert.equal(w.readCount(), 1);
+  });
+
+  it('fails an accepted write whose resource cannot be read back, saying VVP accepted it', async () => {
+    const failing = write({ send: async () => undefined, reads: [new Error('busy')] });
+    await assert.rejects(sendOnce(failing.write, { clock: new FakeClock(), logger: new MemoryLogger() }), (e: unknown) => {
+      assert.ok(e instanceof ServiceError);
+      assert.match(e.message, /updating x failed: VVP accepted the PATCH, but its answer does not hold the resource and reading it back failed \(busy\)\. Check the deployment in VVP/);
+      return true;
+    });
+    const gone = write({ send: async () => undefined, reads: [undefined] });
+    await assert.rejects(sendOnce(gone.write, { clock: new FakeClock(), logger: new MemoryLogger() }), /reading it back for 10 s found none/);
+    assert.ok(gone.readCount() >= 10, 'read back for the whole grace period');
+  });
+
   it('stops reading back at once when the step is cancelled', async () => {
     const controller = new AbortController();
     const clock = new FakeClock();

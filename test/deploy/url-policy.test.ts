@@ -8,7 +8,7 @@ import { MemoryLogger } from '../support/memory-logger';
 import { VvpClient } from '../../tasks/common/vvp/client';
 import { readAccessInputs } from '../../tasks/VvpDeploy/VvpDeployV1/access-inputs';
 import { connectionUrlOf } from '../../tasks/VvpDeploy/VvpDeployV1/access';
-import { parseBlobEndpoint } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
+import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 
 const SECRET = 'sv=2024-11-04&sig=Zm9vYmFyc2VjcmV0';
 
@@ -179,10 +179,12 @@ describe('the URL policy where service URLs come in', () => {
   });
 
   it('blobEndpoint: http only to loopback, never a query or credentials', () => {
-    assert.equal(parseBlobEndpoint('http://127.1.2.3:10000/devstoreaccount1/').url, 'http://127.1.2.3:10000/devstoreaccount1');
-    assert.equal(parseBlobEndpoint('http://[::1]:10000').url, 'http://[::1]:10000');
+    const inputs: Record<string, string> = { azureSubscription: 'arm', storageAccount: 'vvpstorage', containerName: 'vvp', artifactPath: '*.jar' };
+    const blobEndpoint = (value: string): string | undefined => parseUploadInputs((name) => (name === 'blobEndpoint' ? value : inputs[name]), () => undefined).blobEndpoint;
+    assert.equal(blobEndpoint('http://127.1.2.3:10000/devstoreaccount1/'), 'http://127.1.2.3:10000/devstoreaccount1');
+    assert.equal(blobEndpoint('http://[::1]:10000'), 'http://[::1]:10000');
     for (const bad of ['http://files.example.com', `https://files.example.com/?${SECRET}`, 'https://u:p@files.example.com', 'ftp://files.example.com']) {
-      assert.ok(parseBlobEndpoint(bad).problem, bad);
+      assert.throws(() => blobEndpoint(bad), (e: unknown) => e instanceof InputError && e.problems.length === 1 && e.problems[0].input === 'blobEndpoint', bad);
     }
   });
 });

@@ -150,7 +150,6 @@ describe('bounded waits of the real clients', () => {
         vvpUrl: new URL('https://vvp.example.com'),
         deployment: name,
         jarUri: jarFor('b0b0b0b'),
-        commitId: 'b0b0b0b',
         createIfMissing: false,
         timeoutInMs: 2000,
         pollIntervalInMs: 1000,

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cloudProblems, resolveCloud } from '../../tasks/common/azure/cloud';
+import { missingConnectionFields, type AzureRmConnection } from '../../tasks/common/azure/credential';
 import { tryTimeoutPolicy } from '../../tasks/common/azure/request-timeout';
 import { maskAndShorten } from '../../tasks/common/errors/errors';
 import { maskUrlSecrets } from '../../tasks/common/inputs/parse';
@@ -62,6 +63,20 @@ describe('pure checks behind the fixes', () => {
       const found = cloudProblems(resolveCloud(data));
       if (problem) assert.match(found.join('; '), problem);
       else assert.deepEqual(found, []);
+    });
+  }
+
+  const cloud = resolveCloud({});
+  const connections: [string, AzureRmConnection, string[]][] = [
+    ['a complete secret service principal', { name: 'c', cloud, scheme: 'ServicePrincipal', authenticationType: 'spnKey', tenantId: 't', clientId: 'id', clientSecret: 's' }, []],
+    ['a secret service principal without its key', { name: 'c', cloud, scheme: 'ServicePrincipal', authenticationType: 'spnKey', tenantId: 't', clientId: 'id', clientSecret: '' }, ['clientSecret']],
+    ['a certificate service principal without tenant and certificate', { name: 'c', cloud, scheme: 'ServicePrincipal', authenticationType: 'spnCertificate', tenantId: ' ', clientId: 'id', certificatePem: '' }, ['tenantId', 'certificatePem']],
+    ['a federated connection without the OIDC request URI', { name: 'c', cloud, scheme: 'WorkloadIdentityFederation', tenantId: 't', clientId: 'id', oidcRequestUri: '', accessToken: 'tok' }, ['oidcRequestUri']],
+    ['a system-assigned managed identity (needs nothing)', { name: 'c', cloud, scheme: 'ManagedServiceIdentity', tenantId: '' }, []],
+  ];
+  for (const [what, connection, missing] of connections) {
+    it(`finds ${missing.length ? missing.join(', ') : 'nothing'} missing in ${what}`, () => {
+      assert.deepEqual(missingConnectionFields(connection), missing);
     });
   }
 

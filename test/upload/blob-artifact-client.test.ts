@@ -276,12 +276,14 @@ describe('BlobArtifactClient against Azurite', () => {
     assert.equal(await client().getBlob(ref), undefined);
   });
 
-  test('a block whose connection stalls without an error is staged again on a fresh connection', async () => {
+  test('a block whose connection stalls without an error is tried again by the SDK on a fresh connection', async () => {
     const azuritePort = Number(new URL(azurite.accountUrl).port);
     const file = path.join(dir, 'stall.jar');
     writeRandomFile(file, 3 * 1024);
     const sha = await sha256OfFile(file);
-    // The first connection is swallowed: the first request (the properties read) gets no answer at all.
+    // A try gives up 400 ms + a quarter (0.5 s) after it was sent; the SDK's retry policy then tries again.
+    const stallRetry = { ...FAST_RETRY, tryTimeoutInMs: 400 };
+    // The first connection is swallowed: the first request (block 1; concurrency 1) gets no answer at all.
     const once = await startStallingForwarder(azuritePort, (i) => i === 0);
     const agent = countingAgent();
     const logger = new MemoryLogger();
@@ -291,8 +293,7 @@ describe('BlobArtifactClient against Azurite', () => {
         accountName: azurite.accountName,
         blockSizeInBytes: 1024,
         concurrency: 1,
-        blockTimeoutInMs: 400,
-        retry: FAST_RETRY,
+        retry: stallRetry,
         logger,
       });
       const ref = blob();
@@ -306,32 +307,42 @@ describe('BlobArtifactClient against Azurite', () => {
       }
       assert.ok(Date.now() - started < 3000);
       assert.equal(agent.counter.stageBlockRequests, 4, 'block 1 twice, blocks 2 and 3 once');
-      assert.ok(logger.lines.includes('debug: block 1 of 3: no answer within 0.4 s, staging it again'));
+      assert.equal(once.connections, 2, 'the stalled connection was dropped, the retry opened a fresh one');
+      const blockTries = logger.lines.filter((l) => /^debug: PUT \S+\?comp=block -> /.test(l));
+      assert.equal(blockTries.length, 4);
+      assert.doesNotMatch(blockTries[0], / -> 201 /, 'the first try got no answer');
+      assert.ok(blockTries.slice(1).every((l) => / -> 201 /.test(l)), blockTries.join('\n'));
       assert.equal(sha256OfBuffer(await sdkBlob(ref).downloadToBuffer()), sha);
     } finally {
       agent.agent.destroy();
       await once.close();
     }
 
-    // Every connection swallowed: give up after two attempts, saying so.
+    // Every connection swallowed: give up when the SDK's tries are spent, saying so.
     const always = await startStallingForwarder(azuritePort, () => true);
     try {
       const c = new BlobArtifactClient(`https://127.0.0.1:${always.port}/${azurite.accountName}`, azurite.credential, {
         accountName: azurite.accountName,
         blockSizeInBytes: 1024,
-        blockTimeoutInMs: 200,
-        retry: FAST_RETRY,
+        concurrency: 1,
+        retry: { ...stallRetry, maxTries: 2 },
       });
       const opened = await openArtifactFile(file);
+      const started = Date.now();
       try {
         await assert.rejects(c.stageBlocks(blob(), opened, { md5: true }), (error: unknown) => {
           assert.ok(error instanceof ServiceError);
-          assert.match(error.message, /^Azure Blob Storage: staging block \d of 3 \(1024 bytes\) failed after 2 attempts: no answer within 0.2 s\. Check the agent's connection to 127\.0\.0\.1:\d+/);
+          assert.match(
+            error.message,
+            /^Azure Blob Storage: staging the blocks of blob '\S+' in container 'vvp' failed after 2 attempts: ETIMEDOUT: no answer from 127\.0\.0\.1:\d+ within 0\.5 s\. Check that the agent can reach 127\.0\.0\.1:\d+/,
+          );
           return true;
         });
       } finally {
         await opened.close();
       }
+      assert.ok(Date.now() - started < 5000, 'two tries of 0.5 s, not a hang');
+      assert.equal(always.connections, 2, 'block 1 tried twice, each try on its own connection; nothing after it was sent');
     } finally {
       await always.close();
     }

@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError } from '../../tasks/common/errors/errors';
-import {
-  containerNameProblem,
-  namespaceProblem,
-  parseBlobEndpoint,
-  parseUploadInputs,
-  accountNameOf,
-  storageAccountProblem,
-} from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
+import { parseUploadInputs } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/inputs';
 
 const GOOD: Record<string, string> = {
   azureSubscription: 'my-arm-connection',
@@ -149,48 +142,53 @@ describe('parseUploadInputs', () => {
 });
 
 describe('name rules', () => {
-  const cases: [string, (v: string) => string | undefined, string, boolean][] = [
+  /** Whether parsing accepts `value` as `input` (the other inputs valid). */
+  const accepts = (input: string) => (value: string): boolean => !problemsOf({ ...GOOD, [input]: value }).some((p) => p.input === input);
+  const storageAccountOk = accepts('storageAccount');
+  const containerNameOk = accepts('containerName');
+  const namespaceOk = accepts('namespace');
+  const cases: [string, (v: string) => boolean, string, boolean][] = [
     // storage account: 3-24 lowercase letters and digits
-    ['account', storageAccountProblem, 'vvpstorage', true],
-    ['account', storageAccountProblem, 'abc', true],
-    ['account', storageAccountProblem, 'a'.repeat(24), true],
-    ['account', storageAccountProblem, 'ab', false],
-    ['account', storageAccountProblem, 'a'.repeat(25), false],
-    ['account', storageAccountProblem, 'VvpStorage', false],
-    ['account', storageAccountProblem, 'vvp-storage', false],
-    ['account', storageAccountProblem, 'vvpstorage.blob.core.windows.net', false],
+    ['account', storageAccountOk, 'vvpstorage', true],
+    ['account', storageAccountOk, 'abc', true],
+    ['account', storageAccountOk, 'a'.repeat(24), true],
+    ['account', storageAccountOk, 'ab', false],
+    ['account', storageAccountOk, 'a'.repeat(25), false],
+    ['account', storageAccountOk, 'VvpStorage', false],
+    ['account', storageAccountOk, 'vvp-storage', false],
+    ['account', storageAccountOk, 'vvpstorage.blob.core.windows.net', false],
     // container: 3-63, lowercase letters, digits, single hyphens, alphanumeric ends
-    ['container', containerNameProblem, 'vvp', true],
-    ['container', containerNameProblem, 'vvp-artifacts-2', true],
-    ['container', containerNameProblem, 'a'.repeat(63), true],
-    ['container', containerNameProblem, 'ab', false],
-    ['container', containerNameProblem, 'a'.repeat(64), false],
-    ['container', containerNameProblem, 'Vvp', false],
-    ['container', containerNameProblem, 'vvp--x', false],
-    ['container', containerNameProblem, '-vvp', false],
-    ['container', containerNameProblem, 'vvp-', false],
-    ['container', containerNameProblem, 'vvp_x', false],
-    ['container', containerNameProblem, '$root', false],
+    ['container', containerNameOk, 'vvp', true],
+    ['container', containerNameOk, 'vvp-artifacts-2', true],
+    ['container', containerNameOk, 'a'.repeat(63), true],
+    ['container', containerNameOk, 'ab', false],
+    ['container', containerNameOk, 'a'.repeat(64), false],
+    ['container', containerNameOk, 'Vvp', false],
+    ['container', containerNameOk, 'vvp--x', false],
+    ['container', containerNameOk, '-vvp', false],
+    ['container', containerNameOk, 'vvp-', false],
+    ['container', containerNameOk, 'vvp_x', false],
+    ['container', containerNameOk, '$root', false],
     // VVP namespace: DNS label
-    ['namespace', namespaceProblem, 'default', true],
-    ['namespace', namespaceProblem, 'a', true],
-    ['namespace', namespaceProblem, 'team-a-1', true],
-    ['namespace', namespaceProblem, 'n'.repeat(63), true],
-    ['namespace', namespaceProblem, 'n'.repeat(64), false],
-    ['namespace', namespaceProblem, 'Default', false],
-    ['namespace', namespaceProblem, '-x', false],
-    ['namespace', namespaceProblem, 'x-', false],
-    ['namespace', namespaceProblem, 'a_b', false],
-    ['namespace', namespaceProblem, 'a.b', false],
+    ['namespace', namespaceOk, 'default', true],
+    ['namespace', namespaceOk, 'a', true],
+    ['namespace', namespaceOk, 'team-a-1', true],
+    ['namespace', namespaceOk, 'n'.repeat(63), true],
+    ['namespace', namespaceOk, 'n'.repeat(64), false],
+    ['namespace', namespaceOk, 'Default', false],
+    ['namespace', namespaceOk, '-x', false],
+    ['namespace', namespaceOk, 'x-', false],
+    ['namespace', namespaceOk, 'a_b', false],
+    ['namespace', namespaceOk, 'a.b', false],
   ];
   for (const [kind, check, value, ok] of cases) {
     test(`${kind} name '${value.length > 30 ? `${value.slice(0, 8)}… (${value.length})` : value}' is ${ok ? 'accepted' : 'rejected'}`, () => {
-      assert.equal(check(value) === undefined, ok);
+      assert.equal(check(value), ok);
     });
   }
 });
 
-describe('parseBlobEndpoint', () => {
+describe('blobEndpoint', () => {
   const cases: [string, string | undefined][] = [
     ['https://vvpstorage.blob.core.windows.net', 'https://vvpstorage.blob.core.windows.net'],
     ['https://vvpstorage.blob.core.windows.net/', 'https://vvpstorage.blob.core.windows.net'],
@@ -207,17 +205,19 @@ describe('parseBlobEndpoint', () => {
   ];
   for (const [value, expected] of cases) {
     test(`'${value}' ${expected ? `becomes '${expected}'` : 'is rejected'}`, () => {
-      const parsed = parseBlobEndpoint(value);
-      assert.equal(parsed.url, expected);
-      assert.equal(parsed.problem === undefined, expected !== undefined);
+      const problems = problemsOf({ ...GOOD, blobEndpoint: value });
+      assert.deepEqual(problems.map((p) => p.input), expected === undefined ? ['blobEndpoint'] : []);
+      if (expected !== undefined) assert.equal(parseUploadInputs(source({ ...GOOD, blobEndpoint: value }), noVariables).blobEndpoint, expected);
     });
   }
 });
 
 describe('storage account from the classic editor picker', () => {
   test('takes the account name from a storage account resource ID and keeps plain names', () => {
-    assert.equal(accountNameOf('/subscriptions/0000/resourceGroups/rg-vvp/providers/Microsoft.Storage/storageAccounts/vvpstorage'), 'vvpstorage');
-    assert.equal(accountNameOf('vvpstorage'), 'vvpstorage');
-    assert.equal(accountNameOf('/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/x'), '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/x');
+    const account = (storageAccount: string): string => parseUploadInputs(source({ ...GOOD, storageAccount }), noVariables).storageAccount;
+    assert.equal(account('/subscriptions/0000/resourceGroups/rg-vvp/providers/Microsoft.Storage/storageAccounts/vvpstorage'), 'vvpstorage');
+    assert.equal(account('vvpstorage'), 'vvpstorage');
+    const other = '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/x';
+    assert.deepEqual(problemsOf({ ...GOOD, storageAccount: other }).map((p) => [p.input, p.value]), [['storageAccount', other]], 'kept as given, so refused as such');
   });
 });

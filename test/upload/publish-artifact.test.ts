@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import { openArtifactFile, type ArtifactFile } from '../../tasks/common/blob/artifact-file';
 import type { ArtifactStore, BlobRef, BlobState, CommitOptions, CommitOutcome, CommittedBlockList, StageOptions, StagedBlocks } from '../../tasks/common/blob/blob-artifact-client';
 import { MIB } from '../../tasks/common/blob/block-plan';
-import { ContentHasher } from '../../tasks/common/blob/file-digest';
 import { publishArtifact, type PublishRequest } from '../../tasks/common/blob/publish-artifact';
 import { InputError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../support/memory-logger';
@@ -26,17 +25,18 @@ class FakeStore implements ArtifactStore {
   }
   async stageBlocks(_ref: BlobRef, file: ArtifactFile, options: StageOptions): Promise<StagedBlocks> {
     this.stages.push(options);
-    const hasher = new ContentHasher({ md5: options.md5 });
+    const sha256 = createHash('sha256');
+    const md5 = options.md5 ? createHash('md5') : undefined;
     const ids: string[] = [];
     const buffer = Buffer.alloc(8 * MIB);
     for (let offset = 0; offset < file.sizeInBytes; offset += buffer.length) {
       const n = await file.read(buffer, 0, Math.min(buffer.length, file.sizeInBytes - offset), offset);
-      hasher.update(buffer.subarray(0, n));
+      sha256.update(buffer.subarray(0, n));
+      md5?.update(buffer.subarray(0, n));
       ids.push(`block-${ids.length}`);
       options.onProgress?.(offset + n, file.sizeInBytes);
     }
-    const d = hasher.digest();
-    return { ids, blockSizeInBytes: 8 * MIB, sizeInBytes: file.sizeInBytes, sha256Hex: d.sha256Hex, md5Base64: d.md5Base64 };
+    return { ids, blockSizeInBytes: 8 * MIB, sizeInBytes: file.sizeInBytes, sha256Hex: sha256.digest('hex'), md5Base64: md5?.digest('base64') };
   }
   async commitBlocks(_ref: BlobRef, staged: StagedBlocks, options: CommitOptions): Promise<CommitOutcome> {
     this.commits.push(options);

@@ -1,7 +1,7 @@
 /**
  * A TCP forwarder in front of a local server that swallows chosen connections: it accepts them
- * and never forwards a byte, like a peer that died without a reset. For the client-side block
- * timeout, which the SDK's own retries never see (nothing fails, nothing answers).
+ * and never forwards a byte, like a peer that died without a reset. For the client-side bound
+ * of each try: without it nothing fails and nothing answers, so the SDK's retries never start.
  */
 import * as net from 'node:net';
 

@@ -73,9 +73,6 @@ export interface DeployConfig {
   sqlDatabase?: string;
   /** The spec file with `JARURI`/`DEPLOYMENTTARGETID` replaced; undefined without a file. */
   specFile?: { path: string; document: JsonObject };
-  deploymentTargetId?: string;
-  /** Appended as `?commit=`; undefined when empty. */
-  commitId?: string;
   createIfMissing: boolean;
   waitForRunning: boolean;
   timeoutInMs: number;
@@ -283,8 +280,6 @@ export function parseDeployInputs(source: InputSource, context: InputContext): D
     sqlCatalog,
     sqlDatabase,
     specFile,
-    deploymentTargetId,
-    commitId,
     createIfMissing,
     waitForRunning,
     timeoutInMs: Math.round(timeoutMinutes * 60_000),

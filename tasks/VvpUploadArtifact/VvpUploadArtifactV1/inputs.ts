@@ -43,23 +43,23 @@ const NAMESPACE_FORM = 'a VVP namespace name: up to 63 lowercase letters, digits
  * The account name from a storage account resource ID, which is what the classic editor's
  * account picker stores (it needs the ID to list the account's containers); a name passes as is.
  */
-export function accountNameOf(value: string): string {
+function accountNameOf(value: string): string {
   const m = /^\/?subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)\/?$/i.exec(value);
   return m ? m[1] : value;
 }
 
-export function storageAccountProblem(name: string): string | undefined {
+function storageAccountProblem(name: string): string | undefined {
   return /^[a-z0-9]{3,24}$/.test(name) ? undefined : ACCOUNT_FORM;
 }
 
 /** Why `name` is not a blob container name Azure accepts, or undefined. */
-export function containerNameProblem(name: string): string | undefined {
+function containerNameProblem(name: string): string | undefined {
   const ok = name.length >= 3 && name.length <= 63 && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(name) && !name.includes('--');
   return ok ? undefined : CONTAINER_FORM;
 }
 
 /** Why `name` is not a VVP namespace name (a Kubernetes-style DNS label), or undefined. */
-export function namespaceProblem(name: string): string | undefined {
+function namespaceProblem(name: string): string | undefined {
   return name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) ? undefined : NAMESPACE_FORM;
 }
 
@@ -68,7 +68,7 @@ export function namespaceProblem(name: string): string | undefined {
  * plain http to the local machine (an emulator): tokens must not cross a network in clear.
  * Credentials and query strings are refused: a SAS pasted here would land in logs and outputs.
  */
-export function parseBlobEndpoint(value: string): { url?: string; problem?: string } {
+function parseBlobEndpoint(value: string): { url?: string; problem?: string } {
   // No allowInsecureHttp: plain http only to this machine (an emulator).
   const checked = checkServiceUrl(value, { baseUrlOnly: true });
   if (checked.problem) return { problem: acceptedUrlForm(checked.problem.kind, 'blobEndpoint') };

@@ -38,7 +38,7 @@ interface ManagedClusterClientOptions {
 }
 
 /** The role that carries `Microsoft.ContainerService/managedClusters/listClusterUserCredential/action`. */
-export const CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
+const CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
 
 /**
  * AKS through Azure Resource Manager with the service connection's credential: the cluster user
@@ -52,7 +52,7 @@ export class ManagedClusterClient implements ManagedClusterApi {
   /**
    * @param resourceManagerUrl - The cloud's ARM endpoint, e.g. `https://management.azure.com`.
    * @throws Error when that URL breaks the URL policy (see url-policy.ts): the connection's
-   * cloud is checked when it is read (`assertUsableCloud`), so this is a caller's bug.
+   * cloud is checked when it is read (`readAzureRmConnection`), so this is a caller's bug.
    */
   constructor(
     resourceManagerUrl: string,

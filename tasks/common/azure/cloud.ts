@@ -1,5 +1,3 @@
-import { InputError } from '../errors/errors';
-
 /**
  * Endpoints of one Azure cloud. Known clouds come from a table; the service connection's
  * data (authority, Key Vault suffix, storage suffix, resource manager URL) overrides it, which
@@ -73,7 +71,8 @@ export function resolveCloud(data: CloudData): AzureCloud {
 /**
  * What is wrong with a resolved cloud's endpoints (an authority or resource manager URL that is
  * not https, a malformed DNS suffix in the service connection's data), one phrase each quoting
- * the value; empty when usable. Pure.
+ * the value; empty when usable. Pure: the connection reader (readAzureRmConnection) turns them
+ * into its refusal.
  *
  * Both URLs must be https: the credential's secret (or the OIDC assertion) goes to the authority,
  * and every ARM call carries a bearer token for the whole subscription.
@@ -90,23 +89,6 @@ export function cloudProblems(cloud: AzureCloud): string[] {
   if (!suffix.test(cloud.storageSuffix)) problems.push(`its storage suffix '${cloud.storageSuffix}' is not a DNS suffix such as core.windows.net`);
   if (!suffix.test(cloud.keyVaultSuffix)) problems.push(`its Key Vault suffix '${cloud.keyVaultSuffix}' is not a DNS suffix such as vault.azure.net`);
   return problems;
-}
-
-/**
- * Refuses a connection whose cloud endpoints are unusable (see `cloudProblems`).
- *
- * @throws InputError on `input` naming the connection and quoting every bad value.
- */
-export function assertUsableCloud(connectionName: string, cloud: AzureCloud, input = 'azureSubscription'): void {
-  const problems = cloudProblems(cloud);
-  if (problems.length === 0) return;
-  throw new InputError([
-    {
-      input,
-      value: connectionName,
-      expected: `a service connection with usable cloud endpoints, but ${problems.join('; ')} (edit the connection's environment data)`,
-    },
-  ]);
 }
 
 function isHttpsUrl(value: string): boolean {

@@ -1,13 +1,17 @@
 import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
 import type * as https from 'node:https';
-import { assertUsableCloud, type AzureCloud } from './cloud';
+import type { AzureCloud } from './cloud';
 import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
-import { InputError, ServiceError, maskAndShorten } from '../errors/errors';
+import { ServiceError, maskAndShorten } from '../errors/errors';
 import { identity } from '../lazy/libraries';
 import { formatDuration } from '../logging/duration';
 import type { NetworkAgents } from '../http/network';
 
-/** The AzureRM service connection as plain data (read by the pipeline adapter). */
+/**
+ * The AzureRM service connection as plain data, as the pipeline adapter's connection reader
+ * returns it: that reader is the connection's parser, so its cloud endpoints are usable
+ * (`cloudProblems`) and no field its scheme needs is missing (`missingConnectionFields`).
+ */
 export type AzureRmConnection =
   | ServicePrincipalSecret
   | ServicePrincipalCertificate
@@ -75,11 +79,9 @@ interface CredentialOptions {
  * the proxy unless bypassed, IMDS and other managed identity endpoints never), and the
  * authority host comes from the connection's cloud, so sovereign clouds and Azure Stack work.
  *
- * @throws InputError when the connection lacks a field its scheme needs, or its authority or
- * resource manager URL is not https.
+ * @param connection - A checked connection (see AzureRmConnection): nothing here refuses one.
  */
 export function createAzureCredential(connection: AzureRmConnection, options: CredentialOptions): TokenCredential {
-  assertUsableCloud(connection.name, connection.cloud);
   const timeouts: string[] = [];
   const inner = createSdkCredential(connection, options, (message) => timeouts.push(message));
   return observedCredential(inner, options.onSecret, timeouts);
@@ -98,9 +100,7 @@ function createSdkCredential(connection: AzureRmConnection, options: CredentialO
   };
   switch (connection.scheme) {
     case 'ServicePrincipal':
-      requireFields(connection, ['tenantId', 'clientId']);
       if (connection.authenticationType === 'spnCertificate') {
-        requireFields(connection, ['certificatePem']);
         return new ClientCertificateCredential(
           connection.tenantId,
           connection.clientId,
@@ -108,10 +108,8 @@ function createSdkCredential(connection: AzureRmConnection, options: CredentialO
           common,
         );
       }
-      requireFields(connection, ['clientSecret']);
       return new ClientSecretCredential(connection.tenantId, connection.clientId, connection.clientSecret, common);
     case 'WorkloadIdentityFederation': {
-      requireFields(connection, ['tenantId', 'clientId', 'oidcRequestUri', 'accessToken']);
       const getAssertion = (): Promise<string> => requestOidcToken(connection, options);
       return new ClientAssertionCredential(connection.tenantId, connection.clientId, getAssertion, common);
     }
@@ -120,16 +118,31 @@ function createSdkCredential(connection: AzureRmConnection, options: CredentialO
         ? new ManagedIdentityCredential({ ...common, clientId: connection.clientId })
         : new ManagedIdentityCredential(common);
     default: {
+      // The connection reader refuses every other scheme.
       const unknown: never = connection;
-      throw new InputError([
-        {
-          input: 'azureSubscription',
-          value: (unknown as { scheme?: string }).scheme,
-          expected: 'a service connection with scheme ServicePrincipal, WorkloadIdentityFederation or ManagedServiceIdentity',
-        },
-      ]);
+      throw new Error(`no credential for service connection scheme '${(unknown as { scheme?: string }).scheme}'`);
     }
   }
+}
+
+/**
+ * The fields `connection`'s scheme needs that are empty (e.g. `clientSecret` of a service
+ * principal whose key was never saved), in the connection's terms; empty when complete. Pure:
+ * the connection reader turns them into its refusal.
+ */
+export function missingConnectionFields(connection: AzureRmConnection): string[] {
+  const required: string[] = (() => {
+    switch (connection.scheme) {
+      case 'ServicePrincipal':
+        return ['tenantId', 'clientId', connection.authenticationType === 'spnCertificate' ? 'certificatePem' : 'clientSecret'];
+      case 'WorkloadIdentityFederation':
+        return ['tenantId', 'clientId', 'oidcRequestUri', 'accessToken'];
+      case 'ManagedServiceIdentity':
+        return [];
+    }
+  })();
+  const fields = connection as unknown as Record<string, unknown>;
+  return required.filter((f) => typeof fields[f] !== 'string' || (fields[f] as string).trim() === '');
 }
 
 const DEFAULT_TOKEN_TIMEOUT_IN_MS = 30_000;
@@ -183,22 +196,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignalLike | undefined):
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     if (signal.aborted) onAbort();
   });
-}
-
-function requireFields<T extends object>(connection: T & { name: string }, fields: (keyof T & string)[]): void {
-  const missing = fields.filter((f) => {
-    const v = connection[f];
-    return typeof v !== 'string' || v.trim() === '';
-  });
-  if (missing.length > 0) {
-    throw new InputError([
-      {
-        input: 'azureSubscription',
-        value: connection.name,
-        expected: `a service connection that has ${missing.join(', ')} (the connection is incomplete: edit it in Project settings > Service connections)`,
-      },
-    ]);
-  }
 }
 
 /**

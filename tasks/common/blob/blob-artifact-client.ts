@@ -7,11 +7,9 @@ import type { BlockBlobClient, StoragePipelineOptions, StorageSharedKeyCredentia
 import type { AzureErrorDetail } from '../azure/azure-error';
 import { tryTimeoutPolicy } from '../azure/request-timeout';
 import { CancelledError, ServiceError } from '../errors/errors';
-import { formatDuration } from '../logging/duration';
 import type { Logger } from '../logging/logger';
 import type { ArtifactFile } from './artifact-file';
 import { storageBlob } from '../lazy/libraries';
-import { withTimeout } from '../poll/timeout';
 import { artifactChanged, blobServiceError, storageErrorDetail, uploadCancelled } from './blob-errors';
 import { blockId, DEFAULT_BLOCK_SIZE_IN_BYTES, DEFAULT_CONCURRENCY, planBlocks } from './block-plan';
 import { workerHasher } from './hash-worker';
@@ -43,8 +41,10 @@ interface BlobRetryOptions {
   /**
    * Server-side time limit per try (the `timeout` query parameter). Default 120 000: a 4 MiB
    * block then needs at least ~35 KiB/s. The service answers 500 OperationTimedOut beyond it, which is retried.
-   * The client gives up on a try a quarter later (at most 30 s later: a peer that never answers)
-   * and retries it too.
+   * The client gives up on a try a quarter later (at most 30 s later): a connection that stalls
+   * without an error (dead peer, no RST), which TCP would notice only after many minutes, is
+   * then dropped and the try retried on a fresh connection, within `maxTries`. A request that
+   * stalls on every try fails after maxTries client bounds plus back-off: about 13 min by default.
    */
   tryTimeoutInMs?: number;
   /** First back-off delay; doubles per retry. Default 1 000. */
@@ -61,12 +61,6 @@ export interface BlobArtifactClientOptions {
   blockSizeInBytes?: number;
   /** Blocks staged at the same time; memory is about `concurrency x blockSizeInBytes`. Default 8. */
   concurrency?: number;
-  /**
-   * Client-side bound for one block, SDK retries included. A connection that stalls without an
-   * error (dead peer, no RST) is otherwise only noticed by TCP after many minutes. On expiry the
-   * block is staged once more on a fresh connection. Default 300 000.
-   */
-  blockTimeoutInMs?: number;
   /** Debug lines: method, path, status and duration only, never headers or bodies. */
   logger?: Logger;
   /** Account name for messages; default: the first label of the endpoint's host. */
@@ -141,13 +135,8 @@ export interface ArtifactStore {
   committedBlocks(ref: BlobRef, options?: { abortSignal?: AbortSignal }): Promise<CommittedBlockList | undefined>;
 }
 
-const SERVICE = 'Azure Blob Storage';
-
 /** The most the client waits for an answer beyond the server-side try timeout. */
 const CLIENT_TIMEOUT_MARGIN_IN_MS = 30_000;
-
-/** Attempts per block at the client level (on top of the SDK's own retries), for stalls only. */
-const BLOCK_ATTEMPTS = 2;
 
 /**
  * One client for Azure Blob Storage: reads blob properties and block lists, stages a file as
@@ -165,7 +154,6 @@ export class BlobArtifactClient implements ArtifactStore {
   private readonly maxTries: number;
   private readonly blockSizeInBytes: number;
   private readonly concurrency: number;
-  private readonly blockTimeoutInMs: number;
   private readonly logger?: Logger;
   private readonly clients = new Map<string, BlockBlobClient>();
 
@@ -185,7 +173,6 @@ export class BlobArtifactClient implements ArtifactStore {
     this.maxTries = options.retry?.maxTries ?? 5;
     this.blockSizeInBytes = options.blockSizeInBytes ?? DEFAULT_BLOCK_SIZE_IN_BYTES;
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-    this.blockTimeoutInMs = options.blockTimeoutInMs ?? 300_000;
     this.logger = options.logger;
     const tryTimeoutInMs = options.retry?.tryTimeoutInMs ?? 120_000;
     this.pipelineOptions = {
@@ -202,7 +189,8 @@ export class BlobArtifactClient implements ArtifactStore {
         // Redirected requests are signed again (the redirect policy runs before Sign): follow none.
         redirectOptions: { maxRetries: 0 },
         additionalPolicies: [
-          // The storage SDK's tryTimeoutInMs only asks the server to give up; this bounds the wait here.
+          // The storage SDK's tryTimeoutInMs only asks the server to give up; this bounds the wait
+          // here. One retry layer: the SDK's policy retries the try this policy times out.
           { policy: tryTimeoutPolicy(tryTimeoutInMs + Math.min(CLIENT_TIMEOUT_MARGIN_IN_MS, Math.round(tryTimeoutInMs / 4))), position: 'perRetry' },
           ...(this.logger ? [{ policy: debugPolicy(this.logger), position: 'perRetry' }] : []),
         ],
@@ -313,7 +301,8 @@ export class BlobArtifactClient implements ArtifactStore {
         const hashed = hasher.update(chunk);
         const id = blockId(uploadId, index);
         ids.push(id);
-        const staged: Promise<void> = Promise.all([this.stageBlock(client, id, chunk, index, plan.blockCount, inner.signal), hashed])
+        const put = client.stageBlock(id, () => sliceStream(chunk), length, { abortSignal: inner.signal });
+        const staged: Promise<void> = Promise.all([put, hashed])
           .then(
             () => {
               spare.push(buffer);
@@ -346,47 +335,10 @@ export class BlobArtifactClient implements ArtifactStore {
     }
     if (signal?.aborted) throw uploadCancelled(ref.name, 'staging');
     if (failure) {
-      if (failure.error instanceof ServiceError) throw failure.error;
       throw this.failure(failure.error, `staging the blocks of blob '${ref.name}' in container '${ref.container}'`, ref, signal);
     }
     if (!digest) throw new Error('staging ended without a digest');
     return { ids, blockSizeInBytes: plan.blockSizeInBytes, sizeInBytes: total, sha256Hex: digest.sha256Hex, md5Base64: digest.md5Base64 };
-  }
-
-  /** Stages one block; on a client-side timeout (stalled connection) tries once more. */
-  private async stageBlock(
-    client: BlockBlobClient,
-    id: string,
-    chunk: Buffer,
-    index: number,
-    blockCount: number,
-    signal: AbortSignal,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) throw new CancelledError('staging blocks');
-      try {
-        await withTimeout((attemptSignal) => client.stageBlock(id, () => sliceStream(chunk), chunk.length, { abortSignal: attemptSignal }), {
-          timeoutInMs: this.blockTimeoutInMs,
-          abortSignal: signal,
-          timeoutError: () => new BlockTimeout(),
-        });
-        return;
-      } catch (error) {
-        if (!(error instanceof BlockTimeout) || signal.aborted) throw error;
-        if (attempt < BLOCK_ATTEMPTS) {
-          this.logger?.debug(`block ${index + 1} of ${blockCount}: no answer within ${formatDuration(this.blockTimeoutInMs)}, staging it again`);
-          continue;
-        }
-        throw new ServiceError({
-          service: SERVICE,
-          operation: `staging block ${index + 1} of ${blockCount} (${chunk.length} bytes)`,
-          serviceMessage: `no answer within ${formatDuration(this.blockTimeoutInMs)}`,
-          attempts: attempt,
-          hint: `Check the agent's connection to ${this.accountHost} (proxy, firewall, bandwidth)`,
-          cause: error,
-        });
-      }
-    }
   }
 
   private failure(
@@ -489,12 +441,4 @@ function debugPolicy(logger: Logger): {
       }
     },
   };
-}
-
-/** A block attempt that got no answer in time (a stalled connection): staged again. */
-class BlockTimeout extends Error {
-  constructor() {
-    super('the block got no answer in time');
-    this.name = 'BlockTimeout';
-  }
 }

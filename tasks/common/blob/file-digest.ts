@@ -11,7 +11,7 @@ const READ_SIZE_IN_BYTES = 4 * 1024 * 1024;
  * SHA-256 and, when asked, MD5 of a byte stream fed in order. One object per pass, so each
  * byte is hashed exactly once by each algorithm it needs.
  */
-export class ContentHasher {
+class ContentHasher {
   private readonly sha256: Hash = createHash('sha256');
   private readonly md5?: Hash;
   private bytes = 0;

@@ -24,7 +24,7 @@ export class HttpRequestError extends Error {
    * says the headers came but the body did not arrive whole.
    */
   readonly status?: number;
-  /** Node's code for `network` (`ECONNRESET`…), `ETIMEDOUT` for `timeout`, {@link RESPONSE_TOO_LARGE}. */
+  /** Node's code for `network` (`ECONNRESET`…), `ETIMEDOUT` for `timeout`, `ERR_RESPONSE_TOO_LARGE` for an answer over the size limit. */
   readonly networkCode?: string;
   /** The start of the error answer's body, token scrubbed (`''` when none). */
   readonly text: string;

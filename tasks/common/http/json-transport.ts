@@ -53,7 +53,7 @@ const NOT_SENT_CODES = new Set([
 ]);
 
 /** `networkCode` of an answer over the size limit. */
-export const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
+const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
 
 export interface JsonTransportOptions {
   /** The service in log lines: "VVP", "ARM". */

@@ -51,7 +51,7 @@ export function networkSettingsFromEnv(env: NodeJS.ProcessEnv): NetworkSettings 
 }
 
 /** `NO_PROXY` entries: `host`, `.suffix`, `*.suffix`, `*`. */
-export function parseNoProxy(list: string): ProxyBypassRule[] {
+function parseNoProxy(list: string): ProxyBypassRule[] {
   return list
     .split(/[,\s]+/)
     .map((s) => s.trim().toLowerCase())
@@ -64,7 +64,7 @@ export function parseNoProxy(list: string): ProxyBypassRule[] {
 }
 
 /** The Azure Instance Metadata Service: managed identity tokens on VMs, scale sets and (by default) AKS. */
-export const IMDS_HOST = '169.254.169.254';
+const IMDS_HOST = '169.254.169.254';
 
 /**
  * Environment variables that name the managed identity endpoint, as MSAL reads them: App Service
@@ -77,7 +77,7 @@ const MANAGED_IDENTITY_ENDPOINT_VARIABLES = ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT
  * Hosts a managed identity token comes from on this machine: IMDS and the hosts of the endpoint
  * variables in `env`. Lower case, IPv6 without brackets.
  */
-export function managedIdentityHosts(env: NodeJS.ProcessEnv): string[] {
+function managedIdentityHosts(env: NodeJS.ProcessEnv): string[] {
   const hosts = new Set([IMDS_HOST]);
   for (const name of MANAGED_IDENTITY_ENDPOINT_VARIABLES) {
     const value = env[name]?.trim();
@@ -98,7 +98,7 @@ export function managedIdentityHosts(env: NodeJS.ProcessEnv): string[] {
  * it must not pass through a third party. `env` is where the managed identity endpoints are
  * read from (see `managedIdentityHosts`).
  */
-export function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[], env: NodeJS.ProcessEnv = process.env): boolean {
+function isProxyBypassed(url: URL, rules: readonly ProxyBypassRule[], env: NodeJS.ProcessEnv = process.env): boolean {
   const host = bareHost(url);
   if (isLoopbackHost(host) || isLinkLocal(host) || managedIdentityHosts(env).includes(host)) return true;
   return rules.some((r) =>

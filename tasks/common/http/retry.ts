@@ -93,7 +93,7 @@ export function parseRetryAfter(value: string | undefined, nowInMs: number): num
  * `baseDelayInMs`, capped at `maxDelayInMs`, with "equal jitter" so the delay lies in
  * [cap/2, cap] — bounded below (no hammering) and spread out (no thundering herd).
  */
-export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const exponential = policy.baseDelayInMs * 2 ** Math.max(0, retry - 1);
   const capped = Math.min(policy.maxDelayInMs, exponential);
   const r = Math.min(1, Math.max(0, random()));

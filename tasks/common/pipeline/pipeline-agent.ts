@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { TaskCommand } from 'azure-pipelines-task-lib/taskcommand';
-import type { AzureRmConnection } from '../azure/credential';
+import { missingConnectionFields, type AzureRmConnection } from '../azure/credential';
 import { cloudProblems, resolveCloud } from '../azure/cloud';
 import { CancelledError, InputError, isAbortError } from '../errors/errors';
 import { networkSettingsFromEnv, type NetworkSettings } from '../http/network';
@@ -115,12 +115,31 @@ export function readNetworkSettings(): NetworkSettings {
 
 /**
  * Reads the AzureRM service connection `connectionId` (the parsed `input`, named in messages)
- * into plain data and registers its secrets at once.
+ * into plain data and registers its secrets at once. The parser of the connection: what it
+ * returns is checked, and the credential and cloud code take it as it is.
  *
- * @throws InputError when the input is empty, the connection is unknown to the job, or it uses
- * a scheme this task does not support (e.g. PublishProfile).
+ * @throws InputError when the input is empty, the connection is unknown to the job, it uses a
+ * scheme this task does not support (e.g. PublishProfile), its cloud endpoints are unusable (an
+ * authority or resource manager URL that is not https, a malformed suffix) or it lacks a field
+ * its scheme needs.
  */
 export function readAzureRmConnection(connectionId: string, input = 'azureSubscription'): AzureRmConnection {
+  const connection = readAzureRmConnectionData(connectionId, input);
+  const missing = missingConnectionFields(connection);
+  if (missing.length > 0) {
+    throw new InputError([
+      {
+        input,
+        value: connection.name,
+        expected: `a service connection that has ${missing.join(', ')} (the connection is incomplete: edit it in Project settings > Service connections)`,
+      },
+    ]);
+  }
+  return connection;
+}
+
+/** The connection's data, its scheme and cloud checked (its fields not yet). */
+function readAzureRmConnectionData(connectionId: string, input: string): AzureRmConnection {
   const id = connectionId.trim();
   if (!id) throw new InputError([{ input, value: '', expected: 'is required: the name of an Azure Resource Manager service connection' }]);
   const auth = tl.getEndpointAuthorization(id, true);

@@ -69,7 +69,7 @@ export function adaptiveSchedule(maxIntervalInMs: number): PollSchedule {
 }
 
 /** The pause after probe number `probe` (1-based). */
-export function intervalAfter(probe: number, schedule: PollSchedule): number {
+function intervalAfter(probe: number, schedule: PollSchedule): number {
   if (probe <= 1) return Math.round(Math.min(schedule.maxIntervalInMs, schedule.initialIntervalInMs));
   const steady = schedule.steadyIntervalInMs ?? schedule.initialIntervalInMs;
   const later = probe - 1; // pauses after the first

@@ -1,4 +1,4 @@
-import { isAbortError, maskAndShorten } from '../errors/errors';
+import { maskAndShorten } from '../errors/errors';
 import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
 import { acceptedUrlForm, checkServiceUrl, isInsecureRemoteHttp } from '../http/url-policy';
@@ -68,7 +68,8 @@ interface WriteAnswer {
  * - GETs are retried on network errors, 408, 429 (Retry-After) and 5xx with backoff and jitter.
  *   POST, PATCH, PUT and DELETE are sent once; when their outcome is unknown the error says so
  *   (`VvpApiError.outcomeUnknown`) and the caller reads back. A 2xx answer to a write counts as
- *   applied even when its body is not the resource: the client then reads it back itself.
+ *   applied even when its body is not the resource: the write then resolves undefined and the
+ *   caller reads the resource back (the client reads nothing back on its own).
  * - VVP error bodies are not reliably JSON: `message`, `error` or `description`, else the text.
  */
 export class VvpClient implements VvpApi {
@@ -131,10 +132,9 @@ export class VvpClient implements VvpApi {
     return (answer.body.items as unknown[]).filter(isDeployment);
   }
 
-  async createDeployment(namespace: string, deployment: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
+  async createDeployment(namespace: string, deployment: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment | undefined> {
     const name = isJsonObject(deployment.metadata) && typeof deployment.metadata.name === 'string' ? deployment.metadata.name : undefined;
-    return this.writeDeployment(
-      {
+    return this.writeDeployment({
         method: 'POST',
         path: `${nsPath(namespace)}/deployments`,
         body: deployment,
@@ -142,14 +142,11 @@ export class VvpClient implements VvpApi {
         namespace,
         access: 'write',
         ...options,
-      },
-      name,
-    );
+    });
   }
 
-  async patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
-    return this.writeDeployment(
-      {
+  async patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment | undefined> {
+    return this.writeDeployment({
         method: 'PATCH',
         path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
         body,
@@ -157,14 +154,11 @@ export class VvpClient implements VvpApi {
         namespace,
         access: 'write',
         ...options,
-      },
-      nameOrId,
-    );
+    });
   }
 
-  async replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment> {
-    return this.writeDeployment(
-      {
+  async replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options: VvpRequestOptions = {}): Promise<Deployment | undefined> {
+    return this.writeDeployment({
         method: 'PUT',
         path: `${nsPath(namespace)}/deployments/${enc(nameOrId)}`,
         body,
@@ -172,9 +166,7 @@ export class VvpClient implements VvpApi {
         namespace,
         access: 'write',
         ...options,
-      },
-      nameOrId,
-    );
+    });
   }
 
   async deleteDeployment(namespace: string, nameOrId: string, options: VvpRequestOptions = {}): Promise<boolean> {
@@ -303,42 +295,16 @@ export class VvpClient implements VvpApi {
     return itemsOf<T>(answer.body);
   }
 
-  /** Sends a write and returns a Deployment: the answer's, or, when the answer does not hold one, the one read back. */
-  private async writeDeployment(spec: RequestSpec, readBackAs: string | undefined): Promise<Deployment> {
+  /**
+   * Sends a write and returns the Deployment VVP answered with, or undefined when a 2xx answer
+   * does not hold one (204 is documented for PATCH): the write was applied all the same, and the
+   * caller's read-back (`sendOnce`) reads what VVP stores. Not read here: one read-back per write.
+   */
+  private async writeDeployment(spec: RequestSpec): Promise<Deployment | undefined> {
     const answer = await this.write(spec);
     if (isDeployment(answer.body)) return answer.body;
-    // A 2xx (204 is documented for PATCH) was applied whatever its body says; an error here
-    // would make the caller believe nothing changed. Read the deployment instead (a GET, safe
-    // to retry).
-    this.options.logger?.debug(`VVP ${spec.method} ${this.display(spec)} answered HTTP ${answer.status} without a Deployment: reading it back`);
-    let read: Deployment | undefined;
-    try {
-      read = readBackAs === undefined ? undefined : await this.getDeployment(spec.namespace, readBackAs, { abortSignal: spec.abortSignal, deadline: spec.deadline });
-    } catch (error) {
-      if (isAbortError(error) || !(error instanceof VvpApiError)) throw error;
-      throw new VvpApiError({
-        method: spec.method,
-        path: this.display(spec),
-        operation: spec.operation,
-        serviceMessage: `VVP accepted the ${spec.method} (HTTP ${answer.status}), but reading the deployment back failed: ${error.serviceMessage ?? error.message}`,
-        hint: error.hint,
-        networkCode: error.networkCode,
-        attempts: error.attempts,
-        outcomeUnknown: true,
-        cause: error,
-      });
-    }
-    if (!read) {
-      throw new VvpApiError({
-        method: spec.method,
-        path: this.display(spec),
-        operation: spec.operation,
-        serviceMessage: `VVP accepted the ${spec.method} (HTTP ${answer.status}), but deployment '${readBackAs ?? '(unnamed)'}' cannot be read back in namespace '${spec.namespace}'`,
-        hint: 'Check the deployment in VVP',
-        outcomeUnknown: true,
-      });
-    }
-    return read;
+    this.options.logger?.debug(`VVP ${spec.method} ${this.display(spec)} answered HTTP ${answer.status} without a Deployment`);
+    return undefined;
   }
 
   /** A GET (with retries). A 2xx answer that is not JSON fails: VVP always answers JSON. */

@@ -24,7 +24,7 @@ export function restoreBody(previous: Deployment): JsonObject {
 }
 
 /** Paths (`spec.template.spec.parallelism`) where two JSON values differ: changed, added or removed. */
-export function changedPaths(before: JsonValue | undefined, after: JsonValue | undefined, prefix: string): string[] {
+function changedPaths(before: JsonValue | undefined, after: JsonValue | undefined, prefix: string): string[] {
   if (deepEqual(before, after)) return [];
   if (!isJsonObject(before) || !isJsonObject(after)) return [prefix];
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();

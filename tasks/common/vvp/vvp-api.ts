@@ -27,12 +27,15 @@ export interface VvpApi {
    * the list is how a 404 for one deployment is told from a wrong address.
    */
   listDeployments(namespace: string, options?: VvpRequestOptions): Promise<Deployment[]>;
-  /** POST a new deployment (sent once). */
-  createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  /**
+   * POST a new deployment (sent once). Deployment writes resolve with the Deployment VVP answered,
+   * or undefined when a 2xx answer holds none (applied all the same: `sendOnce` reads it back).
+   */
+  createDeployment(namespace: string, deployment: JsonObject, options?: VvpRequestOptions): Promise<Deployment | undefined>;
   /** PATCH a deployment with a partial body (sent once). */
-  patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  patchDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment | undefined>;
   /** PUT: create or replace the whole deployment (metadata + spec; VVP ignores status). Sent once. */
-  replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment>;
+  replaceDeployment(namespace: string, nameOrId: string, body: JsonObject, options?: VvpRequestOptions): Promise<Deployment | undefined>;
   /** DELETE, sent once. Resolves false when VVP answers 404 (nothing to delete); a 409 (not CANCELLED/SUSPENDED) is a VvpApiError. */
   deleteDeployment(namespace: string, nameOrId: string, options?: VvpRequestOptions): Promise<boolean>;
   /** A job by id, or undefined when VVP answers 404. */
