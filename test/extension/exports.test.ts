@@ -101,8 +101,7 @@ test('every production export is imported by another module (the task entries as
 
 /**
  * Value exports (functions, constants, classes) only tests import, as of the Core v3 review:
- * each is a helper its own module uses, exported for a unit test, or (artifactPatch) code only
- * tests call. To be removed from this list as each is made private (tested through its module's
+ * each is a helper its own module uses, exported for a unit test. To be removed from this list as each is made private (tested through its module's
  * public function) or moved to test/; never added to.
  */
 const TEST_ONLY_EXPORTS_TO_RETIRE = new Set([
@@ -113,7 +112,6 @@ const TEST_ONLY_EXPORTS_TO_RETIRE = new Set([
   'tasks/common/kubectl/port-forward.ts: portForwardHint',
   'tasks/common/pipeline/pipeline-agent.ts: annotationSourcePath',
   'tasks/common/pipeline/pipeline-agent.ts: summaryFileStem',
-  'tasks/common/vvp/artifact.ts: artifactPatch',
   'tasks/common/vvp/classify.ts: WAIT_PHASES',
   'tasks/common/vvp/errors.ts: renderFailure',
   'tasks/common/vvp/send-once.ts: READ_BACK_GRACE_MS',

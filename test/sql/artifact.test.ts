@@ -3,11 +3,11 @@
  * how logs name it, and the refused JAR ↔ SQL switch.
  */
 import assert from 'node:assert/strict';
+import { buildPatchBody } from '../../tasks/common/vvp/deployment-spec';
 import { describe, it } from 'node:test';
 import {
   artifactKindSwitch,
   artifactOfSpec,
-  artifactPatch,
   describeArtifact,
   sameArtifact,
   type ArtifactContent,
@@ -63,24 +63,26 @@ describe('sameArtifact', () => {
   }
 });
 
-describe('artifactPatch', () => {
-  it('sends a JAR without dependencies as kind and jarUri only', () => {
-    assert.equal(JSON.stringify(artifactPatch({ kind: 'JAR', jarUri: JAR, additionalDependencies: [] })), JSON.stringify({ kind: 'JAR', jarUri: JAR }));
+describe('the artifact a write sends (buildPatchBody)', () => {
+  const sent = (artifact: ArtifactContent): Record<string, unknown> => (buildPatchBody(undefined, artifact) as { spec: { template: { spec: { artifact: Record<string, unknown> } } } }).spec.template.spec.artifact;
+
+  it('sends a JAR without dependencies as its jarUri only (the body of 1.2)', () => {
+    assert.equal(JSON.stringify(sent({ kind: 'JAR', jarUri: JAR, additionalDependencies: [] })), JSON.stringify({ jarUri: JAR }));
   });
 
   it('sends a SQL script unchanged with its dependencies in order', () => {
     const script = SCRIPT.replace(/\n/g, '\r\n');
-    assert.deepEqual(artifactPatch({ kind: 'SQLSCRIPT', sqlScript: script, additionalDependencies: [UDF, JAR] }), { kind: 'SQLSCRIPT', sqlScript: script, additionalDependencies: [UDF, JAR] });
+    assert.deepEqual(sent({ kind: 'SQLSCRIPT', sqlScript: script, additionalDependencies: [UDF, JAR] }), { kind: 'SQLSCRIPT', sqlScript: script, additionalDependencies: [UDF, JAR] });
   });
 
   it('drops the SHA-256 and the file of a deployed script: VVP gets the artifact fields only', () => {
     const artifact: DeployArtifact = { kind: 'SQLSCRIPT', sqlScript: SCRIPT, sha256: 'ab'.repeat(32), file: '/w/sql/orders.sql', additionalDependencies: [] };
-    assert.deepEqual(Object.keys(artifactPatch(artifact)), ['kind', 'sqlScript']);
+    assert.deepEqual(Object.keys(sent(artifact)), ['kind', 'sqlScript', 'additionalDependencies']);
   });
 
   it('gives a copy of the dependencies, so changing the body leaves the artifact as it was', () => {
     const artifact: ArtifactContent = { kind: 'JAR', jarUri: JAR, additionalDependencies: [UDF] };
-    (artifactPatch(artifact).additionalDependencies as string[]).push('x');
+    (sent(artifact).additionalDependencies as string[]).push('x');
     assert.deepEqual(artifact.additionalDependencies, [UDF]);
   });
 });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { splitStatements } from '../sql/statements';
 import { sqlScriptSha256 } from '../sql/script-input';
 import { maskJarUriQuery } from './jar-uri-secrets';
-import { isJsonObject, pick, type JsonObject } from './resources';
+import { isJsonObject, pick } from './resources';
 
 /** A JAR artifact: `jarUri` as sent (with `?commit=`). */
 interface JarArtifact {
@@ -84,18 +84,6 @@ export function sameArtifact(a: SpecArtifact | undefined, b: SpecArtifact | unde
   if (a.kind === 'SQLSCRIPT' && b.kind === 'SQLSCRIPT') return a.sqlScript === b.sqlScript;
   // Another kind is never "the same": this task cannot tell what runs.
   return false;
-}
-
-/**
- * The JSON value for `spec.template.spec.artifact` in a PATCH or POST:
- * `{kind: 'JAR', jarUri}` or `{kind: 'SQLSCRIPT', sqlScript}`, with `additionalDependencies`
- * only when there are some, so a JAR body without dependencies stays what it was. VVP merges a
- * PATCH: an absent list keeps the deployment's dependencies.
- */
-export function artifactPatch(artifact: ArtifactContent): JsonObject {
-  const body: JsonObject = artifact.kind === 'JAR' ? { kind: 'JAR', jarUri: artifact.jarUri } : { kind: 'SQLSCRIPT', sqlScript: artifact.sqlScript };
-  if (artifact.additionalDependencies.length > 0) body.additionalDependencies = [...artifact.additionalDependencies];
-  return body;
 }
 
 /** Hex digits of the SHA-256 a log line shows (as `VvpUploadArtifact@1`'s `{sha256:12}`). */
