@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyUpgrade, WAIT_PHASES, type UpgradeExpectation, type UpgradeObservation } from '../../tasks/common/vvp/classify';
+import { classifyUpgrade, type UpgradeExpectation, type UpgradeObservation } from '../../tasks/common/vvp/classify';
 import type { DeploymentState, JobState } from '../../tasks/common/vvp/resources';
 
 /** Every documented state (swagger enums), to run the classifier over all of them. */
@@ -63,7 +63,7 @@ describe('classifyUpgrade: the details that matter', () => {
   it('treats a RUNNING read just after the change (old job id) as "upgrade not started", even if that job is STARTED', () => {
     const v = classifyUpgrade(observe('RUNNING', 'STARTED', false), expectation);
     assert.equal(v.status, 'pending');
-    assert.equal(v.status === 'pending' && v.phase, WAIT_PHASES.notStarted);
+    assert.equal(v.status === 'pending' && v.phase, 'waiting for VVP to start the upgrade');
     assert.match(v.state, /still job 11111111 from before the change/);
   });
 
@@ -104,9 +104,9 @@ describe('classifyUpgrade: the details that matter', () => {
 
   it('names the transition phase for TRANSITIONING and the job phase for a starting job', () => {
     const t = classifyUpgrade(observe('TRANSITIONING', 'not read', false), expectation);
-    assert.equal(t.status === 'pending' && t.phase, WAIT_PHASES.transitioning);
+    assert.equal(t.status === 'pending' && t.phase, 'waiting for VVP to finish the transition');
     const j = classifyUpgrade(observe('RUNNING', 'STARTING', true), expectation);
-    assert.equal(j.status === 'pending' && j.phase, WAIT_PHASES.jobStarting);
+    assert.equal(j.status === 'pending' && j.phase, 'waiting for the new job to start');
   });
 
   for (const bad of ['FAILED', 'CANCELLED', 'SUSPENDED', 'FINISHED']) {
@@ -114,7 +114,7 @@ describe('classifyUpgrade: the details that matter', () => {
       const exp = { ...expectation, baselineState: bad, baselineJobId: undefined };
       const stale = classifyUpgrade({ state: bad, desiredState: 'RUNNING', runningJobId: undefined, changeObserved: false }, exp);
       assert.equal(stale.status, 'pending');
-      assert.equal(stale.status === 'pending' && stale.phase, WAIT_PHASES.notStarted);
+      assert.equal(stale.status === 'pending' && stale.phase, 'waiting for VVP to start the upgrade');
       const real = classifyUpgrade({ state: bad, desiredState: 'RUNNING', runningJobId: undefined, changeObserved: true }, exp);
       assert.equal(real.status, 'failed');
     });
@@ -158,7 +158,7 @@ describe('classifyUpgrade: the details that matter', () => {
     for (const state of ['FAILED', 'CANCELLED', 'SUSPENDED', 'FINISHED']) {
       const v = classifyUpgrade(observe(state, 'not read', false, { newJobActive: true }), expectation);
       assert.equal(v.status, 'pending', state);
-      assert.equal(v.status === 'pending' && v.phase, WAIT_PHASES.transitioning);
+      assert.equal(v.status === 'pending' && v.phase, 'waiting for VVP to finish the transition');
       assert.match(v.state, /a new job is starting/);
     }
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { changeTime, eventsSince, explainingEvents, jobsOfChange, newestFailure, newestJobNote } from '../../tasks/common/vvp/diagnosis';
-import { failureExcerpt, renderEvents, renderFailure } from '../../tasks/common/vvp/errors';
+import { DeploymentFailedError, failureExcerpt, renderEvents } from '../../tasks/common/vvp/errors';
 import type { Job, VvpEvent } from '../../tasks/common/vvp/resources';
 
 const job = (id: string, createdAt: string, extra: Partial<Job['status']> = {}): Job => ({ metadata: { id, createdAt }, status: { state: 'STARTED', ...extra } });
@@ -101,7 +101,7 @@ describe('failureExcerpt', () => {
   });
 
   it('renders a job failure with its cause on lines of their own', () => {
-    const rendered = renderFailure({ jobId: 'job-1', reason: 'JobSubmissionFailed', message: trace });
+    const rendered = new DeploymentFailedError({ kind: 'job', deployment: 'd', namespace: 'n', reason: 'the new job FAILED', failure: { jobId: 'job-1', reason: 'JobSubmissionFailed', message: trace }, events: [] }).message.split('\n').slice(1).join('\n');
     assert.match(rendered, /^Job job-1 failed: JobSubmissionFailed:\n {4}org\.apache/);
     assert.match(rendered, /\n {4}Caused by: java\.lang\.ClassNotFoundException: X\n/);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeployResult } from '../../tasks/VvpDeploy/VvpDeployV1/deploy-result';
-import { deployOutputs, deploymentUiUrl, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
+import { deployOutputs, renderSummary } from '../../tasks/VvpDeploy/VvpDeployV1/summary';
 
 const report: DeployResult = {
   namespace: 'default',
@@ -78,7 +78,8 @@ describe('run summary', () => {
   });
 
   it('links to the deployment in the VVP UI', () => {
-    assert.equal(deploymentUiUrl('https://vvp.example.com/', 'default', 'd-1'), 'https://vvp.example.com/app/#/namespaces/default/deployments/d-1');
+    const md = renderSummary({ ...report, deploymentId: 'd-1', namespace: 'default' }, 'https://vvp.example.com/');
+    assert.match(md, /\]\(https:\/\/vvp\.example\.com\/app\/#\/namespaces\/default\/deployments\/d-1\)/);
   });
 
   it('shows deployment, namespace, both jarUris, job, state, duration and outcome', () => {

@@ -106,14 +106,11 @@ test('every production export is imported by another module (the task entries as
  */
 const TEST_ONLY_EXPORTS_TO_RETIRE = new Set([
   'tasks/VvpDeploy/VvpDeployV1/access.ts: connectionUrlOf',
-  'tasks/VvpDeploy/VvpDeployV1/summary.ts: deploymentUiUrl',
   'tasks/common/aks/managed-cluster-client.ts: armHint',
   'tasks/common/keyvault/secret-reader.ts: keyVaultHint',
   'tasks/common/kubectl/port-forward.ts: portForwardHint',
   'tasks/common/pipeline/pipeline-agent.ts: annotationSourcePath',
   'tasks/common/pipeline/pipeline-agent.ts: summaryFileStem',
-  'tasks/common/vvp/classify.ts: WAIT_PHASES',
-  'tasks/common/vvp/errors.ts: renderFailure',
   'tasks/common/vvp/send-once.ts: READ_BACK_GRACE_MS',
   'tasks/common/vvp/send-once.ts: READ_BACK_INTERVAL_MS',
   'tasks/common/vvp/spec-diff.ts: describeImpact',

@@ -9,7 +9,7 @@ import type { DeployOutcome, DeployResult } from './deploy-result';
  * is the one Ververica's own jupyter-vvp builds (plus `/detail/overview`); the UI routes are not
  * part of the documented API.
  */
-export function deploymentUiUrl(vvpUrl: string, namespace: string, deploymentId: string): string {
+function deploymentUiUrl(vvpUrl: string, namespace: string, deploymentId: string): string {
   return `${vvpUrl.replace(/\/+$/, '')}/app/#/namespaces/${linkPart(namespace)}/deployments/${linkPart(deploymentId)}`;
 }
 

@@ -7,7 +7,7 @@ import type { DeploymentState, JobState } from './resources';
  * Phases of a wait, named for timeout messages. The poller reports the phase of the last
  * pending verdict, so a timeout says which step stalled.
  */
-export const WAIT_PHASES = {
+const WAIT_PHASES = {
   notStarted: 'waiting for VVP to start the upgrade',
   transitioning: 'waiting for VVP to finish the transition',
   jobStarting: 'waiting for the new job to start',

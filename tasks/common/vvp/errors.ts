@@ -144,7 +144,7 @@ function withFrames(lines: readonly string[]): string[] {
 }
 
 /** Renders a job failure: a headline, then the failure text up to its cause, indented, logging commands neutralised (server text). */
-export function renderFailure(failure: JobFailure): string {
+function renderFailure(failure: JobFailure): string {
   const head = `Job ${failure.jobId} failed${failure.failedAt ? ` at ${failure.failedAt}` : ''}${failure.reason ? `: ${oneLine(failure.reason)}` : ''}`;
   if (!failure.message) return `${head}; no failure message`;
   return `${head}:\n${failureExcerpt(failure.message).split('\n').map((l) => `    ${neutraliseCommands(l)}`).join('\n')}`;
