@@ -8,6 +8,7 @@ import { sqlScriptSha256 } from '../../tasks/common/sql/script-input';
 import { deepEqual } from '../../tasks/common/vvp/deployment-spec';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { READ_BACK_GRACE_MS, READ_BACK_INTERVAL_MS } from '../../tasks/common/vvp/send-once';
+import { VALIDATION_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/check-sql';
 import { DIAGNOSTICS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/explain';
 import type { RecordedRequest } from '../support/in-memory-vvp';
 import type { RunRecord, Snapshot, StepRecord } from './harness';
@@ -82,7 +83,10 @@ function successIsReal(run: RunRecord): Violation[] {
     case 'resume': {
       // A resume asks for the template the deployment had when the step resumed it (another party may change it later).
       const specOf = (t: typeof truth): string | undefined => runsOf(t && { jarUri: t.specJarUri, sqlScript: t.specSqlScript });
-      const wanted = config.action === 'deploy' ? runsOfConfig(config) : (specOf(run.before.truth) ?? specOf(truth));
+      // Another party's new artifact that landed before the resume's write is what the resume started.
+      const resumeWrite = agentRequests(run, run.step).find((r) => r.method === 'PATCH' && (r.body as any)?.spec?.state !== undefined);
+      const changedFirst = resumeWrite !== undefined && run.otherWrites.some((w) => w.kind === 'artifact' && w.status === 200 && w.seq < resumeWrite.seq);
+      const wanted = config.action === 'deploy' ? runsOfConfig(config) : changedFirst ? specOf(truth) : (specOf(run.before.truth) ?? specOf(truth));
       // Without a health check, success means the new job STARTED; a bounded job may FINISH right after.
       const finishedSince = !job && config.healthCheckInMs === 0 && truth?.jobs.some((j) => j.id === result.jobId && j.state === 'FINISHED' && runsOf(j) === wanted);
       // Another party's later change may have started a transition after the verified start.
@@ -282,17 +286,20 @@ export const CANCEL_GRACE_MS = 0;
  * - lifecycle: read, jobs, the write, a wait whose probe may start just before T and hang, the
  *   diagnostics, a resumed job's health check; delete adds a second write and wait.
  * - plan: one read.
+ * - SQL scripts (deploy and plan): VVP's validation first, within its own bound.
  */
 export function stepBoundMs(config: StepRecord['config']): number {
   const T = config.timeoutInMs;
   const H = config.healthCheckInMs;
   const D = DIAGNOSTICS_BOUND_MS;
+  // VVP's validation of a SQL script, before anything else: its own bound, whatever the statements.
+  const sqlCheck = config.artifact.kind === 'SQLSCRIPT' && config.online ? VALIDATION_BOUND_MS : 0;
   const health = H > 0 ? H + 2 * D : 0;
   switch (config.action) {
     case 'plan':
-      return REQUEST_MS;
+      return sqlCheck + REQUEST_MS;
     case 'deploy': {
-      const forward = 2 * REQUEST_MS + WRITE_MS + T + PROBE_GRACE_MS + D + health + D;
+      const forward = sqlCheck + 2 * REQUEST_MS + WRITE_MS + T + PROBE_GRACE_MS + D + health + D;
       const rollback = config.rollbackOnFailure ? REQUEST_MS + WRITE_MS + REQUEST_MS + (WRITE_MS + REQUEST_MS) + T + PROBE_GRACE_MS + REQUEST_MS + (WRITE_MS + REQUEST_MS) + health : 0;
       return forward + rollback;
     }
@@ -410,7 +417,8 @@ function sqlPromises(run: RunRecord): Violation[] {
     if (!cancelled && result && outcome !== 'blocked' && !run.injected.length) v('I7-switch-not-blocked', `a ${kindBefore} → ${config.artifact.kind} switch ended ${outcome}, not blocked: ${result.message}`);
   }
   // A job that cannot start fails the step with Flink's message (when nothing else went wrong first).
-  if (sql && verdict === 'failsAtStart' && config.action === 'deploy' && outcome === 'failed' && run.injected.length === 0 && !cancelled && !/Object 'no_such_sink' not found/.test(result?.message ?? '')) {
+  const startFailed = run.after.truth?.jobs.some((j) => j.sqlScript === sql?.script && j.state === 'FAILED');
+  if (sql && verdict === 'failsAtStart' && config.action === 'deploy' && outcome === 'failed' && startFailed && run.injected.length === 0 && !cancelled && !/Object 'no_such_sink' not found/.test(result?.message ?? '')) {
     v('I7-start-failure-unexplained', `the job of the ${sql.case} script failed to start, but the step's message does not carry Flink's: ${result?.message}`);
   }
   // An online plan of a changed script shows the script as a line diff.
