@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../rig/bundles';
-import { runDemo, expandMacros, scenarioPipeline } from './demo';
+import { annotationsOf, runDemo, expandMacros, scenarioPipeline } from './demo';
 import { logGroups, repeatsPerGroup } from '../deploy/log-groups';
 import type { TaskRunResult } from '../rig/run-task';
 
@@ -73,6 +75,34 @@ test('the lifecycle demo: a savepoint, a suspend and a resume from the suspend s
   assert.ok(result.asExpected, lines.join('\n'));
   const [, suspend, resume] = result.steps.map((s) => s.run);
   assert.equal(resume.outputs.restoredFrom, suspend.outputs.savepointLocation);
+});
+
+test('the SQL demo: the UDF JAR uploaded, a plan with the script as a line diff, the script deployed with the JAR, a typo annotated at its line and nothing written', async () => {
+  const lines: string[] = [];
+  const result = await runDemo({ scenario: 'sql', target: 'local', pipelineFile: scenarioPipeline('sql'), print: (l) => lines.push(l) });
+  assert.ok(result.asExpected, lines.join('\n'));
+  const [udf, plan, deploy, typo] = result.steps.map((s) => s.run);
+  assert.match(udf.outputs.jarUri, /^wasbs:\/\/vvp@vvpstorage\.blob\.core\.windows\.net\/artifacts\/namespaces\/default\/orders-udfs-1\.0-[0-9a-f]{12}\.jar$/);
+  // The plan: the script's change line by line, the password masked, the new UDF JAR from step 1.
+  assert.match(plan.stdout, /~ spec\.template\.spec\.artifact\.sqlScript: \(line diff\)/);
+  assert.match(plan.stdout, /^\s+-\s+'rows-per-second' = '5'$/m);
+  assert.match(plan.stdout, /^\s+\+\s+'rows-per-second' = '10'$/m);
+  assert.match(plan.stdout, /'password' = '\*\*\*'/);
+  assert.ok(plan.stdout.includes(udf.outputs.jarUri), 'the plan shows the uploaded UDF JAR in additionalDependencies');
+  assert.equal(plan.outputs.restartRequired, 'true');
+  // The deploy sent the file as it is, and says which script runs.
+  const script = fs.readFileSync(path.join(ROOT, 'test', 'demo', 'pipelines', 'sql', 'orders.sql'));
+  assert.equal(deploy.outputs.sqlScriptSha256, createHash('sha256').update(script).digest('hex'));
+  assert.match(deploy.message ?? '', /runs job [0-9a-f-]{36} with SQL script orders\.sql/);
+  // The typo: an error annotation at the file's line and column, and no write.
+  assert.deepEqual(
+    annotationsOf(typo).map((a) => [a.file, a.line, a.column]),
+    [['sql/orders-typo.sql', 25, 13]],
+  );
+  assert.match(typo.message ?? '', /Object 'big_order' not found/);
+  assert.doesNotMatch(typo.stdout, /Apply change|PATCH/);
+  for (const step of result.steps) assert.ok(!step.run.stdout.includes('demo-db-password-5f2a'), `${step.step.name} shows the JDBC password`);
+  assert.match(result.recap, /refused before any write: .* on sql\/orders-typo\.sql line 25, column 13; the job above still runs/);
 });
 
 test('pipeline macros expand like the agent: known variables replaced, unknown ones left as written', () => {

@@ -11,6 +11,9 @@
  *                                         and the old JAR comes back from the pre-upgrade savepoint
  *   npm run demo -- --scenario plan       a pull-request plan: offline without secrets, then online
  *   npm run demo -- --scenario lifecycle  savepoint, suspend and resume of the running deployment
+ *   npm run demo -- --scenario sql        Flink SQL as code: a UDF JAR uploaded, a plan with the
+ *                                         script's line diff, the script deployed, and a typo
+ *                                         annotated at its line with nothing written
  *   npm run demo -- --target real --pipeline my-pipeline.yml   your own Azure + VVP (docs/demo.md)
  */
 import { execFileSync } from 'node:child_process';
@@ -28,9 +31,12 @@ import { startRig, type Rig } from '../rig/rig';
 import { runTask, type TaskRunResult } from '../rig/run-task';
 import { azureRmEndpoint, type ServiceEndpoint } from '../rig/service-endpoints';
 import { startSimulator, type RunningSimulator } from '../vvp-simulator/client';
+import { sqlScriptSha256 } from '../../tasks/common/sql/script-input';
+import { parseVsoLine } from '../rig/vso-commands';
+import type { DeploymentTruth } from '../vvp-simulator/simulator-state';
 import { renderPipelineLog } from './render-log';
 
-const SCENARIOS = ['upgrade', 'failing', 'crashloop', 'plan', 'lifecycle'] as const;
+const SCENARIOS = ['upgrade', 'failing', 'crashloop', 'plan', 'lifecycle', 'sql'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** The pipeline a scenario runs (test/demo/) and the simulator scenario it runs against. */
@@ -40,7 +46,11 @@ const SCENARIO_FILES: Record<Scenario, { pipeline: string; simulator: string }> 
   crashloop: { pipeline: 'pipelines/crashloop.yml', simulator: 'crash-loop.yaml' },
   plan: { pipeline: 'pipelines/plan.yml', simulator: 'demo.yaml' },
   lifecycle: { pipeline: 'pipelines/lifecycle.yml', simulator: 'demo.yaml' },
+  sql: { pipeline: 'pipelines/sql.yml', simulator: 'sql-demo.yaml' },
 };
+
+/** The deployment a scenario's pipeline changes. */
+const deploymentOf = (scenario: Scenario): string => (scenario === 'sql' ? 'big-orders' : 'top-speed-windowing');
 
 /** The pipeline file of a scenario. */
 export function scenarioPipeline(scenario: Scenario): string {
@@ -208,6 +218,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await writeJobJar(path.join(sources, 'flink-job', 'target', 'original-top-speed-windowing-1.0.jar'), 'unshaded');
       fs.mkdirSync(path.join(sources, 'vvp'), { recursive: true });
       fs.copyFileSync(path.join(ROOT, 'test', 'demo', 'pipelines', 'deployment.yaml'), path.join(sources, 'vvp', 'deployment.yaml'));
+      if (options.scenario === 'sql') {
+        // A SQL-as-code repository: the scripts under sql/, the UDF JAR its build leaves in udf/target/.
+        fs.cpSync(path.join(ROOT, 'test', 'demo', 'pipelines', 'sql'), path.join(sources, 'sql'), { recursive: true });
+        await writeJobJar(path.join(sources, 'udf', 'target', 'orders-udfs-1.0.jar'), `udf ${variables['Build.SourceVersion']}`);
+      }
     } else {
       fs.mkdirSync(sources, { recursive: true });
     }
@@ -239,17 +254,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     let oldJobId: string | undefined;
+    let truth: DeploymentTruth | undefined;
     if (environment.simulator) {
-      const truth = await environment.simulator.control.truth('default', 'top-speed-windowing');
+      truth = await environment.simulator.control.truth('default', deploymentOf(options.scenario));
       oldJobId = [...truth.jobs].sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]?.id;
+      const running = truth.runningJob;
+      const runsWhat = running?.sqlScript ? `SQL script sha256 ${sqlScriptSha256(running.sqlScript).slice(0, 12)}` : (running?.jarUri ?? '(nothing)');
       print('');
-      print(`VVP simulator's own record: deployment ${truth.statusState}, running job ${truth.runningJob?.id ?? '(none)'} with ${truth.runningJob?.jarUri ?? '(nothing)'}`);
+      print(`VVP simulator's own record: deployment ${truth.statusState}, running job ${running?.id ?? '(none)'} with ${runsWhat}`);
     }
-    const recap = recapOf(options.scenario, runs, oldJobId);
+    const recap = options.scenario === 'sql' ? sqlRecap(runs, oldJobId) : recapOf(options.scenario, runs, oldJobId);
     const asExpected =
       options.scenario === 'failing' || options.scenario === 'crashloop'
         ? failingAsExpected(runs)
-        : runs.length === steps.length && runs.every((r) => r.run.result === 'Succeeded');
+        : options.scenario === 'sql'
+          ? sqlAsExpected(runs, steps.length, truth)
+          : runs.length === steps.length && runs.every((r) => r.run.result === 'Succeeded');
     print('');
     print(recap);
     return { steps: runs, asExpected, recap };
@@ -263,6 +283,48 @@ function failingAsExpected(runs: StepRun[]): boolean {
   const deploy = runs.find((r) => r.step.task.startsWith('VvpDeploy'));
   const o = deploy?.run.outputs ?? {};
   return runs[0]?.run.result === 'Succeeded' && deploy?.run.result === 'Failed' && o.rolledBack === 'true' && !!o.jobId && o.jarUri === o.previousJarUri;
+}
+
+/**
+ * The SQL scenario: the upload, the plan and the deploy succeed, the typo's deploy fails with an
+ * annotation at a line of its file, and (locally) the job the deploy started still runs its script.
+ */
+function sqlAsExpected(runs: StepRun[], stepCount: number, truth: DeploymentTruth | undefined): boolean {
+  const typo = runs[runs.length - 1];
+  const good = runs.slice(0, -1);
+  const deploy = runs.find((r) => r.step.name === 'deploy')?.run;
+  const stillRuns = !truth || (truth.runningJob?.id === deploy?.outputs.jobId && sqlScriptSha256(truth.runningJob?.sqlScript ?? '') === deploy?.outputs.sqlScriptSha256);
+  return runs.length === stepCount && good.every((r) => r.run.result === 'Succeeded') && typo.run.result === 'Failed' && annotationsOf(typo.run).some((a) => a.line !== undefined) && stillRuns;
+}
+
+/** The file annotations (`task.logissue` with a sourcepath) a step printed. */
+export function annotationsOf(run: TaskRunResult): { file: string; line?: number; column?: number; message: string }[] {
+  return run.stdout
+    .split(/\r?\n/)
+    .map(parseVsoLine)
+    .filter((c): c is NonNullable<typeof c> => c !== undefined && (c.command === 'task.logissue' || c.command === 'task.issue') && c.properties.sourcepath !== undefined)
+    .map((c) => ({
+      file: c.properties.sourcepath,
+      line: c.properties.linenumber ? Number(c.properties.linenumber) : undefined,
+      column: c.properties.columnnumber ? Number(c.properties.columnnumber) : undefined,
+      message: c.message,
+    }));
+}
+
+function sqlRecap(runs: StepRun[], oldJobId: string | undefined): string {
+  const out = (name: string): Record<string, string> => runs.find((r) => r.step.name === name)?.run.outputs ?? {};
+  const typo = runs.find((r) => r.step.name === 'typo')?.run;
+  const parts = ['Recap:'];
+  parts.push(`The UDF JAR is at ${out('udf').jarUri ?? '?'} (${out('udf').uploaded === 'true' ? 'uploaded' : 'already there'}).`);
+  parts.push(`The plan found ${out('plan').planChanges ?? '?'} changed fields, the script as a line diff with the JDBC password masked (restartRequired=${out('plan').restartRequired ?? '?'}).`);
+  parts.push(`The deploy put sql/orders.sql (sha256 ${out('deploy').sqlScriptSha256?.slice(0, 12) ?? '?'}) with the UDF JAR on the classpath: VVP runs job ${out('deploy').jobId ?? '?'}, replacing job ${oldJobId ?? '(unknown)'} (state ${out('deploy').state ?? '?'}).`);
+  const annotation = typo ? annotationsOf(typo).find((a) => a.line !== undefined) : undefined;
+  parts.push(
+    annotation
+      ? `The script with a typo was refused before any write: the pull request shows "${firstLine(annotation.message)}" on ${annotation.file} line ${annotation.line}, column ${annotation.column ?? '?'}; the job above still runs.`
+      : `The step with the typo ended ${typo?.result ?? 'not run'} without a file annotation.`,
+  );
+  return parts.join(' ');
 }
 
 function recapOf(scenario: Scenario, runs: StepRun[], oldJobId: string | undefined): string {

@@ -24,10 +24,13 @@ export function renderPipelineLog(run: TaskRunResult): string[] {
       if (raw.trim() !== '') lines.push(`${inGroup ? '  ' : ''}${raw}`);
       continue;
     }
-    if (cmd.command === 'task.issue') {
+    if (cmd.command === 'task.issue' || cmd.command === 'task.logissue') {
       const kind = cmd.properties.type === 'error' ? 'error' : 'warning';
+      // An annotation of a file: the pull request shows it on that line (the log names the place).
+      const { sourcepath, linenumber, columnnumber } = cmd.properties;
+      const place = sourcepath ? `${sourcepath}${linenumber ? `:${linenumber}` : ''}${linenumber && columnnumber ? `:${columnnumber}` : ''}: ` : '';
       // setResult(Failed) repeats the final message as an error issue; the result line shows it.
-      if (!(kind === 'error' && cmd.message === run.message)) lines.push(`##[${kind}] ${cmd.message}`);
+      if (!(kind === 'error' && cmd.message === run.message)) lines.push(`##[${kind}] ${place}${cmd.message}`);
     }
   }
   const outputs = Object.entries(run.outputs);

@@ -18,6 +18,7 @@ import type { SimTimer } from '../vvp-simulator/sim-clock';
 import { FaultyVvp, type InjectedFault } from './faulty-vvp';
 import { Rng } from './rng';
 import { jarUri, NAME, NAMESPACE, scenarioOf, secretFlinkConfiguration, type OtherEdit, type Scenario } from './scenario';
+import { CATALOG_TABLES, sqlArtifact, validScript } from './sql-scenario';
 
 export const VVP_URL = 'https://vvp.example.com';
 /** Real time after which a run that neither ends nor waits on virtual time counts as hung. */
@@ -92,12 +93,14 @@ export async function runSeed(seed: number): Promise<RunRecord> {
 
 async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRecord> {
   const { history, config } = scenario;
+  // VVP's SQL service: served (validating a multi-statement text as a whole or not) or absent.
+  vvp.setConfig({ sqlService: scenario.sql?.service ?? true, sqlValidation: scenario.sql?.validation ?? 'script', sqlCatalogTables: CATALOG_TABLES });
   vvp.setDeploymentBehaviour(NAMESPACE, NAME, { ...scenario.timing, outcomeQueue: [] });
   if (history) {
     vvp.seedDeployment({
       namespace: NAMESPACE,
       name: NAME,
-      jarUri: history.jarUri,
+      ...(history.sqlScript !== undefined ? { sqlScript: history.sqlScript } : { jarUri: history.jarUri }),
       state: history.state,
       upgradeStrategy: history.upgradeStrategy,
       restoreStrategy: history.restoreStrategy,
@@ -138,10 +141,14 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
   if (config.action !== 'plan' && after.exists) {
     vvp.clearFaults();
     vvp.setDeploymentBehaviour(NAMESPACE, NAME, { outcomeQueue: [], outcome: 'runs', outcomeRules: [] });
+    vvp.setConfig({ sqlService: true, sqlValidation: 'script' });
+    // The next deploy of the same kind as the deployment now holds (a switch would be refused).
+    const sqlNow = (after.spec?.template as any)?.spec?.artifact?.kind === 'SQLSCRIPT';
     const plain = deployConfig({
       deployment: NAME,
       namespace: NAMESPACE,
-      jarUri: jarUri('sim-job-next', 'd0d0d0d'),
+      jarUri: sqlNow ? '' : jarUri('sim-job-next', 'd0d0d0d'),
+      ...(sqlNow ? { artifact: sqlArtifact({ script: validScript('next-d0d0d0d'), additionalDependencies: [] }) } : {}),
       commitId: 'd0d0d0d',
       timeoutInMs: 5 * 60_000,
       vvpUrl: new URL(VVP_URL),
@@ -210,14 +217,17 @@ function snapshot(vvp: InMemoryVvp): Snapshot {
 }
 
 const OTHER_JAR = jarUri('sim-job-other-team', 'e0e0e0e');
+const OTHER_SCRIPT = validScript('other-team');
 
 /** Another party's PATCH, straight to the in-memory VVP (no faults), recorded with its request number. */
 function editAsOtherParty(vvp: InMemoryVvp, edit: OtherEdit, writes: OtherWrite[]): void {
-  if (!vvp.state.store.findDeployment(NAMESPACE, NAME)) return;
+  const stored = vvp.state.store.findDeployment(NAMESPACE, NAME);
+  if (!stored) return;
+  const sql = (stored.spec.template as any)?.spec?.artifact?.kind === 'SQLSCRIPT';
   const bodies: Record<OtherEdit['kind'], JsonObject> = {
     label: { metadata: { labels: { owner: 'someone-else' } } },
     parallelism: { spec: { template: { spec: { parallelism: 3 } } } },
-    jarUri: { spec: { template: { spec: { artifact: { kind: 'JAR', jarUri: OTHER_JAR } } } } },
+    artifact: { spec: { template: { spec: { artifact: sql ? { kind: 'SQLSCRIPT', sqlScript: OTHER_SCRIPT } : { kind: 'JAR', jarUri: OTHER_JAR } } } } },
     flinkConfiguration: { spec: { template: { spec: { flinkConfiguration: { 'state.backend': 'rocksdb' } } } } },
     maxJobCreationAttempts: { spec: { maxJobCreationAttempts: 7 } },
   };

@@ -1,18 +1,22 @@
 /**
- * The six promises of VvpDeploy 1.2 (TASKS.md, "Simulation testing"), checked against the
- * simulator's ground truth of one run. Each check returns the violations it found, each with a
+ * The six promises of VvpDeploy 1.2 (TASKS.md, "Simulation testing"), and a seventh for SQL
+ * deployments (TASKS.md, "Flink SQL as code": a refused script or a JAR ↔ SQL switch writes
+ * nothing; the plan and the deploy agree), checked against the simulator's ground truth of one run. Each check returns the violations it found, each with a
  * stable code (what broke) and a message (the facts).
  */
+import { sqlScriptSha256 } from '../../tasks/common/sql/script-input';
 import { deepEqual } from '../../tasks/common/vvp/deployment-spec';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { READ_BACK_GRACE_MS, READ_BACK_INTERVAL_MS } from '../../tasks/common/vvp/send-once';
+import { VALIDATION_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/check-sql';
 import { DIAGNOSTICS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/explain';
 import type { RecordedRequest } from '../support/in-memory-vvp';
 import type { RunRecord, Snapshot, StepRecord } from './harness';
 import { NAME, SECRETS } from './scenario';
+import { SQL_PASSWORD, verdictOf } from './sql-scenario';
 
 export interface Violation {
-  invariant: 1 | 2 | 3 | 4 | 5 | 6;
+  invariant: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   /** Stable id of what broke, e.g. `I1-wrong-jar`. */
   code: string;
   message: string;
@@ -20,7 +24,7 @@ export interface Violation {
 
 /** Every violation of one run, in invariant order. */
 export function checkInvariants(run: RunRecord): Violation[] {
-  return [...successIsReal(run), ...rollbackIsReal(run), ...(run.step.result?.rolledBack ? [] : suspendedStateKept(run)), ...noOverwrite(run), ...strategiesKept(run), ...bounded(run), ...noSecrets(run)];
+  return [...successIsReal(run), ...rollbackIsReal(run), ...(run.step.result?.rolledBack ? [] : suspendedStateKept(run)), ...noOverwrite(run), ...strategiesKept(run), ...bounded(run), ...noSecrets(run), ...sqlPromises(run)];
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -33,13 +37,25 @@ const strategiesOf = (s: Snapshot): string => `${kindOf(s.spec, 'upgradeStrategy
 const jarOfSpec = (spec: JsonObject | undefined): string | undefined => (spec ? ((spec.template as any)?.spec?.artifact?.jarUri as string | undefined) : undefined);
 const blobOf = (uri: string | undefined): string | undefined => uri?.split('?')[0];
 
+/** What a job or a template runs, as one comparable value: `sql:` and the exact script, or the jarUri. */
+const runsOf = (x: { jarUri?: string | null; sqlScript?: string | null } | null | undefined): string | undefined =>
+  !x ? undefined : typeof x.sqlScript === 'string' ? `sql:${x.sqlScript}` : (x.jarUri ?? undefined);
+const runsOfSpec = (spec: JsonObject | undefined): string | undefined => {
+  const artifact = (spec?.template as any)?.spec?.artifact;
+  return artifact?.kind === 'SQLSCRIPT' ? `sql:${String(artifact.sqlScript)}` : jarOfSpec(spec);
+};
+const runsOfConfig = (config: StepRecord['config']): string => (config.artifact.kind === 'SQLSCRIPT' ? `sql:${config.artifact.sqlScript}` : config.jarUri);
+/** How a message names what runs: a jarUri as is, a script by its SHA-256 (its text may hold credentials). */
+const shown = (runs: string | undefined | null): string => (runs?.startsWith('sql:') ? `the SQL script sha256 ${sqlScriptSha256(runs.slice(4)).slice(0, 12)}` : String(runs));
+
 /** The requests the step's flow sent (the other party's excluded). */
 function agentRequests(run: RunRecord, step: StepRecord): RecordedRequest[] {
   const others = new Set(run.otherWrites.map((w) => w.seq));
   return run.requests.filter((r) => r.seq > step.requestsFrom && r.seq <= step.requestsTo && !others.has(r.seq));
 }
 
-const isWrite = (r: RecordedRequest): boolean => r.method !== 'GET';
+/** A request that changes something: SQL validation (a POST that reads) is none. */
+const isWrite = (r: RecordedRequest): boolean => r.method !== 'GET' && !r.path.startsWith('/sql/');
 const isDeploymentRead = (r: RecordedRequest): boolean => r.method === 'GET' && /\/deployments\/[^/]+$/.test(r.path);
 const answeredAt = (r: RecordedRequest): number => Date.parse(r.at) + (r.durationMs ?? 0);
 
@@ -66,14 +82,18 @@ function successIsReal(run: RunRecord): Violation[] {
     case 'deploy':
     case 'resume': {
       // A resume asks for the template the deployment had when the step resumed it (another party may change it later).
-      const wanted = config.action === 'deploy' ? config.jarUri : (run.before.truth?.specJarUri ?? truth?.specJarUri);
+      const specOf = (t: typeof truth): string | undefined => runsOf(t && { jarUri: t.specJarUri, sqlScript: t.specSqlScript });
+      // Another party's new artifact that landed before the resume's write is what the resume started.
+      const resumeWrite = agentRequests(run, run.step).find((r) => r.method === 'PATCH' && (r.body as any)?.spec?.state !== undefined);
+      const changedFirst = resumeWrite !== undefined && run.otherWrites.some((w) => w.kind === 'artifact' && w.status === 200 && w.seq < resumeWrite.seq);
+      const wanted = config.action === 'deploy' ? runsOfConfig(config) : changedFirst ? specOf(truth) : (specOf(run.before.truth) ?? specOf(truth));
       // Without a health check, success means the new job STARTED; a bounded job may FINISH right after.
-      const finishedSince = !job && config.healthCheckInMs === 0 && truth?.jobs.some((j) => j.id === result.jobId && j.state === 'FINISHED' && j.jarUri === wanted);
+      const finishedSince = !job && config.healthCheckInMs === 0 && truth?.jobs.some((j) => j.id === result.jobId && j.state === 'FINISHED' && runsOf(j) === wanted);
       // Another party's later change may have started a transition after the verified start.
       const othersMoved = !job && truth?.statusState === 'TRANSITIONING' && run.otherWrites.length > 0;
       if (!job && !finishedSince && !othersMoved) return v('I1-no-job', `${result.outcome} but no job runs (status ${truth?.statusState ?? 'deployment gone'})`), out;
       if (!job) return out;
-      if (job.jarUri !== wanted) v('I1-wrong-jar', `${result.outcome} but the running job ${job.id} runs ${job.jarUri}, not ${wanted}`);
+      if (runsOf(job) !== wanted) v(wanted?.startsWith('sql:') ? 'I1-wrong-script' : 'I1-wrong-jar', `${result.outcome} but the running job ${job.id} runs ${shown(runsOf(job))}, not ${shown(wanted)}`);
       else if (result.jobId !== job.id) v('I1-wrong-job-id', `${result.outcome} with jobId ${result.jobId} but job ${job.id} runs`);
       healthy();
       break;
@@ -109,8 +129,9 @@ function rollbackIsReal(run: RunRecord): Violation[] {
   const { before, after } = run;
   if (!before.exists || !before.spec || !before.truth) return [{ invariant: 2, code: 'I2-nothing-before', message: 'rolledBack: true but the deployment did not exist before the step' }];
   const previousJar = jarOfSpec(before.spec);
+  const previous = runsOfSpec(before.spec);
   const newJar = run.step.config.jarUri;
-  if (previousJar !== newJar && blobOf(previousJar) === blobOf(newJar)) {
+  if (newJar !== '' && previousJar !== undefined && previousJar !== newJar && blobOf(previousJar) === blobOf(newJar)) {
     v('I2-overwritten-blob', `rolledBack: true to ${previousJar}, which names the blob the step overwrote (${blobOf(newJar)}): that JAR no longer exists`);
   }
   const truth = after.truth;
@@ -126,7 +147,7 @@ function rollbackIsReal(run: RunRecord): Violation[] {
     return out;
   }
   const job = truth.runningJob;
-  if (!job || job.jarUri !== previousJar) return [...out, { invariant: 2, code: 'I2-not-running', message: `rolledBack: true but ${job ? `job ${job.id} runs ${job.jarUri}` : 'no job runs'}, not ${previousJar}` }];
+  if (!job || runsOf(job) !== previous) return [...out, { invariant: 2, code: 'I2-not-running', message: `rolledBack: true but ${job ? `job ${job.id} runs ${shown(runsOf(job))}` : 'no job runs'}, not ${shown(previous)}` }];
   const startedAt = new Date(run.step.startedAtMs).toISOString();
   const previousJobId = before.truth.runningJob?.id;
   const upgrade = truth.savepoints.find((s) => s.jobId === previousJobId && (s.origin === 'SUSPEND' || s.origin === 'SUSPEND_AND_UPGRADE') && s.createdAt >= startedAt && s.state === 'COMPLETED');
@@ -265,17 +286,20 @@ export const CANCEL_GRACE_MS = 0;
  * - lifecycle: read, jobs, the write, a wait whose probe may start just before T and hang, the
  *   diagnostics, a resumed job's health check; delete adds a second write and wait.
  * - plan: one read.
+ * - SQL scripts (deploy and plan): VVP's validation first, within its own bound.
  */
 export function stepBoundMs(config: StepRecord['config']): number {
   const T = config.timeoutInMs;
   const H = config.healthCheckInMs;
   const D = DIAGNOSTICS_BOUND_MS;
+  // VVP's validation of a SQL script, before anything else: its own bound, whatever the statements.
+  const sqlCheck = config.artifact.kind === 'SQLSCRIPT' && config.online ? VALIDATION_BOUND_MS : 0;
   const health = H > 0 ? H + 2 * D : 0;
   switch (config.action) {
     case 'plan':
-      return REQUEST_MS;
+      return sqlCheck + REQUEST_MS;
     case 'deploy': {
-      const forward = 2 * REQUEST_MS + WRITE_MS + T + PROBE_GRACE_MS + D + health + D;
+      const forward = sqlCheck + 2 * REQUEST_MS + WRITE_MS + T + PROBE_GRACE_MS + D + health + D;
       const rollback = config.rollbackOnFailure ? REQUEST_MS + WRITE_MS + REQUEST_MS + (WRITE_MS + REQUEST_MS) + T + PROBE_GRACE_MS + REQUEST_MS + (WRITE_MS + REQUEST_MS) + health : 0;
       return forward + rollback;
     }
@@ -316,7 +340,7 @@ function noSecrets(run: RunRecord): Violation[] {
     ['message', step.result?.message ?? ''],
     ['summary', step.summary],
   ];
-  const never = { accountKey: SECRETS.accountKey, password: SECRETS.password, token: SECRETS.token };
+  const never = { accountKey: SECRETS.accountKey, password: SECRETS.password, token: SECRETS.token, sqlPassword: SQL_PASSWORD };
   const unlessRegistered = { newSig: SECRETS.newSig, previousSig: SECRETS.previousSig };
   const seen = new Set<string>();
   for (const [where, text] of places) {
@@ -344,6 +368,77 @@ function noSecrets(run: RunRecord): Violation[] {
   if (step.config.action === 'plan') {
     const writes = agentRequests(run, step).filter(isWrite);
     if (writes.length > 0) out.push({ invariant: 6, code: 'I6-plan-wrote', message: `plan sent ${writes.map((w) => `${w.method} ${w.path}`).join(', ')}` });
+  }
+  return out;
+}
+
+// ---- 7. SQL scripts: refused before any write; the plan and the deploy agree --------------
+
+const CLAIMS_SUCCESS = new Set(['succeeded', 'upToDate', 'applied']);
+
+function sqlPromises(run: RunRecord): Violation[] {
+  const { scenario, step, before } = run;
+  const { config, result } = step;
+  const out: Violation[] = [];
+  const v = (code: string, message: string): void => void out.push({ invariant: 7, code, message });
+  if (config.action !== 'deploy' && config.action !== 'plan') return out;
+  // A write VVP refused changed nothing; so did a create of a name that exists (VVP answers 409
+  // even when the answer is lost): the step may POST after a 404 from an ingress (first-read-404).
+  const writes = agentRequests(run, step).filter((r) => isWrite(r) && !(r.status !== null && r.status >= 400) && !(r.method === 'POST' && before.exists && /\/deployments$/.test(r.path)));
+  const wrote = writes.map((w) => `${w.method} ${w.path} (request ${w.seq})`).join(', ');
+  const outcome = result?.outcome;
+  const cancelled = run.cancelledAtMs !== undefined;
+  const sql = scenario.sql;
+  const verdict = sql ? verdictOf(sql) : undefined;
+
+  // A script the offline check or VVP refuses: nothing written, never a success, the problem at its line.
+  const refused = verdict === 'refusedOffline' || (verdict === 'refusedByVvp' && config.online);
+  if (sql && refused) {
+    if (writes.length > 0) v('I7-refused-script-written', `the ${sql.case} script is refused (${verdict}), but the step sent ${wrote}`);
+    if (outcome && CLAIMS_SUCCESS.has(outcome)) v('I7-refused-script-succeeded', `the ${sql.case} script is refused (${verdict}), but the step ended ${outcome}: ${result?.message}`);
+    const validationFaulted = run.injected.some((f) => f.call === 'validateSqlScript');
+    const expectBlocked = verdict === 'refusedOffline' || !validationFaulted;
+    if (expectBlocked && !cancelled && result && outcome !== 'blocked') v('I7-refused-script-not-blocked', `the ${sql.case} script is refused (${verdict}), but the step ended ${outcome}: ${result.message}`);
+    const problems = result?.sqlProblems?.problems ?? [];
+    if (expectBlocked && outcome === 'blocked' && !problems.some((p) => p.position?.line === sql.problemLine)) {
+      const lines = problems.map((p) => (p.position ? `line ${p.position.line}` : 'no line')).join(', ') || 'nothing';
+      v('I7-annotation-line', `the ${sql.case} script's problem is at line ${sql.problemLine}, the step annotates ${lines}: ${problems[0]?.message ?? '(no problem)'}`);
+    }
+  }
+  // A script VVP cannot run: never a success.
+  if (sql && verdict === 'failsAtStart' && config.action === 'deploy' && outcome && CLAIMS_SUCCESS.has(outcome) && outcome !== 'applied') {
+    v('I7-failing-script-succeeded', `the job of the ${sql.case} script cannot start, but the step ended ${outcome}: ${result?.message}`);
+  }
+  // A JAR ↔ SQL switch: refused before any write.
+  const kindBefore = before.exists ? ((before.spec?.template as any)?.spec?.artifact?.kind as string | undefined) : undefined;
+  if (config.action === 'deploy' && kindBefore && kindBefore !== config.artifact.kind) {
+    if (writes.length > 0) v('I7-switch-written', `the deployment holds a ${kindBefore} artifact and the step deploys ${config.artifact.kind}, but it sent ${wrote}`);
+    if (outcome && CLAIMS_SUCCESS.has(outcome)) v('I7-switch-succeeded', `the deployment holds a ${kindBefore} artifact and the step deploys ${config.artifact.kind}, but it ended ${outcome}: ${result?.message}`);
+    if (!cancelled && result && outcome !== 'blocked' && !run.injected.length) v('I7-switch-not-blocked', `a ${kindBefore} → ${config.artifact.kind} switch ended ${outcome}, not blocked: ${result.message}`);
+  }
+  // A job that cannot start fails the step with Flink's message (when nothing else went wrong first).
+  const startFailed = run.after.truth?.jobs.some((j) => j.sqlScript === sql?.script && j.state === 'FAILED');
+  if (sql && verdict === 'failsAtStart' && config.action === 'deploy' && outcome === 'failed' && startFailed && run.injected.length === 0 && !cancelled && !/Object 'no_such_sink' not found/.test(result?.message ?? '')) {
+    v('I7-start-failure-unexplained', `the job of the ${sql.case} script failed to start, but the step's message does not carry Flink's: ${result?.message}`);
+  }
+  // An online plan of a changed script shows the script as a line diff.
+  const previousScript = (before.spec?.template as any)?.spec?.artifact?.sqlScript;
+  if (sql && config.action === 'plan' && outcome === 'planned' && !/^Plan \(offline\)/.test(result?.message ?? '') && typeof previousScript === 'string' && previousScript !== sql.script && !step.logs.some((l) => /sqlScript: \(line diff\)$/.test(l))) {
+    v('I7-plan-no-line-diff', `the plan of a changed script shows no line diff of sqlScript: ${result?.message}`);
+  }
+  // The output sqlScriptSha256 names the script sent.
+  if (result && config.artifact.kind === 'SQLSCRIPT' && step.outputs.sqlScriptSha256?.value !== config.artifact.sha256) {
+    v('I7-sha256-output', `sqlScriptSha256 is '${step.outputs.sqlScriptSha256?.value}', the script sent has sha256 ${config.artifact.sha256}`);
+  }
+  // The plan of the change (run first, fault-free) and the deploy of it agree about the script.
+  const plan = run.plan;
+  if (plan && config.action === 'deploy' && result) {
+    if (plan.sqlProblems && (writes.length > 0 || CLAIMS_SUCCESS.has(result.outcome))) v('I7-plan-refused-deploy-went', `the plan refused the script (${plan.message.slice(0, 160)}), but the deploy ended ${result.outcome}${writes.length ? ` after ${wrote}` : ''}`);
+    // Nobody else wrote before the step's read: both judged the same deployment.
+    if (plan.outcome === 'planned' && run.otherWrites.length === 0 && result.restartRequired !== undefined && plan.restartRequired !== result.restartRequired) {
+      v('I7-plan-restart-disagrees', `the plan says restartRequired ${plan.restartRequired} (${plan.message.slice(0, 120)}), the deploy ${result.restartRequired} (${result.outcome})`);
+    }
+    if (result.sqlProblems && plan.outcome !== 'blocked') v('I7-plan-missed-problem', `the deploy refused the script (${result.message.slice(0, 160)}), but the plan said: ${plan.message.slice(0, 160)}`);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { jarUriSecrets } from '../../tasks/common/vvp/jar-uri-secrets';
 import type { BehaviourPatch, Outcome } from '../vvp-simulator/behaviour';
 import { deployConfig } from '../deploy/deploy-config';
 import { Rng } from './rng';
+import { sqlArtifact, sqlDrawOf, verdictOf, type SqlPlan } from './sql-scenario';
 
 export const NAMESPACE = 'default';
 export const NAME = 'sim-job';
@@ -55,7 +56,8 @@ export interface FaultPlan {
 /** Another party's PATCH at a virtual time after the step began. */
 export interface OtherEdit {
   afterMs: number;
-  kind: 'label' | 'parallelism' | 'jarUri' | 'flinkConfiguration' | 'maxJobCreationAttempts';
+  /** `artifact`: another jarUri on a JAR deployment, another script on a SQL one. */
+  kind: 'label' | 'parallelism' | 'artifact' | 'flinkConfiguration' | 'maxJobCreationAttempts';
 }
 
 export interface History {
@@ -63,6 +65,8 @@ export interface History {
   upgradeStrategy: 'STATEFUL' | 'STATELESS' | 'NONE';
   restoreStrategy: 'LATEST_STATE' | 'LATEST_SAVEPOINT' | 'NONE';
   jarUri: string;
+  /** Set for a SQL deployment (artifact SQLSCRIPT, this script) instead of the JAR `jarUri`. */
+  sqlScript?: string;
   /** The previous jarUri names the same blob as the new one (overwritten in place). */
   sameBlob: boolean;
   /** The deployment's flinkConfiguration holds credentials. */
@@ -74,6 +78,8 @@ export interface Scenario {
   /** Undefined: the deployment does not exist before the step. */
   history?: History;
   config: DeployConfig;
+  /** Set when the step deploys a SQL script (a deploy or a plan): the script and VVP's SQL service. */
+  sql?: SqlPlan;
   /** Controller timings of the deployment. */
   timing: BehaviourPatch;
   /** Outcomes of the next transitions (the step's job, then the rollback's). */
@@ -110,6 +116,7 @@ export function scenarioOf(seed: number): Scenario {
   const commit = `c${seed.toString(16).padStart(6, '0')}`;
   const newSig = rng.chance(0.6) ? SECRETS.newSig : undefined;
   const newJar = jarUri('sim-job', commit, newSig);
+  const draw = sqlDrawOf(seed, commit, jarUri('sim-udfs', commit, newSig));
 
   const exists = rng.chance(0.88);
   let history: History | undefined;
@@ -123,6 +130,7 @@ export function scenarioOf(seed: number): Scenario {
       jarUri: rng.chance(0.06) ? newJar : jarUri(sameBlob ? 'sim-job' : `sim-job-v${rng.int(1, 9)}`, 'b0b0b0b', rng.chance(0.5) ? SECRETS.previousSig : undefined),
       sameBlob,
       flinkSecrets: rng.chance(0.5),
+      ...(draw.previousScript !== undefined ? { sqlScript: draw.previousScript } : {}),
     };
   }
 
@@ -152,6 +160,16 @@ export function scenarioOf(seed: number): Scenario {
     annotateDeployment: rng.chance(0.8),
     runAnnotations: { 'azure-pipelines/run': `2026.${seed}`, 'azure-pipelines/runuri': `https://dev.azure.com/org/proj/_build/results?buildId=${seed}` },
   } as Parameters<typeof deployConfig>[0]);
+  // A SQL seed deploys (or plans) its script; the lifecycle actions write no artifact.
+  const sql = draw.sql && (action === 'deploy' || action === 'plan') ? draw.sql : undefined;
+  if (sql) {
+    config.artifact = sqlArtifact(sql);
+    config.jarUri = '';
+    config.jarUriSecrets = [...new Set(sql.additionalDependencies.flatMap(jarUriSecrets))];
+    config.sqlCatalog = sql.sqlCatalog;
+    config.sqlDatabase = sql.sqlDatabase;
+    if (config.specFile) delete (config.specFile.document as any).spec.template.spec.artifact;
+  }
   if ((config.upgradeStrategy as string) === 'keep') delete config.upgradeStrategy;
   if ((config.restoreStrategy as string) === 'keep') delete config.restoreStrategy;
 
@@ -175,10 +193,10 @@ export function scenarioOf(seed: number): Scenario {
     nullPaths: rng.chance(0.4) ? NULLABLE_PATHS.filter(() => rng.chance(0.6)) : [],
   };
   const otherEdit: OtherEdit | undefined = rng.chance(0.2)
-    ? { afterMs: rng.int(0, 180_000), kind: rng.pick(['label', 'parallelism', 'jarUri', 'flinkConfiguration', 'maxJobCreationAttempts'] as const) }
+    ? { afterMs: rng.int(0, 180_000), kind: rng.pick(['label', 'parallelism', 'artifact', 'flinkConfiguration', 'maxJobCreationAttempts'] as const) }
     : undefined;
   const cancelAfterMs = rng.chance(0.12) ? rng.int(0, 240_000) : undefined;
-  return { seed, history, config, timing, fates, faults, otherEdit, cancelAfterMs };
+  return { seed, history, config, ...(sql ? { sql } : {}), timing, fates, faults, otherEdit, cancelAfterMs };
 }
 
 /** A spec file: the jarUri token replaced, sometimes a parallelism and strategies, always credentials in flinkConfiguration. */
@@ -200,7 +218,7 @@ export function secretFlinkConfiguration(): JsonObject {
 export function describeScenario(s: Scenario): string {
   const c = s.config;
   const h = s.history
-    ? `${s.history.state} ${s.history.upgradeStrategy}/${s.history.restoreStrategy}${s.history.sameBlob ? ' same-blob' : ''}${s.history.flinkSecrets ? ' flink-secrets' : ''}`
+    ? `${s.history.state} ${s.history.upgradeStrategy}/${s.history.restoreStrategy}${s.history.sqlScript !== undefined ? ' sql' : ''}${s.history.sameBlob ? ' same-blob' : ''}${s.history.flinkSecrets ? ' flink-secrets' : ''}`
     : 'missing';
   const inputs = [
     `action=${c.action}`,
@@ -213,6 +231,7 @@ export function describeScenario(s: Scenario): string {
     c.upgradeStrategy ? `upgrade=${c.upgradeStrategy}` : '',
     c.restoreStrategy ? `restore=${c.restoreStrategy}` : '',
     c.specFile ? 'specFile' : '',
+    s.sql ? `sql=${s.sql.case}(${verdictOf(s.sql)}) service=${s.sql.service ? s.sql.validation : 'absent'}${s.sql.additionalDependencies.length ? ' udf' : ''}` : '',
   ].filter(Boolean);
   const extras = [
     `fates=[${s.fates.join(',')}]`,

@@ -1,8 +1,8 @@
 /**
  * The seeded simulation of every VvpDeploy flow (deploy, plan, the lifecycle actions) on the
  * in-memory VVP with virtual time: 2,000 fixed seeds of random histories, inputs, job fates,
- * faults, concurrent edits and cancellations, each checked against the six invariants of
- * TASKS.md 1.2. Violations explained by an entry of known-defects.ts are excused until it is fixed.
+ * faults, concurrent edits and cancellations, JAR and SQL deployments (test/sim/sql-scenario.ts),
+ * each checked against the six invariants of TASKS.md 1.2 and the SQL promises (invariant 7). Violations explained by an entry of known-defects.ts are excused until it is fixed.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,14 +17,23 @@ describe('simulation of the VvpDeploy flows under faults', () => {
     const flows = new Map<string, number>();
     for (const seed of ciSeeds()) {
       const outcome = await simulateSeed(seed);
-      const key = `${outcome.run.step.config.action}:${outcome.run.step.result?.outcome ?? 'none'}`;
+      const { config, result } = outcome.run.step;
+      const key = `${config.action}:${result?.outcome ?? 'none'}`;
       flows.set(key, (flows.get(key) ?? 0) + 1);
+      if (config.artifact.kind === 'SQLSCRIPT') {
+        const sqlKey = `sql ${key}${result?.rolledBack ? '+rolledBack' : ''}${result?.sqlProblems ? '+annotated' : ''}`;
+        flows.set(sqlKey, (flows.get(sqlKey) ?? 0) + 1);
+      }
       if (outcome.failures.length > 0) reports.push(failureReport(outcome));
     }
     assert.equal(reports.length, 0, `${reports.length} failing seeds:\n${reports.slice(0, 5).join('\n\n')}`);
     // The seeds reach every flow and its outcomes, not a few easy paths.
     for (const key of ['deploy:succeeded', 'deploy:failed', 'deploy:timedOut', 'deploy:cancelled', 'deploy:upToDate', 'deploy:blocked', 'plan:planned', 'suspend:succeeded', 'resume:succeeded', 'cancel:succeeded', 'savepoint:succeeded', 'delete:succeeded']) {
       assert.ok((flows.get(key) ?? 0) > 0, `no seed ends in ${key}: ${JSON.stringify(Object.fromEntries(flows))}`);
+    }
+    // SQL deployments too: a script deployed, refused with annotations, failing and rolled back, planned.
+    for (const key of ['sql deploy:succeeded', 'sql deploy:blocked+annotated', 'sql deploy:failed+rolledBack', 'sql deploy:failed', 'sql deploy:blocked', 'sql plan:planned', 'sql plan:blocked+annotated']) {
+      assert.ok((flows.get(key) ?? 0) > 0, `no SQL seed ends in ${key}: ${JSON.stringify(Object.fromEntries([...flows].filter(([k]) => k.startsWith('sql '))))}`);
     }
   });
 
@@ -49,6 +58,30 @@ describe('simulation of the VvpDeploy flows under faults', () => {
     const claimed = { ...run, step: { ...run.step, result: { ...run.step.result, outcome: 'succeeded' as const, error: undefined, rolledBack: false, rollback: undefined } } };
     const codes = checkInvariants(claimed).map((v) => v.code);
     assert.ok(codes.some((c) => c.startsWith('I1-')), `got ${codes.join(', ') || 'no violation'}`);
+  });
+
+  it('catches a refused SQL script that was written: a PATCH after the offline check refused the script breaks invariant 7', async () => {
+    // Seed 61: the script has a SELECT where the INSERT belongs; the step ends blocked, nothing sent.
+    const run = await runSeed(61);
+    assert.equal(checkInvariants(run).length, 0, 'the real run keeps every invariant');
+    assert.equal(run.step.result?.outcome, 'blocked');
+    const seq = run.step.requestsFrom + 1;
+    const patch = { seq, at: new Date(run.step.startedAtMs).toISOString(), method: 'PATCH', path: '/api/v1/namespaces/default/deployments/sim-job', query: {}, headers: {}, body: { spec: { template: { spec: { artifact: { kind: 'SQLSCRIPT', sqlScript: 'SELECT 1' } } } } }, status: 200 };
+    const wrote = { ...run, requests: [...run.requests.filter((r) => r.seq !== seq), patch], step: { ...run.step, requestsTo: Math.max(run.step.requestsTo, seq) } };
+    const codes = checkInvariants(wrote).map((v) => v.code);
+    assert.ok(codes.includes('I7-refused-script-written'), `got ${codes.join(', ') || 'no violation'}`);
+  });
+
+  it('catches a SQL success the ground truth contradicts: a job running another script breaks invariant 1', async () => {
+    // Seed 95: a new script onto a running SQL deployment, verified STARTED.
+    const run = await runSeed(95);
+    assert.equal(checkInvariants(run).length, 0, 'the real run keeps every invariant');
+    assert.equal(run.step.result?.outcome, 'succeeded');
+    const job = run.after.truth?.runningJob;
+    assert.ok(job?.sqlScript, 'a SQL job runs');
+    const other = { ...run, after: { ...run.after, truth: { ...run.after.truth!, runningJob: { ...job, sqlScript: `${job.sqlScript}-- one more line\n` } } } };
+    const codes = checkInvariants(other).map((v) => v.code);
+    assert.ok(codes.includes('I1-wrong-script'), `got ${codes.join(', ') || 'no violation'}`);
   });
 
   it('excuses only what each known defect names: the seed of every entry shows that defect', async () => {

@@ -303,7 +303,9 @@ export class DeploymentController {
       for (const job of active) await this.terminate(ctx, job, 'FOUND_A_JOB_TO_TERMINATE');
     }
     const savepointLocation = upgradeSavepoint ? upgradeSavepoint.spec.savepointLocation : this.restoreLocation(ctx.current());
-    await this.startJob(ctx, savepointLocation, outcome, sqlFailure);
+    // A queued savepointFails that met no upgrade savepoint (a start from a stopped state, a
+    // STATELESS upgrade) leaves the job to start: a script Flink rejects still fails it.
+    await this.startJob(ctx, savepointLocation, sqlFailure ? 'fails' : outcome, sqlFailure);
   }
 
   /** The job failure of a SQLSCRIPT template whose script does not validate, else undefined. */

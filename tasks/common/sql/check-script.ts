@@ -118,7 +118,8 @@ async function checkPerStatement(source: SqlScriptSource, statements: readonly S
       const found = single.available ? problemsOf(single, alone, index, what, isMain) : [];
       for (const problem of found) {
         if (/^SQL parse failed/i.test(single.available ? single.errorDetails?.message ?? '' : '')) problems.push(problem);
-        else warnings.push(`${problem.message} (validated alone: VVP did not accept it together with the temporary statements before it; VVP validates the whole script at job start)`);
+        // VVP's own text counts lines of the statement sent alone: the file's place goes first.
+        else warnings.push(`${placeOf(source.file, problem)}${problem.message} (validated alone: VVP did not accept it together with the temporary statements before it; VVP validates the whole script at job start)`);
       }
     } else {
       problems.push(...problemsOf(answer, chunk, index, what, isMain));
@@ -126,6 +127,11 @@ async function checkPerStatement(source: SqlScriptSource, statements: readonly S
     before.push(statement);
   }
   return { problems: sortProblems(problems), warnings, validatedBy: 'vvp-per-statement', deployable: problems.length === 0 };
+}
+
+/** `orders.sql:12:5: ` for a problem with a place in the file, else ''. */
+function placeOf(file: string, problem: SourceProblem): string {
+  return problem.position ? `${path.basename(file)}:${problem.position.line}:${problem.position.column}: ` : '';
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Logger } from '../../../common/logging/logger';
 import type { DeployConfig } from '../inputs';
 
 /** How long VVP's validation may take, retries included: a silent VVP cannot hold the step. */
-const VALIDATION_BOUND_MS = 30_000;
+export const VALIDATION_BOUND_MS = 30_000;
 
 /** How many problems the step's error message lists (the annotations carry all of them). */
 const LISTED_PROBLEMS = 5;
