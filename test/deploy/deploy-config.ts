@@ -1,10 +1,7 @@
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 
-/**
- * The fields a test sets. `commitId` is accepted and ignored only until test/sim/harness.ts stops
- * passing it: DeployConfig has no commitId (the parser folds it into `jarUri`); then remove it.
- */
-type DeployConfigOverrides = Partial<DeployConfig> & Pick<DeployConfig, 'deployment' | 'jarUri'> & { commitId?: string };
+/** The fields a test sets. */
+type DeployConfigOverrides = Partial<DeployConfig> & Pick<DeployConfig, 'deployment' | 'jarUri'>;
 
 /**
  * A DeployConfig with the documented defaults of every input (as parseDeployInputs gives them
@@ -12,7 +9,7 @@ type DeployConfigOverrides = Partial<DeployConfig> & Pick<DeployConfig, 'deploym
  * JAR of `jarUri` unless given.
  */
 export function deployConfig(overrides: DeployConfigOverrides): DeployConfig {
-  const { commitId: _ignored, ...fields } = overrides;
+  const fields = overrides;
   return {
     action: 'deploy',
     online: true,

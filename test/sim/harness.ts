@@ -149,7 +149,6 @@ async function runScenario(scenario: Scenario, vvp: InMemoryVvp): Promise<RunRec
       namespace: NAMESPACE,
       jarUri: sqlNow ? '' : jarUri('sim-job-next', 'd0d0d0d'),
       ...(sqlNow ? { artifact: sqlArtifact({ script: validScript('next-d0d0d0d'), additionalDependencies: [] }) } : {}),
-      commitId: 'd0d0d0d',
       timeoutInMs: 5 * 60_000,
       vvpUrl: new URL(VVP_URL),
     });

@@ -17,15 +17,7 @@ export interface KnownDefect {
 }
 
 
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    defect:
-      "An offline plan of a SQL deployment logs (and puts in its summary) the PATCH body with the script as is: the values of sensitive WITH options (e.g. 'password') show. plan.ts's JSON replacer `maskedJarUris` masks jarUri and sensitive keys only; fix: `if (key === 'sqlScript' && typeof value === 'string') return maskSensitiveOptions(value);` (tasks/common/sql/mask-options.ts).",
-    seed: 143,
-    matches: (run, violation) =>
-      violation.code.startsWith('I6-sqlPassword-') && run.step.config.action === 'plan' && /^Plan \(offline\)/.test(run.step.result?.message ?? '') && run.step.logs.includes('The PATCH body a deploy would send:'),
-  },
-];
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [];
 
 export function excuseOf(run: RunRecord, violation: Violation): KnownDefect | undefined {
   return KNOWN_DEFECTS.find((d) => d.matches(run, violation));

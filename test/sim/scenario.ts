@@ -143,7 +143,6 @@ export function scenarioOf(seed: number): Scenario {
     namespace: NAMESPACE,
     jarUri: newJar,
     jarUriSecrets: jarUriSecrets(newJar),
-    commitId: commit,
     online: action !== 'plan' || rng.chance(0.85),
     vvpUrl: new URL('https://vvp.example.com'),
     specFile,
