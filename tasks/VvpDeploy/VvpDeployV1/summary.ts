@@ -25,7 +25,7 @@ const OUTCOME_TEXT: Record<DeployOutcome, string> = {
   planned: 'Planned (nothing was written)',
   failed: 'Failed',
   timedOut: 'Timed out',
-  blocked: 'Not changed (the change could not start a new job)',
+  blocked: 'Refused before any write (nothing was changed; the error says why)',
   cancelled: 'Cancelled',
   error: 'Failed',
 };
