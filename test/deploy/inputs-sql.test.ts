@@ -4,6 +4,7 @@
  * between jarUri, sqlScriptFile and the spec file.
  */
 import assert from 'node:assert/strict';
+import { inputProblems } from './input-problems';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -57,14 +58,9 @@ function parse(inputs: Record<string, string | undefined>, ctx = context()) {
   return parseDeployInputs((name) => inputs[name], ctx);
 }
 
+/** The InputError's problems as `input: expected` lines. */
 function problems(inputs: Record<string, string | undefined>, ctx = context()): string[] {
-  try {
-    parse(inputs, ctx);
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    return e.problems.map((p) => `${p.input}: ${p.expected}`);
-  }
-  assert.fail('expected an InputError');
+  return inputProblems(() => parse(inputs, ctx));
 }
 
 describe('parseDeployInputs for SQL deployments', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { inputProblems } from './input-problems';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../tasks/common/errors/errors';
@@ -35,13 +36,7 @@ function parse(inputs: Record<string, string | undefined>, ctx = context()) {
 
 /** The InputError's problems as `input: expected` lines. */
 function problems(inputs: Record<string, string | undefined>, ctx = context()): string[] {
-  try {
-    parse(inputs, ctx);
-  } catch (e) {
-    assert.ok(e instanceof InputError, String(e));
-    return e.problems.map((p) => `${p.input}: ${p.expected}`);
-  }
-  assert.fail('expected an InputError');
+  return inputProblems(() => parse(inputs, ctx));
 }
 
 describe('parseDeployInputs', () => {

@@ -6,6 +6,7 @@
  * and the plan's line diff with credentials masked.
  */
 import assert from 'node:assert/strict';
+import { PREVIOUS_SCRIPT } from './scripts';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { LineIndex } from '../../tasks/common/sql/positions';
@@ -28,12 +29,7 @@ const UDF_JAR = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespac
 const JAR = 'wasbs://vvp@vvpstorage.blob.core.windows.net/artifacts/namespaces/default/top-speed-windowing-0000000.jar?commit=0000000';
 
 /** What runs before the step. */
-const PREVIOUS = [
-  "CREATE TEMPORARY TABLE src (s VARCHAR) WITH ('connector' = 'datagen');",
-  "CREATE TEMPORARY TABLE snk (s VARCHAR) WITH ('connector' = 'print');",
-  'INSERT INTO snk SELECT s FROM src;',
-  '',
-].join('\n');
+const PREVIOUS = PREVIOUS_SCRIPT;
 
 /** The new script: CRLF line endings and a comment, which must reach VVP as they are. */
 const NEXT = [

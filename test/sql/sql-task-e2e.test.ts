@@ -6,6 +6,7 @@
  * rollback to the previous script.
  */
 import assert from 'node:assert/strict';
+import { PREVIOUS_SCRIPT } from './scripts';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RIG_DEFAULTS as D } from '../rig/config';
@@ -18,12 +19,8 @@ const unique = (stem: string): string => `sql-${stem}-${++counter}`;
 
 const SCRIPT_PATH = 'flink/sql/orders.sql';
 
-const PREVIOUS = [
-  "CREATE TEMPORARY TABLE src (s VARCHAR) WITH ('connector' = 'datagen');",
-  "CREATE TEMPORARY TABLE snk (s VARCHAR) WITH ('connector' = 'print');",
-  'INSERT INTO snk SELECT s FROM src;',
-  '',
-].join('\n');
+/** What runs before the step. */
+const PREVIOUS = PREVIOUS_SCRIPT;
 
 const NEXT = [
   '-- orders, upper-cased',
