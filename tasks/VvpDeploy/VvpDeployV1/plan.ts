@@ -18,6 +18,7 @@ import { planDeploymentChange, planHeadline, renderPlanLines, renderPlanMarkdown
 import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeArtifact } from '../../common/vvp/artifact';
 import { checkScript } from './phases/check-sql';
+import { readBaseline } from './phases/read';
 import { maskSensitiveOptions } from '../../common/sql/mask-options';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import { startingResult, type DeployResult } from './deploy-result';
@@ -88,13 +89,13 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         return done({ outcome: 'blocked', message, error: checked.error, sqlProblems: checked.problems, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(checked.error.message))}\n` });
       }
       // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
-      const reads = { abortSignal: deps.abortSignal, deadline: clock.now() + PLAN_READS_BOUND_MS };
-      const current = await vvp.getDeployment(config.namespace, config.deployment, reads);
+      // The deploy's own read of the deployment before the change.
+      const baseline = await readBaseline({ config, vvp, logger, abortSignal: deps.abortSignal }, clock.now() + PLAN_READS_BOUND_MS);
+      const current = baseline?.deployment;
+      const runningJob = baseline?.runningJob;
       const identity = current
         ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, jobId: runningJobIdOf(current), previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) }
         : {};
-      const runningJobId = current ? runningJobIdOf(current) : undefined;
-      const runningJob = runningJobId ? await vvp.getJob(config.namespace, runningJobId, reads) : undefined;
       // The deploy's own decision: a change it would refuse fails the plan, so a pull request cannot go green on it.
       let change: JsonObject = patch;
       let refusal: Error | undefined;

@@ -1,7 +1,7 @@
 import { artifactOfSpec, describeArtifact, shownArtifact } from '../../../common/vvp/artifact';
 import { oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, upgradeStrategyOf, type Deployment, type Job } from '../../../common/vvp/resources';
-import { requestOptions, shownJarUri, type FlowContext } from './context';
+import { shownJarUri, type FlowContext } from './context';
 
 /** The deployment before the change. */
 export interface Baseline {
@@ -16,9 +16,9 @@ export interface Baseline {
  * Reads the deployment before any change and logs what it holds. Undefined when it does not
  * exist. Every server string is put on one line before it is logged.
  */
-export async function readBaseline(context: FlowContext): Promise<Baseline | undefined> {
+export async function readBaseline(context: Pick<FlowContext, 'config' | 'vvp' | 'logger' | 'abortSignal'>, deadline?: number): Promise<Baseline | undefined> {
   const { config, vvp, logger } = context;
-  const options = requestOptions(context);
+  const options = { abortSignal: context.abortSignal, deadline };
   const deployment = await vvp.getDeployment(config.namespace, config.deployment, options);
   if (!deployment) {
     logger.info(`Deployment '${config.deployment}' does not exist in namespace '${config.namespace}'.`);
