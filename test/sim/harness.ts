@@ -39,7 +39,7 @@ export interface Snapshot {
 export interface StepRecord {
   config: DeployConfig;
   result?: DeployResult;
-  /** What the flow threw (runDeploy and runPlan must not throw for an expected failure). */
+  /** What the flow threw (runAction must not throw for an expected failure). */
   thrown?: unknown;
   /** Neither ended nor waited on virtual time. */
   hung: boolean;

@@ -6,7 +6,7 @@ import type { DeployConfig } from './inputs';
 export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
 
 /**
- * What a run did, returned by `runDeploy` whatever happened: the outputs and the run summary are
+ * What a run did, returned by `runAction` whatever happened: the outputs and the run summary are
  * derived from it. `error` is set when the step fails; the entry reports it after the outputs.
  */
 export interface DeployResult {

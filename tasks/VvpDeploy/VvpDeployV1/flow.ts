@@ -1,6 +1,6 @@
 /**
- * The one flow of VvpDeploy@1's writing actions. `runAction` picks the action's steps (deploy,
- * or a lifecycle action) and runs them with what they all share: log groups, the progress record
+ * The one flow of VvpDeploy@1's writing actions. `runAction` (action.ts) picks the action's steps
+ * (deploy, or a lifecycle action) and `runSteps` runs them with what they all share: log groups, the progress record
  * a cancellation is told from, the outcome of an error, and the one result type the outputs and
  * the run summary are derived from. Plain TypeScript: no task-lib.
  */
@@ -29,7 +29,7 @@ export interface Run {
   name(): string;
 }
 
-/** The steps of one action; `describe` names its write for a cancellation message. */
+/** The steps of one action; `change` names its write for a cancellation message. */
 export interface Steps {
   /** The first log group (until the steps open their own). */
   firstGroup: string;

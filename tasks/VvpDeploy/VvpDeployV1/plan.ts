@@ -39,7 +39,7 @@ interface PlanDeps {
   abortSignal?: AbortSignal;
 }
 
-/** Runs the plan; like runDeploy, never throws for an expected failure. Never writes. */
+/** Runs the plan; like every action, never throws for an expected failure. Never writes. */
 export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<DeployResult> {
   const { logger, clock } = deps;
   const startedAtMs = clock.now();
