@@ -8,7 +8,7 @@ import { sqlScriptSha256 } from '../../tasks/common/sql/script-input';
 import { deepEqual } from '../../tasks/common/vvp/deployment-spec';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
 import { READ_BACK_GRACE_MS, READ_BACK_INTERVAL_MS } from '../../tasks/common/vvp/send-once';
-import { VALIDATION_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/check-sql';
+import { READS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/context';
 import { DIAGNOSTICS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/explain';
 import type { RecordedRequest } from '../support/in-memory-vvp';
 import type { RunRecord, Snapshot, StepRecord } from './harness';
@@ -293,7 +293,7 @@ export function stepBoundMs(config: StepRecord['config']): number {
   const H = config.healthCheckInMs;
   const D = DIAGNOSTICS_BOUND_MS;
   // VVP's validation of a SQL script, before anything else: its own bound, whatever the statements.
-  const sqlCheck = config.artifact.kind === 'SQLSCRIPT' && config.online ? VALIDATION_BOUND_MS : 0;
+  const sqlCheck = config.artifact.kind === 'SQLSCRIPT' && config.online ? READS_BOUND_MS : 0;
   const health = H > 0 ? H + 2 * D : 0;
   switch (config.action) {
     case 'plan':

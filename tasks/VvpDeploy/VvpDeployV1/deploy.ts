@@ -44,13 +44,13 @@ async function deploy(run: Run): Promise<Ending> {
     const checked = await run.group(GROUP_CHECK, () => checkScript(config, context));
     if (checked.error) return { sqlProblems: checked.problems, ...endedBy(checked.error) };
   }
-  let baseline = await run.group(GROUP_READ, () => readBaseline(context));
+  let baseline = await run.group(GROUP_READ, () => readAndName(run));
   // An earlier rollback's record that could not be finished before the write; finished once this change's job runs.
   let pending: UnfinishedRollback | undefined;
   if (baseline && unfinishedRollbackOf(baseline.deployment)) {
     const left = baseline.deployment;
     pending = (await run.group(GROUP_FINISH, () => finishUnfinishedRollback(context, left, keep))).pending;
-    if (!pending) baseline = await run.group(GROUP_READ, () => readBaseline(context));
+    if (!pending) baseline = await run.group(GROUP_READ, () => readAndName(run));
     if (!baseline) throw new Error('the deployment disappeared while an unfinished rollback was finished');
   }
   if (!baseline) return create(run);
@@ -91,6 +91,14 @@ async function deploy(run: Run): Promise<Ending> {
       throw new Error(`unknown plan ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** The deployment before the change (as read and logged by the baseline read), then what this step deploys. */
+async function readAndName(run: Run): Promise<Baseline | undefined> {
+  const { config, logger } = run.context;
+  const baseline = await readBaseline(run.context);
+  if (baseline) logger.info(config.artifact.kind === 'JAR' ? `New jarUri: ${config.jarUri}` : `New SQL script: ${describeArtifact(config.artifact)}`);
+  return baseline;
 }
 
 /** POSTs the deployment from the spec file, then waits for its first job. */

@@ -19,14 +19,13 @@ import { validateDeploymentSpec } from '../../common/vvp/spec-schema';
 import { describeArtifact } from '../../common/vvp/artifact';
 import { checkScript } from './phases/check-sql';
 import { readBaseline } from './phases/read';
+import { READS_BOUND_MS } from './phases/context';
 import { maskSensitiveOptions } from '../../common/sql/mask-options';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
 import { startingResult, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import type { Clock } from '../../common/poll/clock';
 
-/** How long the plan's reads of the live deployment may take together (one request's default timeout). */
-const PLAN_READS_BOUND_MS = 30_000;
 
 /** What a plan needs: VVP only when it runs online. */
 interface PlanDeps {
@@ -90,7 +89,7 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
       }
       // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
       // The deploy's own read of the deployment before the change.
-      const baseline = await readBaseline({ config, vvp, logger, abortSignal: deps.abortSignal }, clock.now() + PLAN_READS_BOUND_MS);
+      const baseline = await readBaseline({ config, vvp, logger, abortSignal: deps.abortSignal }, clock.now() + READS_BOUND_MS);
       const current = baseline?.deployment;
       const runningJob = baseline?.runningJob;
       const identity = current

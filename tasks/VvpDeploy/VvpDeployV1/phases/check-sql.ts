@@ -6,9 +6,7 @@ import { DeploymentFailedError } from '../../../common/vvp/errors';
 import type { VvpApi } from '../../../common/vvp/vvp-api';
 import type { Logger } from '../../../common/logging/logger';
 import type { DeployConfig } from '../inputs';
-
-/** How long VVP's validation may take, retries included: a silent VVP cannot hold the step. */
-export const VALIDATION_BOUND_MS = 30_000;
+import { READS_BOUND_MS } from './context';
 
 /** How many problems the step's error message lists (the annotations carry all of them). */
 const LISTED_PROBLEMS = 5;
@@ -47,7 +45,7 @@ export async function checkScript(
           vvp: deps.vvp,
           namespace: config.namespace,
           scope: { catalog: config.sqlCatalog, database: config.sqlDatabase },
-          options: { abortSignal: deps.abortSignal, deadline: deps.clock.now() + VALIDATION_BOUND_MS },
+          options: { abortSignal: deps.abortSignal, deadline: deps.clock.now() + READS_BOUND_MS },
         }
       : {},
   );

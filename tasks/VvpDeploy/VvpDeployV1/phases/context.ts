@@ -78,6 +78,13 @@ export class Progress {
   }
 }
 
+/**
+ * How long a phase's reads that hold nothing up may take together, retries included (one
+ * request's default timeout): a plan's reads, a SQL script's validation. A silent VVP cannot
+ * hold a pull request or a deploy up by more.
+ */
+export const READS_BOUND_MS = 30_000;
+
 /** Request options carrying the step's abort signal (and a deadline, when one applies). */
 export function requestOptions(context: FlowContext, deadline?: number): VvpRequestOptions {
   return { abortSignal: context.abortSignal, deadline };

@@ -1,4 +1,4 @@
-import { artifactOfSpec, describeArtifact, shownArtifact } from '../../../common/vvp/artifact';
+import { artifactOfSpec, shownArtifact } from '../../../common/vvp/artifact';
 import { oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, jarUriOf, runningJobIdOf, upgradeStrategyOf, type Deployment, type Job } from '../../../common/vvp/resources';
 import { shownJarUri, type FlowContext } from './context';
@@ -41,6 +41,5 @@ export async function readBaseline(context: Pick<FlowContext, 'config' | 'vvp' |
   const stored = artifactOfSpec(deployment);
   logger.info(stored?.kind === 'SQLSCRIPT' ? `  SQL script: ${shownArtifact(stored)}` : `  jarUri: ${shownJarUri(jarUriOf(deployment))}`);
   logger.info(`  upgrade strategy: ${oneLine(upgradeStrategyOf(deployment.spec) ?? '(default)')}`);
-  logger.info(config.artifact.kind === 'JAR' ? `New jarUri: ${config.jarUri}` : `New SQL script: ${describeArtifact(config.artifact)}`);
   return { deployment, runningJob, knownJobIds };
 }
