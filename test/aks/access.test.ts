@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { armHint } from '../../tasks/common/aks/managed-cluster-client';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { DIRECT } from '../support/direct-network';
 import { MemoryLogger } from '../support/memory-logger';
@@ -95,16 +94,5 @@ describe('checkConnectionUrl (the Server URL of a Ververica Platform service con
 
   it('reports a missing URL without a value to quote', () => {
     for (const missing of [undefined, '', '   ']) assert.deepEqual(checkConnectionUrl(missing, false).problem, { expected: 'set' });
-  });
-});
-
-describe('listClusterUserCredential failures', () => {
-  const cluster = { subscriptionId: 'sub-1', resourceGroup: 'rg', name: 'aks' };
-  it('say what to check for each status', () => {
-    assert.match(armHint(404, 'ResourceNotFound', cluster, 'management.azure.com') ?? '', /Check aksCluster and aksResourceGroup: there is no AKS cluster 'aks' in resource group 'rg' of subscription sub-1/);
-    assert.match(armHint(404, 'ResourceGroupNotFound', cluster, 'management.azure.com') ?? '', /Check aksResourceGroup/);
-    assert.match(armHint(403, 'AuthorizationFailed', cluster, 'management.azure.com') ?? '', /the role "Azure Kubernetes Service Cluster User Role" on cluster 'aks'/);
-    assert.match(armHint(undefined, undefined, cluster, 'management.azure.com') ?? '', /reach management\.azure\.com/);
-    assert.equal(armHint(500, undefined, cluster, 'management.azure.com'), undefined);
   });
 });
