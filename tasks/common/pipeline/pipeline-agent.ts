@@ -83,7 +83,7 @@ export function uploadSummary(title: string, markdown: string): void {
 }
 
 /** `title` as a file name valid on Windows, Linux and macOS agents (the agent refuses others). */
-export function summaryFileStem(title: string): string {
+function summaryFileStem(title: string): string {
   // eslint-disable-next-line no-control-regex
   const stem = title.replace(/[<>:"/\\|?*\u0000-\u001f]+/g, '-').replace(/[. ]+$/, '').trim();
   return stem || 'summary';
@@ -214,7 +214,7 @@ function readAzureRmConnectionData(connectionId: string, input: string): AzureRm
  * with forward slashes, which is how a pull request finds the file. A file outside the sources
  * directory (or no sources directory) keeps its own path, with forward slashes.
  */
-export function annotationSourcePath(file: string, sourcesDirectory: string | undefined): string {
+function annotationSourcePath(file: string, sourcesDirectory: string | undefined): string {
   const absolute = path.resolve(file);
   const relative = sourcesDirectory ? path.relative(path.resolve(sourcesDirectory), absolute) : '';
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
