@@ -105,8 +105,6 @@ test('every production export is imported by another module (the task entries as
  * public function) or moved to test/; never added to.
  */
 const TEST_ONLY_EXPORTS_TO_RETIRE = new Set([
-  'tasks/common/vvp/send-once.ts: READ_BACK_GRACE_MS',
-  'tasks/common/vvp/send-once.ts: READ_BACK_INTERVAL_MS',
   'tasks/common/vvp/spec-diff.ts: describeImpact',
   'tasks/common/vvp/spec-diff.ts: formatValue',
 ]);
