@@ -81,7 +81,11 @@ describe('VVP access through a port-forward into AKS', { skip }, () => {
       connection: { name: 'arm-connection', scheme: 'ServicePrincipal', authenticationType: 'spnKey', tenantId: 't', clientId: 'c', clientSecret: 's', subscriptionId: 'sub-1', cloud: resolveCloud({}) },
       credential: { getToken: async () => assert.fail('no token is needed for a local-account cluster') },
     }),
-    readVvpConnection: () => ({ id: 'vvp-connection', token: 'vvp-api-token-for-tunnel' }),
+    readVvpConnection: (urlRules) => {
+      // The tunnel gives the address: the connection's URL is not needed.
+      assert.deepEqual(urlRules, { allowInsecureHttp: false, required: false });
+      return { id: 'vvp-connection', token: 'vvp-api-token-for-tunnel' };
+    },
     agents: new NetworkAgents(DIRECT),
     toolCache: {
       find: (tool, version, arch) => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { armHint } from '../../tasks/common/aks/managed-cluster-client';
-import { InputError } from '../../tasks/common/errors/errors';
 import { NetworkAgents } from '../../tasks/common/http/network';
 import { DIRECT } from '../support/direct-network';
 import { MemoryLogger } from '../support/memory-logger';
-import { connectionUrlOf, resolveVvpAccess, type AccessDeps } from '../../tasks/VvpDeploy/VvpDeployV1/access';
+import { resolveVvpAccess, type AccessDeps } from '../../tasks/VvpDeploy/VvpDeployV1/access';
+import { checkConnectionUrl, type ConnectionUrlRules } from '../../tasks/common/vvp/service-connection';
 import type { DeployConfig } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 import { deployConfig } from '../deploy/deploy-config';
 
@@ -21,11 +20,14 @@ const config = (over: Partial<DeployConfig>): DeployConfig =>
     ...over,
   });
 
-function deps(url: string | undefined, registered: string[]): AccessDeps {
+function deps(url: string | undefined, registered: string[], asked: ConnectionUrlRules[] = []): AccessDeps {
   const fail = (what: string) => (): never => assert.fail(`${what} must not be used`);
   return {
     azure: fail('the AzureRM connection'),
-    readVvpConnection: () => ({ id: 'conn-1', url, token: 'token-from-connection' }),
+    readVvpConnection: (urlRules) => {
+      asked.push(urlRules);
+      return { id: 'conn-1', url: url === undefined ? undefined : new URL(url), token: 'token-from-connection' };
+    },
     agents: new NetworkAgents(DIRECT),
     toolCache: { find: fail('the tool cache'), download: fail('the tool cache'), cacheFile: fail('the tool cache') },
     tempDirectory: '/nonexistent',
@@ -51,29 +53,46 @@ describe('VVP access with a Ververica Platform service connection', () => {
     assert.equal(access.baseUrl.href, 'https://other.example.com/');
   });
 
-  it('refuses a connection without a usable URL when nothing else gives one', async () => {
-    await assert.rejects(resolveVvpAccess(config({}), deps(undefined, [])), /input 'vvpServiceConnection' 'conn-1': a connection whose Server URL is set/);
+  it('asks the reader for a required URL with the allowInsecureHttp rule when nothing else gives the address', async () => {
+    const asked: ConnectionUrlRules[] = [];
+    await resolveVvpAccess(config({ allowInsecureHttp: true }), deps('http://vvp.internal', [], asked));
+    await resolveVvpAccess(config({}), deps('https://vvp.example.com', [], asked));
+    assert.deepEqual(asked, [
+      { allowInsecureHttp: true, required: true },
+      { allowInsecureHttp: false, required: true },
+    ]);
   });
 
-  it('applies the vvpUrl rules to the connection URL', () => {
-    const c = (url: string) => ({ id: 'c', url, token: 't' });
-    assert.equal(connectionUrlOf(c('https://vvp.example.com/vvp/'), false, true)?.href, 'https://vvp.example.com/vvp');
-    assert.equal(connectionUrlOf(c('http://127.0.0.1:8080'), false, true)?.href, 'http://127.0.0.1:8080/');
-    assert.equal(connectionUrlOf(c('http://vvp.internal'), true, true)?.href, 'http://vvp.internal/');
-    for (const bad of ['http://vvp.internal', 'https://u:p@vvp.example.com', 'https://vvp.example.com/?x=1', 'vvp.example.com']) {
-      assert.throws(() => connectionUrlOf(c(bad), false, true), InputError, bad);
-      assert.equal(connectionUrlOf(c(bad), false, false), undefined, 'ignored when not needed');
-    }
+  it('asks the reader for an optional URL when vvpUrl gives the address', async () => {
+    const asked: ConnectionUrlRules[] = [];
+    await resolveVvpAccess(config({ vvpUrl: new URL('https://other.example.com') }), deps(undefined, [], asked));
+    assert.deepEqual(asked, [{ allowInsecureHttp: false, required: false }]);
   });
 });
 
-describe('listClusterUserCredential failures', () => {
-  const cluster = { subscriptionId: 'sub-1', resourceGroup: 'rg', name: 'aks' };
-  it('say what to check for each status', () => {
-    assert.match(armHint(404, 'ResourceNotFound', cluster, 'management.azure.com') ?? '', /Check aksCluster and aksResourceGroup: there is no AKS cluster 'aks' in resource group 'rg' of subscription sub-1/);
-    assert.match(armHint(404, 'ResourceGroupNotFound', cluster, 'management.azure.com') ?? '', /Check aksResourceGroup/);
-    assert.match(armHint(403, 'AuthorizationFailed', cluster, 'management.azure.com') ?? '', /the role "Azure Kubernetes Service Cluster User Role" on cluster 'aks'/);
-    assert.match(armHint(undefined, undefined, cluster, 'management.azure.com') ?? '', /reach management\.azure\.com/);
-    assert.equal(armHint(500, undefined, cluster, 'management.azure.com'), undefined);
+describe('checkConnectionUrl (the Server URL of a Ververica Platform service connection)', () => {
+  it('applies the vvpUrl rules and drops trailing slashes of the path', () => {
+    assert.equal(checkConnectionUrl('https://vvp.example.com/vvp/', false).url?.href, 'https://vvp.example.com/vvp');
+    assert.equal(checkConnectionUrl('http://127.0.0.1:8080', false).url?.href, 'http://127.0.0.1:8080/');
+    assert.equal(checkConnectionUrl('http://vvp.internal', true).url?.href, 'http://vvp.internal/');
+    for (const bad of ['http://vvp.internal', 'https://u:p@vvp.example.com', 'https://vvp.example.com/?x=1', 'vvp.example.com']) {
+      const checked = checkConnectionUrl(bad, false);
+      assert.equal(checked.url, undefined, bad);
+      assert.ok(checked.problem?.value, `${bad} is quoted`);
+    }
+  });
+
+  it('states the accepted form of each broken rule, quoting the URL as the agent normalises it', () => {
+    assert.deepEqual(checkConnectionUrl('http://vvp.internal', false).problem, {
+      value: 'http://vvp.internal/',
+      expected: 'an https:// URL (http:// only for 127.0.0.1, localhost or ::1, or with allowInsecureHttp: true): the API token must not travel in clear text',
+    });
+    assert.deepEqual(checkConnectionUrl('https://u:p@vvp.example.com', false).problem, { value: 'https://***@vvp.example.com/', expected: 'a URL without credentials' });
+    assert.deepEqual(checkConnectionUrl('https://vvp.example.com/?x=1', false).problem, { value: 'https://vvp.example.com/?***', expected: 'the base URL only, without ?query or #fragment' });
+    assert.deepEqual(checkConnectionUrl('vvp.example.com', false).problem, { value: 'vvp.example.com', expected: 'an absolute URL such as https://vvp.example.com' });
+  });
+
+  it('reports a missing URL without a value to quote', () => {
+    for (const missing of [undefined, '', '   ']) assert.deepEqual(checkConnectionUrl(missing, false).problem, { expected: 'set' });
   });
 });

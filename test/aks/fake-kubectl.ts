@@ -24,7 +24,9 @@ export type FakeKubectlMode =
   /** Forwarding line printed, connections accepted but never answered. */
   | 'hang'
   /** Starts and never prints its Forwarding line (an API server that accepts and stalls). */
-  | 'stuck';
+  | 'stuck'
+  /** Prints `stderr` (a kubectl error message) and exits 1 before forwarding. */
+  | 'fails';
 
 export interface FakeKubectlBehaviour {
   /** What `version --client` reports, e.g. `v1.34.2`. */
@@ -36,6 +38,8 @@ export interface FakeKubectlBehaviour {
   mode: FakeKubectlMode;
   /** Folder for one `<pid>.json` record per invocation. */
   recordDir: string;
+  /** What mode `fails` prints. */
+  stderr?: string;
 }
 
 /** What one invocation saw and did. */
@@ -133,6 +137,7 @@ if (B.mode === 'unreachable') {
   setTimeout(() => die(1, 'Unable to connect to the server: dial tcp: lookup ' + host + ' on 127.0.0.53:53: no such host'), 100);
   return;
 }
+if (B.mode === 'fails') die(1, B.stderr || '');
 if (B.mode === 'forbidden') {
   die(1, 'Error from server (Forbidden): services "' + svc + '" is forbidden: User "' + identity + '" cannot get resource "services" in API group "" in the namespace "' + ns + '"');
 }

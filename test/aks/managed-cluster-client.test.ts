@@ -74,6 +74,38 @@ describe('ManagedClusterClient against a local ARM stand-in', () => {
     assert.equal(arm.seen.length, 1);
   });
 
+  /** What a failed listClusterUserCredential says to check, by ARM's status and error code. */
+  const failures: { what: string; status: number; code?: string; hint: RegExp | undefined }[] = [
+    { what: 'a missing resource group', status: 404, code: 'ResourceGroupNotFound', hint: /Check aksResourceGroup: subscription sub-1 of the service connection has no resource group 'rg-1'$/ },
+    { what: 'a missing subscription', status: 404, code: 'SubscriptionNotFound', hint: /Check the service connection: subscription sub-1 was not found in this cloud$/ },
+    { what: 'a missing role', status: 403, code: 'AuthorizationFailed', hint: /Grant the service connection's identity the role "Azure Kubernetes Service Cluster User Role" on cluster 'aks-1' \(or its resource group\)/ },
+    { what: 'a rejected token', status: 401, code: 'InvalidAuthenticationToken', hint: /127\.0\.0\.1:\d+ rejected the token: check that the service connection's tenant is the subscription's tenant$/ },
+    { what: 'a server error', status: 500, code: 'InternalServerError', hint: undefined },
+  ];
+  for (const f of failures) {
+    it(`says what to check for ${f.what} (HTTP ${f.status}${f.code ? ` ${f.code}` : ''})${f.hint ? '' : ': nothing'}`, async () => {
+      arm.handler = (_req, res) => sendJson(res, f.status, { error: { code: f.code, message: 'The request failed.' } });
+      await assert.rejects(client().getUserKubeconfig(CLUSTER), (e: unknown) => {
+        assert.ok(e instanceof ServiceError);
+        assert.equal(e.status, f.status);
+        const afterServiceMessage = e.message.split(`${f.code}: The request failed`)[1] ?? assert.fail(e.message);
+        if (f.hint) assert.match(afterServiceMessage, f.hint);
+        else assert.doesNotMatch(afterServiceMessage, /Check|Grant/);
+        return true;
+      });
+    });
+  }
+
+  it('says to check that the agent can reach ARM when it gets no answer', async () => {
+    arm.handler = (req) => req.socket.destroy();
+    await assert.rejects(client().getUserKubeconfig(CLUSTER), (e: unknown) => {
+      assert.ok(e instanceof ServiceError);
+      assert.equal(e.status, undefined);
+      assert.match(e.message, /Check that the agent can reach 127\.0\.0\.1:\d+ \(proxy settings, firewall\)/);
+      return true;
+    });
+  });
+
   it('never follows a redirect: the ARM token does not reach the other host', async () => {
     arm.handler = (_req, res) => (res.writeHead(302, { Location: `${other.url}/steal?code=1` }), res.end());
     await assert.rejects(client().getUserKubeconfig(CLUSTER), (e: unknown) => {

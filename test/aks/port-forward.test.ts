@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ServiceError } from '../../tasks/common/errors/errors';
 import { MemoryLogger } from '../support/memory-logger';
-import { openPortForward, portForwardHint, type PortForward, type PortForwardOptions } from '../../tasks/common/kubectl/port-forward';
+import { openPortForward, type PortForward, type PortForwardOptions } from '../../tasks/common/kubectl/port-forward';
 import { isProcessAlive } from '../rig/child-processes';
 import { clearRecords, readRecords, setBehaviour, writeFakeKubectl, type FakeKubectlBehaviour } from './fake-kubectl';
 
@@ -244,12 +244,24 @@ describe('kubectl port-forward tunnel', { skip }, () => {
     assert.equal(isProcessAlive(readRecords(recordDir)[0]!.pid), false);
   });
 
-  it('maps kubectl messages to what to check', () => {
-    const t = { namespace: 'vvp', service: 'svc', servicePort: 80 };
-    assert.match(portForwardHint('error: You must be logged in to the server (Unauthorized)', t) ?? '', /rejected the credentials/);
-    assert.match(portForwardHint('Error from server (NotFound): namespaces "vvp" not found', t) ?? '', /no namespace 'vvp'/);
-    assert.match(portForwardHint('error: unable to forward port because pod is not running. Current status=Pending', t) ?? '', /no running pod/);
-    assert.match(portForwardHint('Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout', t) ?? '', /private cluster/);
-    assert.equal(portForwardHint('something else', t), undefined);
-  });
+  /** kubectl's error output when it fails before forwarding, and what the failure says to check. */
+  const failures: { stderr: string; hint: RegExp | undefined }[] = [
+    { stderr: 'error: You must be logged in to the server (Unauthorized)', hint: /The cluster rejected the credentials from listClusterUserCredential/ },
+    { stderr: 'Error from server (NotFound): namespaces "vvp" not found', hint: /There is no namespace 'vvp' in the cluster: check kubernetesNamespace/ },
+    { stderr: 'error: unable to forward port because pod is not running. Current status=Pending', hint: /The service has no running pod to forward to/ },
+    { stderr: 'Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout', hint: /for a private cluster run the step on an agent in a network that reaches it/ },
+    { stderr: 'something else', hint: undefined },
+  ];
+  for (const f of failures) {
+    it(`${f.hint ? 'says what to check' : 'adds nothing to kubectl\'s message'} when kubectl fails with "${f.stderr}"`, async () => {
+      behave({ mode: 'fails', stderr: f.stderr });
+      await assert.rejects(openPortForward(options(new MemoryLogger())), (e: unknown) => {
+        assert.ok(e instanceof ServiceError);
+        const rest = e.message.split(`failed: ${f.stderr}`)[1] ?? assert.fail(e.message);
+        if (f.hint) assert.match(rest, f.hint);
+        else assert.equal(rest.replace(/\.$/, ''), '');
+        return true;
+      });
+    });
+  }
 });

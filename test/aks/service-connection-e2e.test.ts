@@ -80,6 +80,29 @@ describe('VvpDeploy@1 with a Ververica Platform service connection (bundled task
     assert.match(r.logs.join('\n'), /vvpUrl https:\/\/vvp\.example\.com overrides its URL/);
   });
 
+  it('an unusable connection URL is ignored when vvpUrl gives the address', async () => {
+    const name = await seed();
+    const r = await run(connection('http://old-vvp.example.com'), { deployment: name, vvpUrl: 'https://vvp.example.com' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.match(r.logs.join('\n'), /vvpUrl https:\/\/vvp\.example\.com overrides its URL/);
+  });
+
+  it('a connection without a URL is refused naming the connection when nothing else gives the address', async () => {
+    const r = await run(connection(''), { deployment: 'x' });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.equal(
+      r.message,
+      `Invalid input 'vvpServiceConnection' '${CONNECTION_ID}': a connection whose Server URL is set (edit it in Project settings > Service connections, or set vvpUrl)`,
+    );
+  });
+
+  it('a connection URL with a query is refused with the query masked', async () => {
+    const r = await run(connection('https://vvp.example.com/?sig=connection-url-secret'), { deployment: 'x' });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.message ?? '', /^Invalid input 'vvpServiceConnection' 'https:\/\/vvp\.example\.com\/\?\*\*\*': a connection whose Server URL is the base URL only, without \?query or #fragment/);
+    assert.ok(!r.message?.includes('connection-url-secret'), r.message);
+  });
+
   it('a connection with a plain-http URL is refused before any call', async () => {
     const since = await rig.control.mark();
     const r = await run(connection('http://vvp.example.com'), { deployment: 'x' });

@@ -1,7 +1,7 @@
 /**
  * Every export of the production code is imported somewhere else (production code or tests):
  * an export nothing imports is dead code or a private helper that should not be exported. The
- * task entry points are the allowed exceptions. And no new export is imported by tests alone:
+ * task entry points are the allowed exceptions. And no export is imported by tests alone:
  * code only tests use belongs in test/. Parsed with the TypeScript compiler API.
  */
 import assert from 'node:assert/strict';
@@ -99,24 +99,6 @@ test('every production export is imported by another module (the task entries as
   assert.equal(unused.length, 0, `exports nothing imports (delete them, or drop \`export\` when only their own module uses them):\n${unused.join('\n')}`);
 });
 
-/**
- * Value exports (functions, constants, classes) only tests import, as of the Core v3 review:
- * each is a helper its own module uses, exported for a unit test. To be removed from this list as each is made private (tested through its module's
- * public function) or moved to test/; never added to.
- */
-const TEST_ONLY_EXPORTS_TO_RETIRE = new Set([
-  'tasks/VvpDeploy/VvpDeployV1/access.ts: connectionUrlOf',
-  'tasks/common/aks/managed-cluster-client.ts: armHint',
-  'tasks/common/keyvault/secret-reader.ts: keyVaultHint',
-  'tasks/common/kubectl/port-forward.ts: portForwardHint',
-  'tasks/common/pipeline/pipeline-agent.ts: annotationSourcePath',
-  'tasks/common/pipeline/pipeline-agent.ts: summaryFileStem',
-  'tasks/common/vvp/send-once.ts: READ_BACK_GRACE_MS',
-  'tasks/common/vvp/send-once.ts: READ_BACK_INTERVAL_MS',
-  'tasks/common/vvp/spec-diff.ts: describeImpact',
-  'tasks/common/vvp/spec-diff.ts: formatValue',
-]);
-
 /** The names a module exports as values (types may be exported for the signatures that use them). */
 function exportedValueNames(source: ts.SourceFile): string[] {
   const types = new Set(
@@ -125,7 +107,7 @@ function exportedValueNames(source: ts.SourceFile): string[] {
   return exportedNames(source).filter((name) => !types.has(name));
 }
 
-test('no production export is imported by tests alone (the task entries and the list being retired aside)', () => {
+test('no production export is imported by tests alone (the task entries aside)', () => {
   const production = sourceFiles('tasks');
   const byProduction = importsByModule(production);
   const byTests = importsByModule(sourceFiles('test'));
@@ -136,8 +118,5 @@ test('no production export is imported by tests alone (the task entries and the 
       if (!byProduction.get(file)?.has(name) && byTests.get(file)?.has(name)) testOnly.push(`${file}: ${name}`);
     }
   }
-  const added = testOnly.filter((e) => !TEST_ONLY_EXPORTS_TO_RETIRE.has(e));
-  assert.deepEqual(added, [], `exports only tests import (make them private and test them through their module, or move them to test/):\n${added.join('\n')}`);
-  const retired = [...TEST_ONLY_EXPORTS_TO_RETIRE].filter((e) => !testOnly.includes(e));
-  assert.deepEqual(retired, [], `no longer test-only: remove from TEST_ONLY_EXPORTS_TO_RETIRE:\n${retired.join('\n')}`);
+  assert.deepEqual(testOnly, [], `exports only tests import (make them private and test them through their module, or move them to test/):\n${testOnly.join('\n')}`);
 });

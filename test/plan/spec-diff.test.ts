@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildCreateBody, buildPatchBody } from '../../tasks/common/vvp/deployment-spec';
-import type { Deployment, JsonObject } from '../../tasks/common/vvp/resources';
+import type { Deployment, JsonObject, JsonValue } from '../../tasks/common/vvp/resources';
+import { markdownText } from '../../tasks/common/logging/markdown';
 import {
-  describeImpact,
-  formatValue,
   planDeploymentChange,
   renderPlanLines,
   renderPlanMarkdown,
+  type DeploymentPlan,
   type JobImpact,
   type SpecChange,
 } from '../../tasks/common/vvp/spec-diff';
@@ -274,7 +274,12 @@ describe('planDeploymentChange: restartRequired and the job', () => {
   }
 });
 
-describe('describeImpact', () => {
+/** A plan with `changes` (default: one) whose job sentence is `impact`'s. */
+function planOf(impact: JobImpact, changes: SpecChange[] = [{ op: '~', path: 'spec.template.spec.parallelism', before: 1, after: 2 }]): DeploymentPlan {
+  return { exists: impact.kind !== 'create', changes, pipelineAnnotations: [], planChanges: changes.length, restartRequired: true, impact };
+}
+
+describe('the sentence on the job (the last line of a plan)', () => {
   const rows: { impact: JobImpact; text: string }[] = [
     {
       impact: { kind: 'replace', jobId: JOB, upgradeStrategy: 'STATEFUL', restoreStrategy: 'LATEST_STATE' },
@@ -306,12 +311,27 @@ describe('describeImpact', () => {
     { impact: { kind: 'create', desiredState: 'SUSPENDED' }, text: 'Creates the deployment (it does not exist yet) in desired state SUSPENDED; no job starts.' },
   ];
   for (const row of rows) {
-    it(`says: ${row.text}`, () => assert.equal(describeImpact(row.impact), row.text));
+    it(`says: ${row.text}`, () => {
+      assert.equal(renderPlanLines(planOf(row.impact)).at(-1), row.text);
+      assert.ok(renderPlanMarkdown(planOf(row.impact)).endsWith(`\n\n${markdownText(row.text)}\n`), renderPlanMarkdown(planOf(row.impact)));
+    });
   }
 });
 
-describe('formatValue', () => {
-  const rows: { name: string; value: Parameters<typeof formatValue>[0]; text: string }[] = [
+describe('how a plan shows values', () => {
+  const PATH = 'spec.template.spec.flinkConfiguration.x';
+  /** The value as a plan's log line and its markdown show it (a field `value` would set). */
+  const shown = (value: JsonValue | undefined, options: Parameters<typeof renderPlanLines>[1] = {}): string => {
+    const plan = planOf({ kind: 'replace' }, [{ op: '+', path: PATH, after: value }]);
+    const line = renderPlanLines(plan, options)[1] ?? '';
+    const prefix = `  + ${PATH}: `;
+    assert.ok(line.startsWith(prefix), line);
+    const text = line.slice(prefix.length);
+    assert.ok(renderPlanMarkdown(plan, options).includes(`\n+ ${PATH}: ${text}\n`), 'the markdown shows the same text');
+    return text;
+  };
+
+  const rows: { name: string; value: JsonValue | undefined; text: string }[] = [
     { name: 'a plain string bare', value: 'RUNNING', text: 'RUNNING' },
     { name: 'a number', value: 4, text: '4' },
     { name: 'a boolean', value: true, text: 'true' },
@@ -327,11 +347,11 @@ describe('formatValue', () => {
     { name: 'URIs inside a list masked too', value: ['https://s.example/lib.jar?sig=secretsecret'], text: '["https://s.example/lib.jar?sig=***"]' },
   ];
   for (const row of rows) {
-    it(`shows ${row.name}`, () => assert.equal(formatValue(row.value), row.text));
+    it(`shows ${row.name}`, () => assert.equal(shown(row.value), row.text));
   }
 
   it('shortens a long value in the middle, keeping its end', () => {
-    const text = formatValue(`wasbs://c@a.blob.core.windows.net/${'x'.repeat(300)}.jar?commit=abc`, { maxValueLength: 80 });
+    const text = shown(`wasbs://c@a.blob.core.windows.net/${'x'.repeat(300)}.jar?commit=abc`, { maxValueLength: 80 });
     assert.equal(text.length, 80);
     assert.match(text, /^wasbs:\/\/c@a\.blob/);
     assert.match(text, /…x+\.jar\?commit=abc$/);
@@ -339,7 +359,7 @@ describe('formatValue', () => {
 
   it('masks with the hook before shortening, so a cut secret cannot slip through', () => {
     const secret = 'S3CR3T-VALUE-0123456789';
-    const text = formatValue(`prefix ${secret} ${'y'.repeat(100)}`, { maskValue: (t) => t.split(secret).join('***'), maxValueLength: 40 });
+    const text = shown(`prefix ${secret} ${'y'.repeat(100)}`, { maskValue: (t) => t.split(secret).join('***'), maxValueLength: 40 });
     assert.doesNotMatch(text, /S3CR3T/);
     assert.match(text, /^prefix \*\*\* y+…y+$/);
   });

@@ -7,7 +7,6 @@
 import { sqlScriptSha256 } from '../../tasks/common/sql/script-input';
 import { deepEqual } from '../../tasks/common/vvp/deployment-spec';
 import type { JsonObject } from '../../tasks/common/vvp/resources';
-import { READ_BACK_GRACE_MS, READ_BACK_INTERVAL_MS } from '../../tasks/common/vvp/send-once';
 import { READS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/context';
 import { DIAGNOSTICS_BOUND_MS } from '../../tasks/VvpDeploy/VvpDeployV1/phases/explain';
 import type { RecordedRequest } from '../support/in-memory-vvp';
@@ -269,8 +268,16 @@ function strategiesKept(run: RunRecord): Violation[] {
 
 /** One call that hangs: the in-memory VVP fails it like VvpClient after its request timeout. */
 const REQUEST_MS = 30_000;
-/** A write sent once: its own timeout, then the read-back grace, whose last read may hang too. */
-const WRITE_MS = REQUEST_MS + READ_BACK_GRACE_MS + READ_BACK_INTERVAL_MS + REQUEST_MS;
+/**
+ * How long a write whose answer was lost is read back: the documented promise (docs/troubleshooting.md,
+ * "for up to 10 s the step reads the deployment back"), plus one pause between read-backs (1 s) at
+ * which the last read may start. The simulation holds the promise rather than send-once's private
+ * constants: a step reading back longer than documented overruns its bound (test/deploy/send-once
+ * pins the 10 s on the code's side).
+ */
+const READ_BACK_MS = 10_000 + 1_000;
+/** A write sent once: its own timeout, then the read-back, whose last read may hang too. */
+const WRITE_MS = REQUEST_MS + READ_BACK_MS + REQUEST_MS;
 /** The longest a wait's probe runs past the wait (PROBE_GRACE_MAX_MS in await-job.ts). */
 const PROBE_GRACE_MS = 5_000;
 /** After the agent cancels, the step ends at once (every sleep and call takes the abort signal). */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commandFromString } from 'azure-pipelines-task-lib/taskcommand';
-import { annotationSourcePath, errorAnnotation } from '../../tasks/common/pipeline/pipeline-agent';
+import { errorAnnotation } from '../../tasks/common/pipeline/pipeline-agent';
+import { inAgentEnvironment } from '../support/agent-environment';
 
 const SOURCES = path.resolve('/agent/_work/1/s');
 
@@ -38,9 +39,19 @@ describe('errorAnnotation', () => {
   });
 });
 
-describe('annotationSourcePath', () => {
+describe('the path an annotation names', () => {
+  const sourcepath = (line: string): string | undefined => commandFromString(line).properties.sourcepath;
+  const problem = { message: 'SQL parse failed', position: { line: 1, column: 1 } };
+
   it('keeps a file outside the sources directory as given, with forward slashes', () => {
-    assert.equal(annotationSourcePath('/tmp/x/a.sql', SOURCES), '/tmp/x/a.sql');
-    assert.equal(annotationSourcePath('C:\\work\\a.sql', undefined), 'C:/work/a.sql');
+    assert.equal(sourcepath(errorAnnotation(problem, '/tmp/x/a.sql', SOURCES)), '/tmp/x/a.sql');
+    assert.equal(sourcepath(errorAnnotation(problem, 'C:\\work\\a.sql', SOURCES)), 'C:/work/a.sql');
+  });
+
+  it("takes the sources directory from the agent's Build.SourcesDirectory, and without one keeps the file's own path with forward slashes", () => {
+    const inside = inAgentEnvironment({ 'Build.SourcesDirectory': SOURCES }, () => errorAnnotation(problem, path.join(SOURCES, 'sql', 'orders.sql')));
+    assert.equal(sourcepath(inside.result), 'sql/orders.sql');
+    const without = inAgentEnvironment({ 'Build.SourcesDirectory': undefined }, () => errorAnnotation(problem, 'C:\\work\\a.sql'));
+    assert.equal(sourcepath(without.result), 'C:/work/a.sql');
   });
 });

@@ -1,7 +1,12 @@
 /** The upload's run summary: its rows, and the section name people see on the run's page. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { summaryFileStem } from '../../tasks/common/pipeline/pipeline-agent';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { commandFromString } from 'azure-pipelines-task-lib/taskcommand';
+import { uploadSummary } from '../../tasks/common/pipeline/pipeline-agent';
+import { inAgentEnvironment } from '../support/agent-environment';
 import { renderUploadSummary, UPLOAD_SUMMARY_TITLE } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/summary';
 import type { UploadReport } from '../../tasks/VvpUploadArtifact/VvpUploadArtifactV1/upload-artifact';
 
@@ -64,11 +69,26 @@ describe('renderUploadSummary', () => {
 });
 
 describe('run summary section names', () => {
+  /** The file uploadSummary hands the agent for `title` (its name is the section's name), and its text. */
+  const uploaded = (title: string, markdown = 'text'): { name: string; text: string } => {
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'summary-test-'));
+    try {
+      const { lines } = inAgentEnvironment({ 'Agent.TempDirectory': temp }, () => uploadSummary(title, markdown));
+      const commands = lines.map((line) => commandFromString(line)).filter((c) => c.command === 'task.uploadsummary');
+      assert.equal(commands.length, 1, lines.join('\n'));
+      const file = commands[0]!.message;
+      assert.equal(path.dirname(path.dirname(file)), temp, 'in a folder of its own under Agent.TempDirectory');
+      return { name: path.basename(file), text: fs.readFileSync(file, 'utf8') };
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  };
+
   test('the upload section is named for people, and every title becomes a file name any agent OS accepts', () => {
-    assert.equal(summaryFileStem(UPLOAD_SUMMARY_TITLE), 'VVP artifact upload');
-    assert.equal(summaryFileStem('Ververica Platform: suspend a/b?'), 'Ververica Platform- suspend a-b-');
-    assert.equal(summaryFileStem('trailing dots...'), 'trailing dots');
-    assert.equal(summaryFileStem('<>'), '-');
-    assert.equal(summaryFileStem('...'), 'summary');
+    assert.deepEqual(uploaded(UPLOAD_SUMMARY_TITLE, '# Upload'), { name: 'VVP artifact upload.md', text: '# Upload' });
+    assert.equal(uploaded('Ververica Platform: suspend a/b?').name, 'Ververica Platform- suspend a-b-.md');
+    assert.equal(uploaded('trailing dots...').name, 'trailing dots.md');
+    assert.equal(uploaded('<>').name, '-.md');
+    assert.equal(uploaded('...').name, 'summary.md');
   });
 });

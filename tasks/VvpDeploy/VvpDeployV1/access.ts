@@ -4,15 +4,13 @@ import { ManagedClusterClient, type ManagedClusterApi } from '../../common/aks/m
 import type { AzureRmConnection } from '../../common/azure/credential';
 import { InputError } from '../../common/errors/errors';
 import type { NetworkAgents } from '../../common/http/network';
-import type { VvpServiceConnection } from '../../common/vvp/service-connection';
+import type { ConnectionUrlRules, VvpServiceConnection } from '../../common/vvp/service-connection';
 import { KeyVaultSecretReader, keyVaultUrl, type SecretReader } from '../../common/keyvault/secret-reader';
 import { ensureKubectl, type ToolCache } from '../../common/kubectl/kubectl-installer';
 import { openPortForward } from '../../common/kubectl/port-forward';
 import { inGroup, type Logger } from '../../common/logging/logger';
 import type { AksPortForwardConfig } from './access-inputs';
 import type { DeployConfig } from './inputs';
-import { acceptedUrlForm, checkServiceUrl } from '../../common/http/url-policy';
-import { maskUrlSecrets } from '../../common/inputs/parse';
 
 /**
  * Where and how to reach VVP for this run, resolved in this one place before the flow starts:
@@ -45,8 +43,11 @@ export interface AccessDeps {
    * AKS need them, so a step with a Ververica Platform connection and direct access reads none.
    */
   azure(): { connection: AzureRmConnection; credential: TokenCredential };
-  /** Reads the Ververica Platform service connection of input `vvpServiceConnection` (the pipeline adapter). */
-  readVvpConnection(): VvpServiceConnection;
+  /**
+   * Reads the Ververica Platform service connection of input `vvpServiceConnection` (the pipeline
+   * adapter), its Server URL checked by `urlRules`.
+   */
+  readVvpConnection(urlRules: ConnectionUrlRules): VvpServiceConnection;
   agents: NetworkAgents;
   /** The agent's tool cache (kubectl). */
   toolCache: ToolCache;
@@ -98,12 +99,11 @@ async function readToken(config: DeployConfig, deps: AccessDeps): Promise<{ toke
       return { token, tokenSource };
     }
     case 'serviceConnection': {
-      const connection = deps.readVvpConnection();
+      // The URL is only needed when nothing else gives the address (vvpUrl overrides it, the tunnel replaces it).
+      const connection = deps.readVvpConnection({ allowInsecureHttp: config.allowInsecureHttp ?? false, required: !config.vvpUrl && !config.access.portForward });
       deps.registerSecret(connection.token);
       const tokenSource = `the API token of Ververica Platform service connection '${connection.id}'`;
-      // Only needed when nothing else gives the address (vvpUrl overrides it, the tunnel replaces it).
-      const needUrl = !config.vvpUrl && !config.access.portForward;
-      const connectionUrl = connectionUrlOf(connection, config.allowInsecureHttp ?? false, needUrl);
+      const connectionUrl = connection.url;
       const where = config.vvpUrl ? `; vvpUrl ${config.vvpUrl.origin} overrides its URL` : connectionUrl ? ` (${connectionUrl.origin})` : '';
       deps.logger.info(`Read the VVP API token from Ververica Platform service connection '${connection.id}'${where}.`);
       return { token: connection.token, tokenSource, connectionUrl };
@@ -118,32 +118,6 @@ async function readToken(config: DeployConfig, deps: AccessDeps): Promise<{ toke
 function keyVaultReader(config: DeployConfig, deps: AccessDeps): SecretReader {
   const { connection, credential } = deps.azure();
   return new KeyVaultSecretReader(keyVaultUrl(config.keyVaultName, connection.cloud.keyVaultSuffix), credential, { agents: deps.agents });
-}
-
-/**
- * The connection's server URL as a VVP base URL, with the same rules as `vvpUrl`: https, plain
- * http only for loopback or with allowInsecureHttp, no credentials, query or fragment.
- *
- * @throws InputError on `vvpServiceConnection` when the URL is needed and unusable.
- */
-export function connectionUrlOf(connection: VvpServiceConnection, allowInsecureHttp: boolean, required: boolean): URL | undefined {
-  const problem = (value: string | undefined, expected: string): InputError =>
-    new InputError([{ input: 'vvpServiceConnection', value, expected: `a connection whose Server URL is ${expected} (edit it in Project settings > Service connections, or set vvpUrl)` }]);
-  const raw = connection.url?.trim();
-  if (!raw) {
-    if (required) throw problem(connection.id, 'set');
-    return undefined;
-  }
-  const checked = checkServiceUrl(raw, { allowInsecureHttp, baseUrlOnly: true });
-  if (checked.problem) {
-    // Quoted as the agent normalises it (the form the user sees in the connection), secrets masked.
-    const quoted = checked.problem.kind === 'invalid' ? checked.problem.value : maskUrlSecrets(new URL(raw).href);
-    if (required) throw problem(quoted, acceptedUrlForm(checked.problem.kind, 'vvp'));
-    return undefined;
-  }
-  const url = checked.url;
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  return url;
 }
 
 /** A tunnel to VVP inside AKS and how to take it down again. */

@@ -56,7 +56,7 @@ runTask(async ({ logger, signal }) => {
             const connection = readAzureRmConnection(config.azureSubscription);
             return { connection, credential: createAzureCredential(connection, { agents, onSecret: registerSecret }) };
           }),
-          readVvpConnection: () => readVvpServiceConnection(config.access.token.kind === 'serviceConnection' ? config.access.token.connection : ''),
+          readVvpConnection: (urlRules) => readVvpServiceConnection(config.access.token.kind === 'serviceConnection' ? config.access.token.connection : '', urlRules),
           agents,
           toolCache: agentToolCache,
           tempDirectory: readVariable('Agent.TempDirectory') ?? os.tmpdir(),

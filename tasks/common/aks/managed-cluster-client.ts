@@ -186,8 +186,8 @@ function armErrorText(text: string): string {
   return maskAndShorten(text.trim() || 'no details in the answer', 500);
 }
 
-/** What to check for a failed listClusterUserCredential. Exported for tests. */
-export function armHint(status: number | undefined, code: string | undefined, cluster: ManagedClusterRef, armHost: string): string | undefined {
+/** What to check for a failed listClusterUserCredential. */
+function armHint(status: number | undefined, code: string | undefined, cluster: ManagedClusterRef, armHost: string): string | undefined {
   switch (status) {
     case 404:
       if (code === 'ResourceGroupNotFound') return `Check aksResourceGroup: subscription ${cluster.subscriptionId} of the service connection has no resource group '${cluster.resourceGroup}'`;

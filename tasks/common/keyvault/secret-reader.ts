@@ -91,8 +91,8 @@ export class KeyVaultSecretReader implements SecretReader {
   }
 }
 
-/** What to check for a Key Vault failure, by status and error code. Exported for tests. */
-export function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secretName: string): string | undefined {
+/** What to check for a Key Vault failure, by status and error code. */
+function keyVaultHint(detail: AzureErrorDetail, vaultHost: string, secretName: string): string | undefined {
   if (detail.authentication) return undefined; // the Entra default hint applies
   const text = `${detail.code ?? ''} ${detail.message}`;
   if (detail.status === 404) {

@@ -371,10 +371,8 @@ const API_SERVER_HINT =
   "kubectl cannot reach the cluster's API server: for a private cluster run the step on an agent in a network that reaches it, " +
   "otherwise check the cluster's authorized IP ranges and the agent's proxy";
 
-/**
- * What to check, from kubectl's error output. Exported for tests.
- */
-export function portForwardHint(stderr: string, target: { namespace: string; service: string; servicePort: number }): string | undefined {
+/** What to check, from kubectl's error output. */
+function portForwardHint(stderr: string, target: { namespace: string; service: string; servicePort: number }): string | undefined {
   const ns = target.namespace;
   if (/forbidden/i.test(stderr)) {
     return (

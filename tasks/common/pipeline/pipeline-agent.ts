@@ -14,7 +14,7 @@ import { CancelledError, InputError, isAbortError } from '../errors/errors';
 import { networkSettingsFromEnv, type NetworkSettings } from '../http/network';
 import type { InputSource } from '../inputs/parse';
 import type { ToolCache } from '../kubectl/kubectl-installer';
-import type { VvpServiceConnection } from '../vvp/service-connection';
+import { checkConnectionUrl, type ConnectionUrlRules, type VvpServiceConnection } from '../vvp/service-connection';
 import type { Logger } from '../logging/logger';
 import type { SourceProblem } from '../sql/problem';
 import { toolLib } from '../lazy/libraries';
@@ -83,7 +83,7 @@ export function uploadSummary(title: string, markdown: string): void {
 }
 
 /** `title` as a file name valid on Windows, Linux and macOS agents (the agent refuses others). */
-export function summaryFileStem(title: string): string {
+function summaryFileStem(title: string): string {
   // eslint-disable-next-line no-control-regex
   const stem = title.replace(/[<>:"/\\|?*\u0000-\u001f]+/g, '-').replace(/[. ]+$/, '').trim();
   return stem || 'summary';
@@ -214,7 +214,7 @@ function readAzureRmConnectionData(connectionId: string, input: string): AzureRm
  * with forward slashes, which is how a pull request finds the file. A file outside the sources
  * directory (or no sources directory) keeps its own path, with forward slashes.
  */
-export function annotationSourcePath(file: string, sourcesDirectory: string | undefined): string {
+function annotationSourcePath(file: string, sourcesDirectory: string | undefined): string {
   const absolute = path.resolve(file);
   const relative = sourcesDirectory ? path.relative(path.resolve(sourcesDirectory), absolute) : '';
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
@@ -321,11 +321,14 @@ export function runTask(main: (run: TaskRun) => Promise<TaskOutcome>): void {
 /**
  * Reads the Ververica Platform service connection `connectionId` (the parsed `input`) (URL and API token) and
  * registers the token as a secret at once. The token comes from the authorization object:
- * task-lib's getEndpointAuthorizationParameter would print it in a debug line.
+ * task-lib's getEndpointAuthorizationParameter would print it in a debug line. The parser of the
+ * connection: its Server URL is checked with the rules of `vvpUrl` (`checkConnectionUrl`), so what
+ * it returns is a usable base URL or none.
  *
- * @throws InputError when the input is empty, the connection is unknown to the job, or it has no API token.
+ * @throws InputError when the input is empty, the connection is unknown to the job, it has no API
+ * token, or its Server URL is missing or unusable while `urlRules.required`.
  */
-export function readVvpServiceConnection(connectionId: string, input = 'vvpServiceConnection'): VvpServiceConnection {
+export function readVvpServiceConnection(connectionId: string, urlRules: ConnectionUrlRules, input = 'vvpServiceConnection'): VvpServiceConnection {
   const id = connectionId.trim();
   if (!id) throw new InputError([{ input, value: '', expected: 'is required: a Ververica Platform service connection' }]);
   const auth = tl.getEndpointAuthorization(id, true);
@@ -337,7 +340,12 @@ export function readVvpServiceConnection(connectionId: string, input = 'vvpServi
   if (!token.trim()) {
     throw new InputError([{ input, value: id, expected: 'a Ververica Platform service connection with an API token (edit it in Project settings > Service connections)' }]);
   }
-  return { id, url: tl.getEndpointUrl(id, true) || undefined, token: token.trim() };
+  const checked = checkConnectionUrl(tl.getEndpointUrl(id, true) || undefined, urlRules.allowInsecureHttp);
+  if (checked.problem && urlRules.required) {
+    const { value = id, expected } = checked.problem;
+    throw new InputError([{ input, value, expected: `a connection whose Server URL is ${expected} (edit it in Project settings > Service connections, or set vvpUrl)` }]);
+  }
+  return { id, url: checked.url, token: token.trim() };
 }
 
 /**

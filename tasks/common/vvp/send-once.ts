@@ -6,9 +6,9 @@ import { pollUntilDone } from '../poll/poller';
 import { VvpApiError } from './errors';
 
 /** How long a lost write answer is settled by reading back before the outcome is called. */
-export const READ_BACK_GRACE_MS = 10_000;
+const READ_BACK_GRACE_MS = 10_000;
 /** Pause between the read-backs of a lost answer. */
-export const READ_BACK_INTERVAL_MS = 1_000;
+const READ_BACK_INTERVAL_MS = 1_000;
 
 /** A write (PATCH, POST, PUT, DELETE) to send exactly once. */
 export interface WriteOnce<T, R> {

@@ -231,7 +231,7 @@ function jobName(jobId: string | undefined): string {
  * One sentence on what the change does to the job, e.g. `Replaces the running job 8f0b…:
  * upgrade strategy STATEFUL (VVP takes a savepoint …); restore strategy LATEST_STATE: …`.
  */
-export function describeImpact(impact: JobImpact): string {
+function describeImpact(impact: JobImpact): string {
   switch (impact.kind) {
     case 'create':
       return impact.desiredState === 'RUNNING'
@@ -296,7 +296,7 @@ const NEEDS_QUOTES = /^$|^\s|\s$|[\u0000-\u001f\u007f"]| → |^(true|false|null|
  * something else or hold control characters), objects and lists as JSON; URI query values
  * masked, then `maskValue`, then shortened in the middle with `…`.
  */
-export function formatValue(value: JsonValue | undefined, options: RenderOptions = {}): string {
+function formatValue(value: JsonValue | undefined, options: RenderOptions = {}): string {
   if (value === undefined) return '(none)';
   const masked = options.showUriQueries ? value : maskUris(value);
   let text = typeof masked === 'string' ? masked : JSON.stringify(masked);
