@@ -37,6 +37,17 @@ describe('simulation of the VvpDeploy flows under faults', () => {
     }
   });
 
+  it('keeps every invariant on the seeds exploration found failing (each a fixed defect)', async () => {
+    // 89049 and 101301: a rollback whose jobs VVP did not list let the restore strategy start the previous job from the failed job's checkpoint.
+    // 7724: a resume after another writer's change (a harness fix).
+    const reports: string[] = [];
+    for (const seed of [7724, 89049, 101301]) {
+      const outcome = await simulateSeed(seed);
+      if (outcome.failures.length > 0) reports.push(failureReport(outcome));
+    }
+    assert.deepEqual(reports, []);
+  });
+
   it('replays a seed exactly: the same requests, outcome and log', async () => {
     const first = await runSeed(176);
     const again = await runSeed(176);

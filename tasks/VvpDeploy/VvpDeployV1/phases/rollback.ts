@@ -90,6 +90,17 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
   // No state before the step (the new job started without any): the previous job starts without state too.
   const withoutState =
     config.rollbackStateFrom === 'upgradeSavepoint' && !fromUpgradeSavepoint && (input.newJobStartedWithoutState === true || (firstJobOfStep !== undefined && restoredLocation(firstJobOfStep) === undefined));
+  if (config.rollbackStateFrom === 'upgradeSavepoint' && !fromUpgradeSavepoint && !withoutState && before === undefined) {
+    // The jobs could not be read: whether this step's job checkpointed is unknown, and the restore
+    // strategy could start the previous job from the failed job's state. Nothing is better than that.
+    return {
+      outcome: 'refused',
+      jarUri,
+      detail:
+        "the state from before this step could not be established (no upgrade savepoint, no savepoint from before the step, and VVP did not list the deployment's jobs), " +
+        "so the deployment's restore strategy could start the previous job from the failed job's state. Restore the previous deployment by hand, from a savepoint you choose",
+    };
+  }
   const temporary = fromUpgradeSavepoint || withoutState;
   const stateFrom = temporary ? 'upgradeSavepoint' : 'restoreStrategy';
   if (config.rollbackStateFrom === 'upgradeSavepoint' && !upgradeLocation) {
@@ -98,7 +109,7 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
         ? `No completed upgrade savepoint: the rolled-back job starts from ${oneLine(location)}, the state from before this step.`
         : withoutState
           ? 'There was no state before this step (its new job started without any): the rolled-back job starts without state, never from the failed job\'s.'
-          : "The state from before this step is unknown (no upgrade savepoint, no savepoint, the new job not seen): the rolled-back job's state is chosen by the deployment's restore strategy.",
+          : "No state from before this step (no upgrade savepoint, no savepoint, and no job of this step): the rolled-back job's state is chosen by the deployment's restore strategy, which cannot pick a state of this step.",
     );
   }
   if (fromUpgradeSavepoint) {
