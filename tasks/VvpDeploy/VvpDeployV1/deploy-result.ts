@@ -1,6 +1,7 @@
 import type { RollbackReport } from '../../common/vvp/errors';
 import type { SqlProblems } from './phases/check-sql';
 import type { DeployConfig } from './inputs';
+import { jarUriOf, type Deployment } from '../../common/vvp/resources';
 
 /** How the step ended. */
 export type DeployOutcome = 'upToDate' | 'succeeded' | 'applied' | 'planned' | 'failed' | 'timedOut' | 'blocked' | 'cancelled' | 'error';
@@ -79,4 +80,10 @@ export function startingResult(config: DeployConfig, startedAtMs: number): Pick<
     build: config.runAnnotations['azure-pipelines/run'],
     startedAtMs,
   };
+}
+
+/** What a result says of the deployment as last read: its id, name, state and jarUri. */
+export function identityOf(deployment: Deployment | undefined): Pick<DeployResult, 'deploymentId' | 'deploymentName' | 'state' | 'jarUri'> {
+  if (!deployment) return {};
+  return { deploymentId: deployment.metadata.id, deploymentName: deployment.metadata.name ?? undefined, state: deployment.status?.state, jarUri: jarUriOf(deployment) };
 }

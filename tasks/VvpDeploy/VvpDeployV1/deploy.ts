@@ -9,7 +9,7 @@ import { deepEqual } from '../../common/vvp/deployment-spec';
 import { LOCAL_SKEW_MS } from '../../common/vvp/diagnosis';
 import { capitalise, DeploymentFailedError, formatDuration, type RollbackReport } from '../../common/vvp/errors';
 import { jarUriOf, runningJobIdOf, type Deployment, type JsonObject } from '../../common/vvp/resources';
-import { namesSameBlob, unfinishedRollbackOf, type UnfinishedRollback } from '../../common/vvp/rollback-body';
+import { namesSameBlob, unfinishedRollbackOf, type KeptStrategies, type UnfinishedRollback } from '../../common/vvp/rollback-body';
 import { decideChange, decideCreate, runAnnotations, sentBody } from './decide';
 import { endedBy, type Ending, type Run, type Steps } from './flow';
 import type { DeployConfig } from './inputs';
@@ -18,7 +18,7 @@ import { applyPatch, createDeployment, type AppliedChange } from './phases/apply
 import type { JobTarget } from './phases/await-job';
 import { requestOptions, shownJarUri } from './phases/context';
 import { DIAGNOSTICS_BOUND_MS } from './phases/explain';
-import { GROUP_FINISH, healthyFor, runNewJob, type NewJob } from './phases/new-job';
+import { GROUP_FINISH, healthyFor, newJobFields, runNewJob, type NewJob } from './phases/new-job';
 import { readBaseline, type Baseline } from './phases/read';
 import { rollBack } from './phases/rollback';
 import { finishUnfinishedRollback } from './phases/unfinished-rollback';
@@ -174,18 +174,12 @@ async function conclude(run: Run, job: NewJob, change: { previous: Deployment; a
   const { context } = run;
   const { config, logger, vvp, clock } = context;
   const savepoint = job.upgradeSavepoint;
-  if (job.last) run.record({ jobId: runningJobIdOf(job.last) });
   if (savepoint) run.record({ savepoint: { id: savepoint.metadata.id, location: savepoint.spec?.savepointLocation, state: savepoint.status?.state } });
+  const observed = newJobFields(job, context.progress);
   if (job.kind === 'running') {
-    const ran = { jobId: job.jobId, state: 'RUNNING', restoredFrom: job.restoredFrom, healthRestarts: job.healthRestarts };
-    return { ...ran, outcome: 'succeeded', message: `VVP deployment '${run.name()}' runs job ${job.jobId} with ${newArtifact(config)} (after ${formatDuration(job.waitedInMs)} of waiting${healthyFor(config.healthCheckInMs, job)})` };
+    return { ...observed, outcome: 'succeeded', message: `VVP deployment '${run.name()}' runs job ${job.jobId} with ${newArtifact(config)} (after ${formatDuration(job.waitedInMs)} of waiting${healthyFor(config.healthCheckInMs, job)})` };
   }
   const failure = job.error;
-  // A health check that failed: the job ran; the state is the one the check saw last.
-  const checked = failure instanceof DeploymentFailedError && failure.kind === 'health';
-  const observed = checked
-    ? { jobId: job.jobId, restoredFrom: job.restoredFrom, state: context.progress.lastState ?? 'RUNNING', healthFailed: { restarts: failure.restarts } }
-    : {};
   if (!config.rollbackOnFailure) return { ...observed, ...endedBy(failure) };
   if (!change) {
     await run.group(GROUP_ROLLBACK, async () => logger.info('Nothing to roll back to: the deployment had no previous template before this step.'));
@@ -245,6 +239,6 @@ function newArtifact(config: DeployConfig): string {
 }
 
 /** The strategies this step sets itself: an unfinished rollback does not put those back. */
-function keepStrategies(config: DeployConfig): { upgradeStrategy: boolean; restoreStrategy: boolean } {
+function keepStrategies(config: DeployConfig): KeptStrategies {
   return { upgradeStrategy: config.upgradeStrategy !== undefined, restoreStrategy: config.restoreStrategy !== undefined };
 }

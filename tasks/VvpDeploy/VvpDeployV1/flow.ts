@@ -7,8 +7,8 @@
 import { CancelledError } from '../../common/errors/errors';
 import { inGroup } from '../../common/logging/logger';
 import { DeploymentFailedError, oneLine, WaitTimeoutError } from '../../common/vvp/errors';
-import { jarUriOf, type Deployment } from '../../common/vvp/resources';
-import { startingResult, type DeployOutcome, type DeployResult } from './deploy-result';
+import type { Deployment } from '../../common/vvp/resources';
+import { identityOf, startingResult, type DeployOutcome, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import { explainCancellation } from './phases/cancellation';
 import { Progress, type FlowContext, type FlowDeps } from './phases/context';
@@ -71,12 +71,9 @@ export async function runSteps(config: DeployConfig, deps: FlowDeps, steps: Step
     const told = explainCancellation(error, deps.abortSignal, progress, phase, { deployment: run.name(), change: steps.change, lastState: last?.status?.state }) ?? (error as Error);
     ending = endedBy(told);
   }
-  const identity = last
-    ? { deploymentId: last.metadata.id, deploymentName: last.metadata.name ?? undefined, state: last.status?.state, jarUri: jarUriOf(last) }
-    : {};
   const result: DeployResult = {
     ...startingResult(config, startedAtMs),
-    ...identity,
+    ...identityOf(last),
     ...established,
     ...ending,
     action: config.action,

@@ -18,7 +18,7 @@ import type { DeployConfig } from './inputs';
 import { awaitState } from './phases/await-state';
 import { requestOptions } from './phases/context';
 import { DIAGNOSTICS_BOUND_MS, readEvents, readJobs } from './phases/explain';
-import { healthyFor, runNewJob } from './phases/new-job';
+import { healthyFor, newJobFields, runNewJob } from './phases/new-job';
 import { pollVvp } from './phases/poll-vvp';
 import { findTransitionSavepoint } from './phases/savepoint';
 import { finishUnfinishedRollback } from './phases/unfinished-rollback';
@@ -145,15 +145,11 @@ async function awaitResumedJob(run: Run, resumed: Resumed): Promise<Ending> {
     pending: resumed.pending,
     keep: { restoreStrategy: config.restoreStrategy !== undefined },
   });
-  if (job.kind === 'failed') {
-    return { ...(job.last ? { jobId: runningJobIdOf(job.last) } : {}), ...(job.jobId ? { jobId: job.jobId, state: 'RUNNING', restoredFrom: job.restoredFrom } : {}), ...endedBy(job.error) };
-  }
+  const fields = newJobFields(job, run.context.progress);
+  if (job.kind === 'failed') return { ...fields, ...endedBy(job.error) };
   const restored = job.restoredFrom ? `, restored from ${oneLine(job.restoredFrom)}` : ', without restored state';
   return {
-    jobId: job.jobId,
-    state: 'RUNNING',
-    restoredFrom: job.restoredFrom,
-    healthRestarts: job.healthRestarts,
+    ...fields,
     outcome: 'succeeded',
     message: `VVP deployment '${run.name()}' is RUNNING again: job ${job.jobId}${restored}${healthyFor(config.healthCheckInMs, job)}`,
   };

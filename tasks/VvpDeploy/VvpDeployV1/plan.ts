@@ -22,7 +22,7 @@ import { readBaseline } from './phases/read';
 import { READS_BOUND_MS } from './phases/context';
 import { maskSensitiveOptions } from '../../common/sql/mask-options';
 import { describeStrategies, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION } from '../../common/vvp/rollback-body';
-import { startingResult, type DeployResult } from './deploy-result';
+import { identityOf, startingResult, type DeployResult } from './deploy-result';
 import type { DeployConfig } from './inputs';
 import type { Clock } from '../../common/poll/clock';
 
@@ -83,18 +83,12 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     return await inGroup(logger, 'Plan: compare with the live deployment', async () => {
       const vvp = deps.vvp as VvpApi;
       const checked = await checkScript(config, { ...deps, vvp });
-      if (checked.error) {
-        const message = `Plan: a deploy would fail: ${checked.error.message}`;
-        return done({ outcome: 'blocked', message, error: checked.error, sqlProblems: checked.problems, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(checked.error.message))}\n` });
-      }
-      // The plan's reads share one bound, retries included: a silent VVP cannot hold a pull request up.
-      // The deploy's own read of the deployment before the change.
+      if (checked.error) return done({ ...wouldFail(checked.error), sqlProblems: checked.problems });
+      // The deploy's own read of the deployment; the plan's reads share one bound, retries included.
       const baseline = await readBaseline({ config, vvp, logger, abortSignal: deps.abortSignal }, clock.now() + READS_BOUND_MS);
       const current = baseline?.deployment;
       const runningJob = baseline?.runningJob;
-      const identity = current
-        ? { deploymentId: current.metadata.id, deploymentName: current.metadata.name, state: current.status?.state, jobId: runningJobIdOf(current), previousJarUri: jarUriOf(current), jarUri: jarUriOf(current) }
-        : {};
+      const identity = current ? { ...identityOf(current), jobId: runningJobIdOf(current), previousJarUri: jarUriOf(current) } : {};
       // The deploy's own decision: a change it would refuse fails the plan, so a pull request cannot go green on it.
       let change: JsonObject = patch;
       let refusal: Error | undefined;
@@ -113,9 +107,9 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
         if (decision.kind === 'blocked') refusal = new DeploymentFailedError({ kind: 'blocked', deployment: oneLine(current.metadata.name ?? config.deployment), namespace: config.namespace, reason: decision.reason, events: [] });
       }
       if (refusal) {
-        const message = `Plan: a deploy would fail: ${refusal.message}`;
-        logger.warn(message);
-        return done({ ...identity, outcome: 'blocked', message, error: refusal, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(refusal.message))}\n` });
+        const blocked = wouldFail(refusal);
+        logger.warn(blocked.message);
+        return done({ ...identity, ...blocked });
       }
       const plan = planDeploymentChange({ current, change });
       const left = current ? unfinishedRollbackOf(current) : undefined;
@@ -147,6 +141,11 @@ export async function runPlan(config: DeployConfig, deps: PlanDeps): Promise<Dep
     });
     return done({ outcome: 'planned', message: `Plan (offline): the spec is valid; ${reason}`, withIssues: true, planMarkdown: offlineMarkdown(patch, reason) });
   }
+}
+
+/** The ending of a plan whose deploy would fail before any write, with `error`'s reason. */
+function wouldFail(error: Error): Pick<DeployResult, 'outcome' | 'message' | 'error' | 'planMarkdown'> {
+  return { outcome: 'blocked', message: `Plan: a deploy would fail: ${error.message}`, error, planMarkdown: `**Plan:** a deploy would fail: ${markdownText(oneLine(error.message))}\n` };
 }
 
 /** The body a deploy would send, for an offline plan's log. */

@@ -124,11 +124,17 @@ export function unfinishedRollbackOf(deployment: Deployment): UnfinishedRollback
   }
 }
 
+/** The strategies a step sets itself: finishing an unfinished rollback does not put those back. */
+export interface KeptStrategies {
+  upgradeStrategy?: boolean;
+  restoreStrategy?: boolean;
+}
+
 /**
  * The deployment with an unfinished rollback finished: the recorded strategies put back (unless
  * `keep` names one this step sets itself) and the annotation removed. Not a template change.
  */
-export function finishedRollback(deployment: Deployment, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {}): Deployment {
+export function finishedRollback(deployment: Deployment, record: UnfinishedRollback, keep: KeptStrategies = {}): Deployment {
   const copy = structuredClone(deployment);
   for (const key of ['upgradeStrategy', 'restoreStrategy'] as const) {
     if (keep[key]) continue;

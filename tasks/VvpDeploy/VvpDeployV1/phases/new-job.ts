@@ -1,7 +1,9 @@
 import { DeploymentFailedError, formatDuration, oneLine, WaitTimeoutError } from '../../../common/vvp/errors';
-import type { Deployment, Savepoint } from '../../../common/vvp/resources';
-import type { UnfinishedRollback } from '../../../common/vvp/rollback-body';
+import { runningJobIdOf, type Deployment, type Savepoint } from '../../../common/vvp/resources';
+import type { KeptStrategies, UnfinishedRollback } from '../../../common/vvp/rollback-body';
+import type { DeployResult } from '../deploy-result';
 import type { Run } from '../flow';
+import type { Progress } from './context';
 import { awaitJob, type JobTarget } from './await-job';
 import { explainWait } from './explain';
 import { watchHealth } from './health';
@@ -23,7 +25,7 @@ interface NewJobTarget extends JobTarget {
   /** An earlier rollback's record still open: finished once the new job runs. */
   pending?: UnfinishedRollback;
   /** Strategies this step sets itself: finishing `pending` does not put those back. */
-  keep?: { upgradeStrategy?: boolean; restoreStrategy?: boolean };
+  keep?: KeptStrategies;
 }
 
 /** How the new job did: running (and healthy, when checked), or why not. */
@@ -77,6 +79,18 @@ export async function runNewJob(run: Run, target: NewJobTarget): Promise<NewJob>
   const health = await run.group(GROUP_HEALTH, () => watchHealth(context, { deploymentId: target.deploymentId, deploymentName: target.deploymentName, jobId, sinceMs: target.sinceMs }));
   if (health.kind === 'healthy') return { ...waited, healthRestarts: health.restarts };
   return { ...waited, kind: 'failed', error: health.error, startedWithoutState: restoredFrom === undefined };
+}
+
+/**
+ * The result fields that describe the new job: the one that runs (and passed the health check),
+ * the one the health check failed (the state it saw last), or the job VVP ran when the wait ended.
+ */
+export function newJobFields(job: NewJob, progress: Progress): Pick<DeployResult, 'jobId' | 'state' | 'restoredFrom' | 'healthRestarts' | 'healthFailed'> {
+  if (job.kind === 'running') return { jobId: job.jobId, state: 'RUNNING', restoredFrom: job.restoredFrom, healthRestarts: job.healthRestarts };
+  if (job.error instanceof DeploymentFailedError && job.error.kind === 'health') {
+    return { jobId: job.jobId, restoredFrom: job.restoredFrom, state: progress.lastState ?? 'RUNNING', healthFailed: { restarts: job.error.restarts } };
+  }
+  return job.last ? { jobId: runningJobIdOf(job.last) } : {};
 }
 
 /** "; healthy for 2 min with 0 restarts", or nothing without a health check. */

@@ -1,7 +1,7 @@
 import { isAbortError } from '../../../common/errors/errors';
 import { formatDuration, oneLine } from '../../../common/vvp/errors';
 import { desiredStateOf, type Deployment } from '../../../common/vvp/resources';
-import { describeStrategies, finishedRollback, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
+import { describeStrategies, finishedRollback, unfinishedRollbackOf, UNFINISHED_ROLLBACK_ANNOTATION, type KeptStrategies, type UnfinishedRollback } from '../../../common/vvp/rollback-body';
 import { requestOptions, type FlowContext } from './context';
 import { DIAGNOSTICS_BOUND_MS } from './explain';
 import { pollVvp } from './poll-vvp';
@@ -28,7 +28,7 @@ interface FinishResult {
 export async function finishUnfinishedRollback(
   context: FlowContext,
   deployment: Deployment,
-  keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
+  keep: KeptStrategies = {},
 ): Promise<FinishResult> {
   const record = unfinishedRollbackOf(deployment);
   if (!record) return { deployment };
@@ -55,7 +55,7 @@ async function putBack(
   context: FlowContext,
   current: Deployment,
   record: UnfinishedRollback,
-  keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean } = {},
+  keep: KeptStrategies = {},
 ): Promise<Deployment> {
   const read = await putAndVerify(context, finishedRollback(current, record, keep));
   if (typeof read === 'string') throw new Error(`finishing the unfinished rollback: ${read}`);
@@ -64,7 +64,7 @@ async function putBack(
 }
 
 /** Once this step's own job runs: reads the deployment and finishes the record that stayed open. */
-export async function finishOnceRunning(context: FlowContext, deploymentId: string, record: UnfinishedRollback, keep: { upgradeStrategy?: boolean; restoreStrategy?: boolean }): Promise<void> {
+export async function finishOnceRunning(context: FlowContext, deploymentId: string, record: UnfinishedRollback, keep: KeptStrategies): Promise<void> {
   const now = await context.vvp.getDeployment(context.config.namespace, deploymentId, requestOptions(context));
   if (now) await putBack(context, now, record, keep);
 }
