@@ -128,7 +128,7 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
         : `Restoring the deployment as it was before this step (${named(input.previous, jarUri)}): a PUT of its metadata and spec.`,
     copied: fromUpgradeSavepoint ? location : undefined,
   });
-  if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), stateFrom };
+  if (isPutProblem(restored)) return { ...restored, jarUri, stateFrom };
   const left = temporary ? leftBehind(target, fromUpgradeSavepoint ? 'LATEST_SAVEPOINT' : 'NONE') : undefined;
   if (left) context.progress.leaves(left);
 
@@ -173,7 +173,7 @@ export async function rollBack(context: FlowContext, input: RollbackInput): Prom
   if (temporary) {
     // Not a template change: VVP stores the strategies without touching the running job.
     const final = await putIfStillOurs(context, restored, previous, { what: 'Putting the upgrade and restore strategies back as they were before this step.' });
-    if (typeof final === 'string') return { ...report, outcome: 'error', detail: `the previous job runs, but ${final.replace(/^refused: /, 'the strategies were not put back: ')}`, left };
+    if (isPutProblem(final)) return { ...report, outcome: 'error', detail: `the previous job runs, but ${final.outcome === 'refused' ? 'the strategies were not put back: ' : ''}${final.detail}`, left };
     context.progress.leaves(undefined);
   }
   context.logger.info('Previous spec, labels and annotations restored exactly (verified by reading back).');
@@ -217,7 +217,7 @@ async function rollBackStopped(context: FlowContext, input: RollbackInput, desir
   // What this step wrote, with the cancel: the PUT goes ahead only while the deployment is still that.
   const afterCancel: Deployment = { ...written, spec: { ...written.spec, state: 'CANCELLED' } };
   const restored = await putIfStillOurs(context, afterCancel, previous, { what: `Restoring the deployment as it was before this step (${oneLine(desiredBefore)}, ${named(input.previous, jarUri)}).`, copied: location });
-  if (typeof restored === 'string') return { outcome: restored.startsWith('refused:') ? 'refused' : 'error', jarUri, detail: restored.replace(/^refused: /, ''), state: 'CANCELLED' };
+  if (isPutProblem(restored)) return { ...restored, jarUri, state: 'CANCELLED' };
   const wanted = desiredBefore === 'SUSPENDED' ? 'SUSPENDED' : 'CANCELLED';
   const stalled = await waitForState(context, id, wanted, 'CANCELLED');
   if (stalled) return { outcome: 'timedOut', jarUri, detail: stalled, state: context.progress.lastState };
@@ -264,23 +264,34 @@ async function changedSinceWrite(context: FlowContext, written: Deployment): Pro
   };
 }
 
+/** A rollback PUT that did not happen or did not verify: refused (someone changed the deployment) or failed. */
+interface PutProblem {
+  outcome: 'refused' | 'error';
+  detail: string;
+}
+
 /**
  * Reads the deployment right before the PUT and writes only when it is still what this step
  * wrote (`expected`): between that read and the PUT nothing else is awaited. Returns the
- * verified deployment, `refused: …` when someone changed it, or what went wrong.
+ * verified deployment, or the problem: refused when someone changed it, else what went wrong.
  */
-async function putIfStillOurs(context: FlowContext, expected: Deployment, target: Deployment, say: { what: string; copied?: string }): Promise<Deployment | string> {
+async function putIfStillOurs(context: FlowContext, expected: Deployment, target: Deployment, say: { what: string; copied?: string }): Promise<Deployment | PutProblem> {
   const refusal = await changedSinceWrite(context, expected);
   if (refusal) {
     const copiedNote = say.copied ? ` The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP (it is the newest savepoint of the deployment; take a new savepoint before relying on LATEST_SAVEPOINT)` : '';
-    return `refused: ${refusal.detail}.${copiedNote}`;
+    return { outcome: 'refused', detail: `${refusal.detail}.${copiedNote}` };
   }
   context.logger.info(say.what);
   const put = await putAndVerify(context, target);
-  if (typeof put === 'string' && say.copied) {
-    return `${put}. The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP as the newest savepoint of the deployment: take a new savepoint of the running job before relying on LATEST_SAVEPOINT`;
-  }
-  return put;
+  if (typeof put !== 'string') return put;
+  const copiedNote = say.copied
+    ? `. The COPIED savepoint of ${oneLine(say.copied)} registered for the rollback stays in VVP as the newest savepoint of the deployment: take a new savepoint of the running job before relying on LATEST_SAVEPOINT`
+    : '';
+  return { outcome: 'error', detail: `${put}${copiedNote}` };
+}
+
+function isPutProblem(result: Deployment | PutProblem): result is PutProblem {
+  return !('metadata' in result);
 }
 
 /**
