@@ -54,6 +54,21 @@ describe('maskSensitiveOptions', () => {
     assert.equal(maskSensitiveOptions(script), "-- WITH ('password' = 'in a comment')\nSET 'fs.azure.account.key.a.blob.core.windows.net' = '***';\nSELECT 'WITH (''token'' = ''x'')';");
   });
 
+  it('masks every line of a value continued over several lines (Flink joins string literals separated by a line break)', () => {
+    const script = [
+      'CREATE TEMPORARY TABLE k (a INT) WITH (',
+      "  'properties.sasl.jaas.config' = 'org.apache.kafka.common.security.plain.PlainLoginModule required '",
+      "    -- the credentials",
+      "    'username=\"u\" password=\"s3cret\";',",
+      "  'connector' = 'kafka'",
+      ');',
+    ].join('\n');
+    assert.equal(
+      maskSensitiveOptions(script),
+      ['CREATE TEMPORARY TABLE k (a INT) WITH (', "  'properties.sasl.jaas.config' = '***'", '    -- the credentials', "    '***',", "  'connector' = 'kafka'", ');'].join('\n'),
+    );
+  });
+
   it('masks the options of a WITH after comments and line breaks', () => {
     assert.equal(maskSensitiveOptions("WITH /* opts */\n(\n 'token' -- t\n = 'abc')"), "WITH /* opts */\n(\n 'token' -- t\n = '***')");
   });

@@ -49,7 +49,7 @@ export interface SqlCheck {
   deployable: boolean;
 }
 
-/** The one answer a SQL deployment may run. */
+/** The one answer a SQL deployment may run (`SqlValidation.deployable`), for messages. */
 const VALID_INSERT = 'VALIDATION_RESULT_VALID_INSERT_QUERY';
 const UNSUPPORTED = 'VALIDATION_RESULT_UNSUPPORTED_QUERY';
 
@@ -115,11 +115,13 @@ async function checkPerStatement(source: SqlScriptSource, statements: readonly S
     if (answer.result === UNSUPPORTED && before.length > 0) {
       const alone = statementsChunk(script, [statement]);
       const single = await vvp.validateSqlScript(namespace, alone.text, scope, options);
-      const found = single.available ? problemsOf(single, alone, index, what, isMain) : [];
-      for (const problem of found) {
-        if (/^SQL parse failed/i.test(single.available ? single.errorDetails?.message ?? '' : '')) problems.push(problem);
-        // VVP's own text counts lines of the statement sent alone: the file's place goes first.
-        else warnings.push(`${placeOf(source.file, problem)}${problem.message} (validated alone: VVP did not accept it together with the temporary statements before it; VVP validates the whole script at job start)`);
+      if (single.available) {
+        const parseError = /^SQL parse failed/i.test(single.errorDetails?.message ?? '');
+        for (const problem of problemsOf(single, alone, index, what, isMain)) {
+          if (parseError) problems.push(problem);
+          // VVP's own text counts lines of the statement sent alone: the file's place goes first.
+          else warnings.push(`${placeOf(source.file, problem)}${problem.message} (validated alone: VVP did not accept it together with the temporary statements before it; VVP validates the whole script at job start)`);
+        }
       }
     } else {
       problems.push(...problemsOf(answer, chunk, index, what, isMain));
@@ -139,7 +141,7 @@ function placeOf(file: string, problem: SourceProblem): string {
  * INSERT must be `VALID_INSERT_QUERY`; a temporary statement before it any `VALID_*`).
  */
 function problemsOf(answer: Extract<SqlValidation, { available: true }>, chunk: ReturnType<typeof scriptChunk>, index: LineIndex, what: string, mustInsert: boolean): SourceProblem[] {
-  if (mustInsert ? answer.result === VALID_INSERT : answer.valid) return [];
+  if (mustInsert ? answer.deployable : answer.valid) return [];
   const reported = answer.reported ?? 'no validationResult';
   const details = answer.errorDetails;
   if (answer.valid) {

@@ -2,13 +2,15 @@
  * Masks credentials in a SQL script for display (plans, diffs, logs, summaries): the value of
  * every `'key' = 'value'` option whose key is sensitive by the rule for Flink configuration keys
  * (`isSensitiveConfigKey`), inside `WITH ( … )` and in `SET 'key' = 'value'`. The key still shows;
- * the value becomes `'***'`. Only the displayed text changes: the script sent to VVP is never masked.
+ * the value becomes `'***'` (each piece of a value continued over several lines). Only the
+ * displayed text changes: the script sent to VVP is never masked.
  */
+import { MASK } from '../vvp/jar-uri-secrets';
 import { isSensitiveConfigKey } from '../vvp/sensitive-keys';
 import { isTrivia, tokenize, unquote, type Token } from './lexer';
 
-/** The masked form of a value. */
-const MASKED_VALUE = "'***'";
+/** The masked form of a value (or of each piece of one continued over several lines). */
+const MASKED_VALUE = `'${MASK}'`;
 
 /** `script` with the values of sensitive options replaced by `'***'`; everything else unchanged, offsets of other text shift. */
 export function maskSensitiveOptions(script: string): string {
@@ -38,8 +40,11 @@ export function maskSensitiveOptions(script: string): string {
       const key = tokens[keyAt];
       const value = tokens[keyAt + 2];
       if (key?.kind === 'string' && symbol(tokens[keyAt + 1], '=') && value?.kind === 'string' && isSensitiveConfigKey(unquote(script, key))) {
-        masked.push(value);
+        // Flink joins string literals separated by a line break ('abc'\n'def' is 'abcdef'): a
+        // value continued over several lines is masked in every piece.
         i = keyAt + 2;
+        masked.push(value);
+        while (tokens[i + 1]?.kind === 'string') masked.push(tokens[++i]);
       }
     }
     statementStart = symbol(t, ';');

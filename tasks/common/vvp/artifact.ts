@@ -5,6 +5,7 @@
  * name it in logs without secrets, and refuse a JAR ↔ SQL switch.
  */
 import * as path from 'node:path';
+import { LineIndex } from '../sql/positions';
 import { splitStatements } from '../sql/statements';
 import { sqlScriptSha256 } from '../sql/script-input';
 import { maskJarUriQuery } from './jar-uri-secrets';
@@ -98,7 +99,7 @@ const SHORT_SHA = 12;
 export function describeArtifact(artifact: DeployArtifact): string {
   if (artifact.kind === 'JAR') return maskJarUriQuery(artifact.jarUri);
   const statements = splitStatements(artifact.sqlScript).statements.length;
-  const lines = artifact.sqlScript === '' ? 0 : artifact.sqlScript.split(/\r\n|\r|\n/).length;
+  const lines = artifact.sqlScript === '' ? 0 : new LineIndex(artifact.sqlScript).lineCount;
   const size = statements > 0 ? plural(statements, 'statement') : plural(lines, 'line');
   return `SQL script ${path.basename(artifact.file)} (sha256 ${artifact.sha256.slice(0, SHORT_SHA)}, ${size})`;
 }
