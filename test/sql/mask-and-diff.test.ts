@@ -69,6 +69,14 @@ describe('maskSensitiveOptions', () => {
     );
   });
 
+  it("masks a sensitive value in a hint's dynamic table options, and leaves other comments alone", () => {
+    const script = "INSERT INTO snk SELECT * FROM src /*+ OPTIONS('password' = 'h1nt-s3cret', 'scan.startup.mode' = 'earliest') */;\n/* OPTIONS('password' = 'not a hint') */";
+    assert.equal(
+      maskSensitiveOptions(script),
+      "INSERT INTO snk SELECT * FROM src /*+ OPTIONS('password' = '***', 'scan.startup.mode' = 'earliest') */;\n/* OPTIONS('password' = 'not a hint') */",
+    );
+  });
+
   it('masks the options of a WITH after comments and line breaks', () => {
     assert.equal(maskSensitiveOptions("WITH /* opts */\n(\n 'token' -- t\n = 'abc')"), "WITH /* opts */\n(\n 'token' -- t\n = '***')");
   });
