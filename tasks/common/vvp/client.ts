@@ -2,6 +2,7 @@ import { maskAndShorten } from '../errors/errors';
 import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
 import { acceptedUrlForm, checkServiceUrl, isInsecureRemoteHttp } from '../http/url-policy';
+import { maskValues } from '../logging/secret-mask';
 import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
@@ -365,9 +366,12 @@ export class VvpClient implements VvpApi {
     return `${url.pathname}${url.search}`;
   }
 
-  /** Masks the API token in text that came from the server (a gateway echoing headers). */
+  /**
+   * Masks the API token in text that came from the server (a gateway echoing headers), in every
+   * form the transport masks it in an error answer (verbatim, URL-encoded, JSON-escaped, base64).
+   */
   private scrub(text: string): string {
-    return this.token && this.token.length >= 4 ? text.split(this.token).join('***') : text;
+    return maskValues(text, [this.token]);
   }
 
   private urlFor(path: string, query?: Record<string, string>): URL {
