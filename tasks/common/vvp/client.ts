@@ -344,7 +344,7 @@ export class VvpClient implements VvpApi {
       return await this.transport.send({
         method: spec.method,
         url,
-        display: this.display(spec),
+        display: pathAndQuery(url),
         body: spec.body,
         bearerToken: this.token,
         acceptStatuses: spec.acceptStatuses,
@@ -362,8 +362,7 @@ export class VvpClient implements VvpApi {
 
   /** Path and query as logs and errors show them. */
   private display(spec: RequestSpec): string {
-    const url = this.urlFor(spec.path, spec.query);
-    return `${url.pathname}${url.search}`;
+    return pathAndQuery(this.urlFor(spec.path, spec.query));
   }
 
   /**
@@ -404,7 +403,7 @@ export class VvpClient implements VvpApi {
   private toApiError(spec: RequestSpec, url: URL, error: unknown): unknown {
     if (!(error instanceof HttpRequestError)) return error;
     const write = spec.method !== 'GET' && !spec.repeatable;
-    const details = { method: spec.method, path: `${url.pathname}${url.search}`, operation: spec.operation, attempts: error.attempts, cause: error };
+    const details = { method: spec.method, path: pathAndQuery(url), operation: spec.operation, attempts: error.attempts, cause: error };
     switch (error.kind) {
       case 'status':
         return new VvpApiError({
@@ -456,6 +455,11 @@ export class VvpClient implements VvpApi {
       hint: 'Check that vvpUrl points at Ververica Platform (AppManager API v1)',
     });
   }
+}
+
+/** Path and query of `url`, as logs and errors show a request. */
+function pathAndQuery(url: URL): string {
+  return `${url.pathname}${url.search}`;
 }
 
 function nsPath(namespace: string): string {
