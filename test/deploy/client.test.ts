@@ -157,6 +157,17 @@ describe('VvpClient against a local HTTP server', () => {
       server.handler = (_req, res) => (res.writeHead(200, { 'Content-Type': 'text/html' }), res.end('<!DOCTYPE html><title>Login</title>'));
       await assert.rejects(client().getDeployment('default', 'app'), /not JSON.*vvpUrl/s);
     });
+
+    it('masks the token in a non-JSON answer that echoes it base64-encoded, as in an error answer', async () => {
+      const encoded = Buffer.from(TOKEN).toString('base64').replace(/=+$/, '');
+      server.handler = (_req, res) => (res.writeHead(200, { 'Content-Type': 'text/html' }), res.end(`<p>Basic ${encoded}</p>`));
+      await assert.rejects(client().getDeployment('default', 'app'), (e: unknown) => {
+        assert.ok(e instanceof VvpApiError);
+        assert.match(e.message, /not JSON \(it starts with '<p>Basic \*\*\*<\/p>'\)/);
+        assert.ok(!e.message.includes(encoded), e.message);
+        return true;
+      });
+    });
   });
 
   describe('redirects', () => {

@@ -5,6 +5,7 @@ import { tryTimeoutPolicy, type AbortSignalLike } from './request-timeout';
 import { ServiceError, maskAndShorten } from '../errors/errors';
 import { identity } from '../lazy/libraries';
 import { formatDuration } from '../logging/duration';
+import { maskValues } from '../logging/secret-mask';
 import type { NetworkAgents } from '../http/network';
 
 /**
@@ -240,7 +241,7 @@ async function requestOidcToken(connection: WorkloadIdentityFederation, options:
   if (status !== 200) {
     // Masked before it is shortened: a body that echoes the job token, cut through the token,
     // would keep a piece no mask matches any more.
-    const shown = maskAndShorten(body.split(connection.accessToken).join('***'), 300);
+    const shown = maskAndShorten(maskValues(body, [connection.accessToken]), 300);
     throw new ServiceError({
       service: 'Azure DevOps',
       operation,

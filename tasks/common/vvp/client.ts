@@ -2,6 +2,7 @@ import { maskAndShorten } from '../errors/errors';
 import { JsonTransport, type JsonAnswer, type JsonTransportOptions } from '../http/json-transport';
 import { HttpRequestError, type HttpMethod } from '../http/http-request-error';
 import { acceptedUrlForm, checkServiceUrl, isInsecureRemoteHttp } from '../http/url-policy';
+import { maskValues } from '../logging/secret-mask';
 import { linkSignals } from '../poll/linked-signal';
 import { VvpApiError } from './errors';
 import { isJsonObject, withoutNulls, type Deployment, type Job, type JsonObject, type Savepoint, type VvpEvent } from './resources';
@@ -343,7 +344,7 @@ export class VvpClient implements VvpApi {
       return await this.transport.send({
         method: spec.method,
         url,
-        display: this.display(spec),
+        display: pathAndQuery(url),
         body: spec.body,
         bearerToken: this.token,
         acceptStatuses: spec.acceptStatuses,
@@ -361,13 +362,15 @@ export class VvpClient implements VvpApi {
 
   /** Path and query as logs and errors show them. */
   private display(spec: RequestSpec): string {
-    const url = this.urlFor(spec.path, spec.query);
-    return `${url.pathname}${url.search}`;
+    return pathAndQuery(this.urlFor(spec.path, spec.query));
   }
 
-  /** Masks the API token in text that came from the server (a gateway echoing headers). */
+  /**
+   * Masks the API token in text that came from the server (a gateway echoing headers), in every
+   * form the transport masks it in an error answer (verbatim, URL-encoded, JSON-escaped, base64).
+   */
   private scrub(text: string): string {
-    return this.token && this.token.length >= 4 ? text.split(this.token).join('***') : text;
+    return maskValues(text, [this.token]);
   }
 
   private urlFor(path: string, query?: Record<string, string>): URL {
@@ -400,7 +403,7 @@ export class VvpClient implements VvpApi {
   private toApiError(spec: RequestSpec, url: URL, error: unknown): unknown {
     if (!(error instanceof HttpRequestError)) return error;
     const write = spec.method !== 'GET' && !spec.repeatable;
-    const details = { method: spec.method, path: `${url.pathname}${url.search}`, operation: spec.operation, attempts: error.attempts, cause: error };
+    const details = { method: spec.method, path: pathAndQuery(url), operation: spec.operation, attempts: error.attempts, cause: error };
     switch (error.kind) {
       case 'status':
         return new VvpApiError({
@@ -452,6 +455,11 @@ export class VvpClient implements VvpApi {
       hint: 'Check that vvpUrl points at Ververica Platform (AppManager API v1)',
     });
   }
+}
+
+/** Path and query of `url`, as logs and errors show a request. */
+function pathAndQuery(url: URL): string {
+  return `${url.pathname}${url.search}`;
 }
 
 function nsPath(namespace: string): string {

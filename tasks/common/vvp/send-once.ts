@@ -62,15 +62,15 @@ interface WriteResult<T, R> {
  */
 export async function sendOnce<T, R>(write: WriteOnce<T, R>, deps: WriteOnceDeps): Promise<WriteResult<T, R>> {
   deps.onSending?.();
-  let answered: { value: T | undefined } | undefined;
+  let answered: T | undefined;
   let lost: VvpApiError | undefined;
   try {
-    answered = { value: await write.send() };
+    answered = await write.send();
   } catch (error) {
     if (isAbortError(error) || !(error instanceof VvpApiError) || !error.outcomeUnknown) throw error;
     lost = error;
   }
-  if (answered && answered.value !== undefined) return { value: answered.value };
+  if (answered !== undefined) return { value: answered };
   const graceInMs = deps.graceInMs ?? READ_BACK_GRACE_MS;
   if (!lost) {
     deps.logger.debug(`VVP accepted the ${write.method} without returning the resource: reading it back.`);
