@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../common/errors/errors';
+import { listPaths, oneFile } from '../../common/inputs/one-file';
 
 /**
  * Finds paths matching glob patterns under a root; lines starting with `!` exclude. The entry
@@ -29,18 +30,11 @@ interface ResolvedArtifact {
  * file inside `root`.
  */
 export function resolveArtifactFile(patterns: string[], root: string, match: FileMatcher): ResolvedArtifact {
-  const matched = [...new Set(match(root, patterns).map((p) => path.resolve(root, p)))];
-  const files = matched.filter((p) => {
-    try {
-      return fs.statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const found = oneFile(match(root, patterns), root, isFile);
   const shown = patterns.join(', ');
-  if (files.length === 1) return inside(files[0], root, shown);
-  if (files.length === 0) {
-    const dirs = matched.length > 0 ? ` (it matched only ${matched.length} folder(s): ${list(matched, root)})` : '';
+  if (found.kind === 'one') return inside(found.file, root, shown);
+  if (found.kind === 'none') {
+    const dirs = found.folders.length > 0 ? ` (it matched only ${found.folders.length} folder(s): ${listPaths(found.folders, root, MAX_LISTED)})` : '';
     throw new InputError([
       {
         input: 'artifactPath',
@@ -54,7 +48,7 @@ export function resolveArtifactFile(patterns: string[], root: string, match: Fil
       input: 'artifactPath',
       value: shown,
       expected:
-        `must match exactly one file under ${root}, but matched ${files.length}: ${list(files, root)}. ` +
+        `must match exactly one file under ${root}, but matched ${found.files.length}: ${listPaths(found.files, root, MAX_LISTED)}. ` +
         "Make the pattern more specific or add '!' lines to exclude files (e.g. !**/original-*.jar)",
     },
   ]);
@@ -86,8 +80,11 @@ function isWithin(root: string, file: string): boolean {
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
-function list(paths: string[], root: string): string {
-  const names = paths.slice(0, MAX_LISTED).map((p) => path.relative(root, p) || p);
-  const more = paths.length > MAX_LISTED ? ` and ${paths.length - MAX_LISTED} more` : '';
-  return `${names.join(', ')}${more}`;
+/** Whether `file` is a readable file (a folder, a broken link or an unreadable entry is not). */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

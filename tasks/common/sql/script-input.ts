@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { listPaths, oneFile } from '../inputs/one-file';
 import { decodeSqlFile } from './script-file';
 
 /** The file access the resolution needs (the entry passes node:fs and the agent's matcher). */
@@ -73,14 +74,10 @@ function resolveOne(value: string, root: string, access: ScriptFileAccess): { fi
     return { file };
   }
   if (!access.findFiles) return { expected: 'a path to a .sql file (glob patterns cannot be matched here)' };
-  const matched = [...new Set(access.findFiles(root, [value]).map((p) => path.resolve(root, p)))];
-  const files = matched.filter((p) => !access.isDirectory(p));
-  if (files.length === 1) return { file: files[0] };
-  if (files.length === 0) return { expected: `a path or glob matching exactly one .sql file under ${root}, but it matched no file${matched.length > 0 ? ` (only folders: ${list(matched, root)})` : ''}` };
-  return { expected: `a path or glob matching exactly one .sql file under ${root}, but it matched ${files.length}: ${list(files, root)}. Name the file, or make the pattern more specific` };
-}
-
-function list(files: string[], root: string): string {
-  const names = files.slice(0, MAX_LISTED).map((f) => path.relative(root, f) || f);
-  return `${names.join(', ')}${files.length > MAX_LISTED ? ` and ${files.length - MAX_LISTED} more` : ''}`;
+  const found = oneFile(access.findFiles(root, [value]), root, (p) => !access.isDirectory(p));
+  if (found.kind === 'one') return { file: found.file };
+  if (found.kind === 'none') {
+    return { expected: `a path or glob matching exactly one .sql file under ${root}, but it matched no file${found.folders.length > 0 ? ` (only folders: ${listPaths(found.folders, root, MAX_LISTED)})` : ''}` };
+  }
+  return { expected: `a path or glob matching exactly one .sql file under ${root}, but it matched ${found.files.length}: ${listPaths(found.files, root, MAX_LISTED)}. Name the file, or make the pattern more specific` };
 }
