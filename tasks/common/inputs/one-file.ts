@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
 /** What the paths a file input's patterns matched come to: the one file it needs, or why not. */
-export type OneFile = { kind: 'one'; file: string } | { kind: 'none'; folders: string[] } | { kind: 'many'; files: string[] };
+type OneFile = { kind: 'one'; file: string } | { kind: 'none'; folders: string[] } | { kind: 'many'; files: string[] };
 
 /**
  * Sorts the paths glob patterns matched under `root` (relative or absolute, duplicates removed)
