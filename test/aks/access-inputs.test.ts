@@ -6,7 +6,16 @@ import { parseDeployInputs } from '../../tasks/VvpDeploy/VvpDeployV1/inputs';
 const JAR = 'wasbs://vvp@acct.blob.core.windows.net/artifacts/namespaces/default/app.jar';
 const BASE: Record<string, string> = { deployment: 'top-speed-windowing', jarUri: JAR, commitId: '' };
 const PORT_FORWARD = { accessMode: 'aksPortForward', aksResourceGroup: 'rg-vvp', aksCluster: 'aks-vvp' };
-const context = { readVariable: () => undefined, readTextFile: (): string => { throw new Error('no files'); }, isDirectory: () => false };
+const context = {
+  readVariable: () => undefined,
+  readTextFile: (): string => {
+    throw new Error('no files');
+  },
+  readFile: (): Uint8Array => {
+    throw new Error('no files');
+  },
+  isDirectory: () => false,
+};
 
 const parse = (inputs: Record<string, string | undefined>) => parseDeployInputs((name) => inputs[name], context);
 function problems(inputs: Record<string, string | undefined>): string[] {

@@ -21,13 +21,16 @@ function context(files: Record<string, string> = {}, variables: Record<string, s
   const vars: Record<string, string> = { 'Build.SourceVersion': SHA, 'System.DefaultWorkingDirectory': ROOT, 'Build.SourcesDirectory': ROOT, ...variables };
   return {
     readVariable: (name) => vars[name],
-    readTextFile: (file) => {
-      const content = files[path.relative(ROOT, file)];
-      if (content === undefined) throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
-      return content;
-    },
+    readTextFile,
+    readFile: (file) => Buffer.from(readTextFile(file), 'utf8'),
     isDirectory: (file) => file === ROOT,
   };
+
+  function readTextFile(file: string): string {
+    const content = files[path.relative(ROOT, file)];
+    if (content === undefined) throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
+    return content;
+  }
 }
 
 function parse(inputs: Record<string, string | undefined>, ctx = context()) {

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../common/errors/errors';
 import { InputReader, type InputSource } from '../../common/inputs/parse';
@@ -102,9 +101,9 @@ export interface InputContext {
   readTextFile(file: string): string;
   /**
    * Reads a file's bytes (the SQL script: decoded here, so a BOM and broken UTF-8 are seen);
-   * throws a Node fs error. Default: `fs.readFileSync`.
+   * throws a Node fs error.
    */
-  readFile?(file: string): Uint8Array;
+  readFile(file: string): Uint8Array;
   isDirectory(file: string): boolean;
   /**
    * Files matching glob patterns under a root (task-lib's `findMatch`, `findFiles` of the
@@ -393,7 +392,7 @@ function filePathInput(r: InputReader, context: InputContext, name: string): str
 /** `sqlScriptFile` resolved and read; undefined (with a problem recorded) when it cannot be. */
 function readSqlScript(r: InputReader, context: InputContext, raw: string): SqlScriptFile | undefined {
   const read = readSqlScriptInput(raw, workingDirectoryOf(context), {
-    readFile: context.readFile ?? ((file) => fs.readFileSync(file)),
+    readFile: context.readFile,
     isDirectory: (file) => context.isDirectory(file),
     findFiles: context.findFiles,
   });
